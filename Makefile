@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else they depend on is set up here, from the package registries only.
+
+PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test lint types unit bench env clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+env: .venv/.synced
+
+run: env
+	mkdir -p var
+	$(UV) run --no-sync allot init
+	$(UV) run --no-sync allot catalog load presets/stamp-card.yaml
+	$(UV) run --no-sync allot catalog load presets/reviews-loyalty.yaml
+	$(UV) run --no-sync allot demo
+
+lint: env
+	$(UV) run --no-sync ruff check src tests bench migrations
+	$(UV) run --no-sync ruff format --check src tests bench migrations
+	$(UV) run --no-sync lint-imports
+
+types: env
+	$(UV) run --no-sync mypy
+
+unit: env
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+test: lint types unit
+
+bench: env
+	$(UV) run --no-sync python bench/consume.py
+	$(UV) run --no-sync python bench/usage_read.py
+
+clean:
+	rm -rf .venv .tools var .mypy_cache .ruff_cache .pytest_cache

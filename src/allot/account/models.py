@@ -1,0 +1,21 @@
+"""The accounts table. Every tenant-owned table refers to it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from allot.kit.schema import metadata
+from allot.kit.types import UTCDateTime
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("billing_channel", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("billing_channel IN ('card', 'external')", name="billing_channel"),
+)

@@ -1,0 +1,52 @@
+"""Every query of the account domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from allot.account.models import accounts
+from allot.kit.db import for_update
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: str
+    name: str
+    timezone: str
+    currency: str
+    locale: str
+    billing_channel: str
+    created_at: datetime
+
+
+def get(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow | None:
+    stmt = sa.select(accounts).where(accounts.c.id == account_id)
+    row = conn.execute(for_update(conn, stmt) if lock else stmt).one_or_none()
+    return None if row is None else AccountRow(**row._mapping)
+
+
+def insert(conn: Connection, account: AccountRow) -> None:
+    conn.execute(sa.insert(accounts).values(**_values(account)))
+
+
+def _values(account: AccountRow) -> dict[str, object]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "timezone": account.timezone,
+        "currency": account.currency,
+        "locale": account.locale,
+        "billing_channel": account.billing_channel,
+        "created_at": account.created_at,
+    }
+
+
+def list_all(conn: Connection, *, limit: int = 100, after: str | None = None) -> list[AccountRow]:
+    stmt = sa.select(accounts).order_by(accounts.c.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(accounts.c.id > after)
+    return [AccountRow(**r._mapping) for r in conn.execute(stmt)]

@@ -1,0 +1,51 @@
+"""Catalog tables: metrics, product lines and immutable plan versions (C5)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from allot.kit.schema import BigId, metadata
+from allot.kit.types import ExactDecimal, UTCDateTime
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("catalog", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("unit", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.CheckConstraint("kind IN ('counter', 'gauge')", name="kind"),
+)
+
+product_lines = sa.Table(
+    "product_lines",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("catalog", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("ladder", sa.JSON, nullable=False),
+    sa.Column("overage_invoice_day", sa.Integer, nullable=False),
+    sa.Column("top_up_invoice_day", sa.Integer, nullable=False),
+)
+
+# A row is one version of a plan and never changes: `definition` holds the
+# whole plan as canonical JSON, the other columns are there to query by.
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("catalog", sa.String(64), nullable=False),
+    sa.Column("product_line", sa.String(64), sa.ForeignKey("product_lines.code"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("price", ExactDecimal, nullable=True),
+    sa.Column("interval", sa.String(8), nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("code", "version", name="uq_plans_code_version"),
+)

@@ -1,0 +1,119 @@
+"""Every query of the catalog domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from allot.catalog.codec import plan_from_json, plan_to_json
+from allot.catalog.models import metrics, plans, product_lines
+from allot.core.catalog import Metric, MetricKind, Plan, ProductLine
+
+
+def get_metric(conn: Connection, code: str) -> Metric | None:
+    row = conn.execute(sa.select(metrics).where(metrics.c.code == code)).one_or_none()
+    return None if row is None else _metric(row)
+
+
+def list_metrics(conn: Connection) -> list[Metric]:
+    return [_metric(r) for r in conn.execute(sa.select(metrics).order_by(metrics.c.code))]
+
+
+def _metric(row: Any) -> Metric:
+    return Metric(row.code, row.name, MetricKind(row.kind), row.unit, row.description)
+
+
+def save_metric(conn: Connection, metric: Metric, *, catalog: str, exists: bool) -> None:
+    values = {
+        "catalog": catalog,
+        "name": metric.name,
+        "kind": metric.kind.value,
+        "unit": metric.unit,
+        "description": metric.description,
+    }
+    if exists:
+        conn.execute(sa.update(metrics).where(metrics.c.code == metric.code).values(**values))
+    else:
+        conn.execute(sa.insert(metrics).values(code=metric.code, **values))
+
+
+def get_product_line(conn: Connection, code: str) -> ProductLine | None:
+    row = conn.execute(sa.select(product_lines).where(product_lines.c.code == code)).one_or_none()
+    if row is None:
+        return None
+    return ProductLine(
+        row.code, row.name, tuple(row.ladder), row.overage_invoice_day, row.top_up_invoice_day
+    )
+
+
+def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> None:
+    values = {
+        "catalog": catalog,
+        "name": line.name,
+        "ladder": list(line.ladder),
+        "overage_invoice_day": line.overage_invoice_day,
+        "top_up_invoice_day": line.top_up_invoice_day,
+    }
+    updated = conn.execute(
+        sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(sa.insert(product_lines).values(code=line.code, **values))
+
+
+def latest_plan(conn: Connection, code: str) -> tuple[int, Plan] | None:
+    row = conn.execute(
+        sa.select(plans.c.id, plans.c.definition)
+        .where(plans.c.code == code)
+        .order_by(plans.c.version.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else (row.id, plan_from_json(row.definition))
+
+
+def plan_by_id(conn: Connection, plan_id: int) -> Plan | None:
+    text = conn.execute(
+        sa.select(plans.c.definition).where(plans.c.id == plan_id)
+    ).scalar_one_or_none()
+    return None if text is None else plan_from_json(text)
+
+
+def insert_plan(
+    conn: Connection, plan: Plan, *, catalog: str, details: Mapping[str, Any], at: datetime
+) -> int:
+    result = conn.execute(
+        sa.insert(plans)
+        .values(
+            code=plan.code,
+            version=plan.version,
+            catalog=catalog,
+            product_line=plan.product_line,
+            name=plan.name,
+            currency=plan.currency,
+            price=plan.price,
+            interval=plan.interval.value,
+            definition=plan_to_json(plan),
+            details=dict(details),
+            created_at=at,
+        )
+        .returning(plans.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def latest_plans(conn: Connection) -> list[tuple[int, Plan, dict[str, Any]]]:
+    newest = (
+        sa.select(plans.c.code, sa.func.max(plans.c.version).label("version"))
+        .group_by(plans.c.code)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(plans.c.id, plans.c.definition, plans.c.details)
+        .join(newest, sa.and_(plans.c.code == newest.c.code, plans.c.version == newest.c.version))
+        .order_by(plans.c.product_line, plans.c.id)
+    )
+    return [(r.id, plan_from_json(r.definition), dict(r.details)) for r in rows]

@@ -1,0 +1,21 @@
+"""Configuration from the environment, read once by each entry point."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    sqlite_synchronous: str = "FULL"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("ALLOT_DATABASE_URL", DEFAULT_DATABASE_URL),
+            sqlite_synchronous=os.environ.get("ALLOT_SQLITE_SYNCHRONOUS", "FULL"),
+        )

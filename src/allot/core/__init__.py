@@ -1,0 +1,1 @@
+"""The rules of SPEC.md as pure functions: standard library only (checked by import-linter)."""

@@ -1,0 +1,1 @@
+"""Grants: prepaid monthly allowances drawn before the plan (the layer under Access Codes)."""

@@ -1,0 +1,176 @@
+"""Every query of the grant domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from allot.core.allocation import Priority, grant_priority
+from allot.grant.models import grant_allowances, grants
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    id: int
+    account_id: str | None
+    label: str
+    issuer: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    paused: bool
+    issued_at: datetime
+    claimed_at: datetime | None
+    allowances: Mapping[str, int]
+
+    @property
+    def source(self) -> str:
+        return f"grant:{self.id}"
+
+    @property
+    def priority(self) -> Priority:
+        claimed = self.claimed_at or self.issued_at
+        ends = None if self.ends_at is None else _micros(self.ends_at)
+        return grant_priority(ends, _micros(claimed), self.id)
+
+    def active_at(self, at: datetime) -> bool:
+        return (
+            not self.paused
+            and self.account_id is not None
+            and (self.starts_at is None or self.starts_at <= at)
+            and (self.ends_at is None or at < self.ends_at)
+        )
+
+
+def insert(
+    conn: Connection,
+    *,
+    account_id: str | None,
+    label: str,
+    issuer: str,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    issued_at: datetime,
+    claimed_at: datetime | None,
+    allowances: Mapping[str, int],
+) -> int:
+    grant_id = int(
+        conn.execute(
+            sa.insert(grants)
+            .values(
+                account_id=account_id,
+                label=label,
+                issuer=issuer,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                paused=False,
+                issued_at=issued_at,
+                claimed_at=claimed_at,
+            )
+            .returning(grants.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        sa.insert(grant_allowances),
+        [{"grant_id": grant_id, "metric": m, "monthly_quantity": q} for m, q in allowances.items()],
+    )
+    return grant_id
+
+
+def count_for_account(conn: Connection, account_id: str) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).select_from(grants).where(grants.c.account_id == account_id)
+        ).scalar_one()
+    )
+
+
+def _load(conn: Connection, where: sa.ColumnElement[bool]) -> list[GrantRow]:
+    rows = conn.execute(
+        sa.select(grants, grant_allowances.c.metric, grant_allowances.c.monthly_quantity)
+        .join(grant_allowances, grant_allowances.c.grant_id == grants.c.id)
+        .where(where)
+        .order_by(grants.c.id, grant_allowances.c.metric)
+    ).all()
+    found: dict[int, GrantRow] = {}
+    allowances: dict[int, dict[str, int]] = {}
+    for r in rows:
+        if r.id not in found:
+            allowances[r.id] = {}
+            found[r.id] = GrantRow(
+                r.id,
+                r.account_id,
+                r.label,
+                r.issuer,
+                r.starts_at,
+                r.ends_at,
+                r.paused,
+                r.issued_at,
+                r.claimed_at,
+                allowances[r.id],
+            )
+        allowances[r.id][r.metric] = int(r.monthly_quantity)
+    return list(found.values())
+
+
+def get(conn: Connection, grant_id: int) -> GrantRow | None:
+    found = _load(conn, grants.c.id == grant_id)
+    return found[0] if found else None
+
+
+def for_account(conn: Connection, account_id: str) -> list[GrantRow]:
+    return _load(conn, grants.c.account_id == account_id)
+
+
+def active_for_metric(
+    conn: Connection, account_id: str, metric: str, at: datetime
+) -> list[tuple[GrantRow, int]]:
+    """Grants that can pay for `metric` at `at`, with their monthly allowance of it."""
+    rows = conn.execute(
+        sa.select(
+            grants.c.id,
+            grants.c.ends_at,
+            grants.c.claimed_at,
+            grants.c.issued_at,
+            grant_allowances.c.monthly_quantity,
+        )
+        .join(grant_allowances, grant_allowances.c.grant_id == grants.c.id)
+        .where(
+            grants.c.account_id == account_id,
+            grant_allowances.c.metric == metric,
+            grants.c.paused.is_(False),
+            sa.or_(grants.c.starts_at.is_(None), grants.c.starts_at <= at),
+            sa.or_(grants.c.ends_at.is_(None), grants.c.ends_at > at),
+        )
+    ).all()
+    return [
+        (
+            GrantRow(
+                r.id,
+                account_id,
+                "",
+                "",
+                None,
+                r.ends_at,
+                False,
+                r.issued_at,
+                r.claimed_at,
+                {metric: int(r.monthly_quantity)},
+            ),
+            int(r.monthly_quantity),
+        )
+        for r in rows
+    ]
+
+
+def set_paused(conn: Connection, grant_id: int, paused: bool) -> None:
+    conn.execute(sa.update(grants).where(grants.c.id == grant_id).values(paused=paused))

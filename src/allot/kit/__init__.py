@@ -1,0 +1,1 @@
+"""Infrastructure with no business rules: database, clock, column types, locks."""

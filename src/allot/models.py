@@ -1,0 +1,23 @@
+"""Every table of every domain, imported once so the metadata is complete (Alembic, tests)."""
+
+from allot.account.models import accounts
+from allot.catalog.models import metrics, plans, product_lines
+from allot.grant.models import grant_allowances, grants
+from allot.kit.schema import metadata
+from allot.subscription.models import subscriptions
+from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
+
+__all__ = [
+    "accounts",
+    "grant_allowances",
+    "grants",
+    "metadata",
+    "metrics",
+    "plans",
+    "product_lines",
+    "seat_holds",
+    "subscriptions",
+    "usage_counters",
+    "usage_entries",
+    "usage_events",
+]

@@ -1,0 +1,1 @@
+"""Subscriptions: an account's plan per product line, with quantity and contract date (A2)."""

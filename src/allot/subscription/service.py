@@ -1,0 +1,94 @@
+"""Subscription use cases: subscribe an account to a plan (A2).
+
+An account has one live subscription per product line. CHOICE: two live
+subscriptions may not meter the same metric (a store wanting reviews and
+loyalty takes Full Suite), so every unit has exactly one plan behind it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.engine import Connection
+
+from allot.account.service import get_account
+from allot.catalog import repository as catalog_repo
+from allot.core.errors import Conflict, InvalidInput, NotFound
+from allot.core.periods import local_midnight, zone
+from allot.kit import validate
+from allot.kit.clock import Clock
+from allot.subscription import repository as repo
+from allot.subscription.repository import LiveSubscription
+
+
+def subscribe(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    plan_code: str,
+    quantity: int = 1,
+    started_on: date | None = None,
+) -> LiveSubscription:
+    account = get_account(conn, account_id, lock=True)
+    validate.positive_int(quantity, field="quantity", maximum=100_000)
+    found = catalog_repo.latest_plan(conn, plan_code)
+    if found is None:
+        raise NotFound("plan_not_found", f"no plan {plan_code!r} in the catalog", field="plan")
+    plan_id, plan = found
+    if plan.by_agreement:
+        raise InvalidInput(
+            "plan_by_agreement",
+            f"{plan.name} is priced by agreement; the operator adds a plan with the agreed price",
+            field="plan",
+        )
+    if plan.currency != account.currency:
+        raise InvalidInput(
+            "currency_mismatch",
+            f"plan {plan_code!r} is in {plan.currency}, account {account_id!r} pays in "
+            f"{account.currency}",
+            field="plan",
+        )
+    if quantity > 1 and not plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{plan.name} is not sold per location", field="quantity"
+        )
+    tz = zone(account.timezone)
+    today = clock.now().astimezone(tz).date()
+    start = started_on or today
+    for sub in repo.live(conn, account_id):
+        if sub.product_line == plan.product_line:
+            raise Conflict(
+                "already_subscribed",
+                f"account {account_id!r} already has {sub.plan.name} on {plan.product_line}; "
+                "change that plan instead",
+                field="plan",
+            )
+        shared = set(sub.plan.rules) & set(plan.rules)
+        if shared:
+            raise Conflict(
+                "metric_already_metered",
+                f"{sorted(shared)} already metered by {sub.plan.name}; one plan per metric",
+                field="plan",
+            )
+    sub_id = repo.insert(
+        conn,
+        account_id=account_id,
+        product_line=plan.product_line,
+        plan_id=plan_id,
+        quantity=quantity,
+        started_on=start,
+        starts_at=local_midnight(start, tz),
+        at=clock.now(),
+    )
+    return LiveSubscription(
+        sub_id,
+        account_id,
+        plan.product_line,
+        plan_id,
+        plan,
+        quantity,
+        start,
+        local_midnight(start, tz),
+        "active",
+    )

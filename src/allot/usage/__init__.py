@@ -1,0 +1,1 @@
+"""Usage: consume through the waterfall, seats as a gauge, the ledger and its counters."""

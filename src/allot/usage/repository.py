@@ -1,0 +1,319 @@
+"""Every query of the usage domain: events, ledger entries, counters, seat holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from allot.kit.db import insert_for
+from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    account_id: str
+    idempotency_key: str
+    request_hash: str
+    action: str
+    metric: str
+    quantity: int
+    holder: str | None
+    period: str
+    occurred_at: datetime
+    recorded_at: datetime
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One source's part of an event: a ledger entry and its counter delta."""
+
+    source: str
+    source_kind: str
+    quantity: int  # negative for a gauge release
+    granted: int | None = None  # the source's limit, when it has one
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    id: int
+    holder: str
+    source: str
+    source_kind: str
+    taken_at: datetime
+    released_at: datetime | None
+
+
+def find_event(conn: Connection, account_id: str, key: str) -> EventRow | None:
+    row = conn.execute(
+        sa.select(usage_events).where(
+            usage_events.c.account_id == account_id, usage_events.c.idempotency_key == key
+        )
+    ).one_or_none()
+    return None if row is None else EventRow(**row._mapping)
+
+
+def insert_event(conn: Connection, **values: Any) -> int:
+    return int(
+        conn.execute(
+            sa.insert(usage_events).values(**values).returning(usage_events.c.id)
+        ).scalar_one()
+    )
+
+
+def event_lines(conn: Connection, event_id: int) -> list[Line]:
+    rows = conn.execute(
+        sa.select(usage_entries.c.source, usage_entries.c.source_kind, usage_entries.c.quantity)
+        .where(usage_entries.c.event_id == event_id)
+        .order_by(usage_entries.c.seq)
+    )
+    return [Line(r.source, r.source_kind, int(r.quantity)) for r in rows]
+
+
+def counters(conn: Connection, account_id: str, metric: str, period: str) -> dict[str, int]:
+    rows = conn.execute(
+        sa.select(usage_counters.c.source, usage_counters.c.used).where(
+            usage_counters.c.account_id == account_id,
+            usage_counters.c.metric == metric,
+            usage_counters.c.period == period,
+        )
+    )
+    return {r.source: int(r.used) for r in rows}
+
+
+def post(
+    conn: Connection,
+    *,
+    event_id: int,
+    account_id: str,
+    metric: str,
+    period: str,
+    occurred_at: datetime,
+    lines: Sequence[Line],
+) -> None:
+    """Append the ledger entries of one event and move their counters by the same amounts."""
+    if not lines:
+        return
+    conn.execute(
+        sa.insert(usage_entries),
+        [
+            {
+                "event_id": event_id,
+                "account_id": account_id,
+                "metric": metric,
+                "period": period,
+                "source": ln.source,
+                "source_kind": ln.source_kind,
+                "quantity": ln.quantity,
+                "occurred_at": occurred_at,
+            }
+            for ln in lines
+        ],
+    )
+    for ln in lines:
+        if ln.quantity > 0:
+            stmt = insert_for(conn, usage_counters).values(
+                account_id=account_id,
+                metric=metric,
+                period=period,
+                source=ln.source,
+                source_kind=ln.source_kind,
+                used=ln.quantity,
+                granted=ln.granted,
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["account_id", "metric", "period", "source"],
+                    set_={
+                        "used": usage_counters.c.used + stmt.excluded.used,
+                        "granted": stmt.excluded.granted,
+                    },
+                )
+            )
+        else:
+            conn.execute(
+                sa.update(usage_counters)
+                .where(
+                    usage_counters.c.account_id == account_id,
+                    usage_counters.c.metric == metric,
+                    usage_counters.c.period == period,
+                    usage_counters.c.source == ln.source,
+                )
+                .values(used=usage_counters.c.used + ln.quantity)
+            )
+
+
+def counters_for_periods(
+    conn: Connection, account_id: str, periods: Iterable[str]
+) -> list[tuple[str, str, str, str, int, int | None]]:
+    """(metric, period, source, kind, used, granted) for the billing page."""
+    rows = conn.execute(
+        sa.select(
+            usage_counters.c.metric,
+            usage_counters.c.period,
+            usage_counters.c.source,
+            usage_counters.c.source_kind,
+            usage_counters.c.used,
+            usage_counters.c.granted,
+        )
+        .where(
+            usage_counters.c.account_id == account_id,
+            usage_counters.c.period.in_(list(periods)),
+        )
+        .order_by(usage_counters.c.metric, usage_counters.c.source)
+    )
+    return [
+        (
+            r.metric,
+            r.period,
+            r.source,
+            r.source_kind,
+            int(r.used),
+            None if r.granted is None else int(r.granted),
+        )
+        for r in rows
+    ]
+
+
+# --- seats -------------------------------------------------------------------
+
+
+def _hold(row: Any) -> HoldRow:
+    return HoldRow(row.id, row.holder, row.source, row.source_kind, row.taken_at, row.released_at)
+
+
+def open_holds(conn: Connection, account_id: str, metric: str) -> list[HoldRow]:
+    rows = conn.execute(
+        sa.select(seat_holds)
+        .where(
+            seat_holds.c.account_id == account_id,
+            seat_holds.c.metric == metric,
+            seat_holds.c.released_at.is_(None),
+        )
+        .order_by(seat_holds.c.id)
+    )
+    return [_hold(r) for r in rows]
+
+
+def open_hold_of(conn: Connection, account_id: str, metric: str, holder: str) -> HoldRow | None:
+    row = conn.execute(
+        sa.select(seat_holds).where(
+            seat_holds.c.account_id == account_id,
+            seat_holds.c.metric == metric,
+            seat_holds.c.holder == holder,
+            seat_holds.c.released_at.is_(None),
+        )
+    ).one_or_none()
+    return None if row is None else _hold(row)
+
+
+def insert_hold(
+    conn: Connection,
+    *,
+    account_id: str,
+    metric: str,
+    holder: str,
+    source: str,
+    source_kind: str,
+    at: datetime,
+) -> int:
+    return int(
+        conn.execute(
+            sa.insert(seat_holds)
+            .values(
+                account_id=account_id,
+                metric=metric,
+                holder=holder,
+                source=source,
+                source_kind=source_kind,
+                taken_at=at,
+            )
+            .returning(seat_holds.c.id)
+        ).scalar_one()
+    )
+
+
+def close_hold(conn: Connection, hold_id: int, at: datetime) -> None:
+    conn.execute(sa.update(seat_holds).where(seat_holds.c.id == hold_id).values(released_at=at))
+
+
+def holds_of_kind_between(
+    conn: Connection, account_id: str, kind: str, start: datetime, end: datetime
+) -> list[tuple[str, HoldRow]]:
+    """(metric, hold) of holds from sources of `kind` that overlap [start, end)."""
+    rows = conn.execute(
+        sa.select(seat_holds).where(
+            seat_holds.c.account_id == account_id,
+            seat_holds.c.source_kind == kind,
+            seat_holds.c.taken_at < end,
+            sa.or_(seat_holds.c.released_at.is_(None), seat_holds.c.released_at > start),
+        )
+    )
+    return [(r.metric, _hold(r)) for r in rows]
+
+
+# --- verification ------------------------------------------------------------
+
+
+def ledger_sums(conn: Connection) -> dict[tuple[str, str, str, str], int]:
+    rows = conn.execute(
+        sa.select(
+            usage_entries.c.account_id,
+            usage_entries.c.metric,
+            usage_entries.c.period,
+            usage_entries.c.source,
+            sa.func.sum(usage_entries.c.quantity).label("total"),
+        ).group_by(
+            usage_entries.c.account_id,
+            usage_entries.c.metric,
+            usage_entries.c.period,
+            usage_entries.c.source,
+        )
+    )
+    return {(r.account_id, r.metric, r.period, r.source): int(r.total) for r in rows}
+
+
+def all_counters(conn: Connection) -> dict[tuple[str, str, str, str], tuple[int, int | None]]:
+    rows = conn.execute(sa.select(usage_counters))
+    return {
+        (r.account_id, r.metric, r.period, r.source): (
+            int(r.used),
+            None if r.granted is None else int(r.granted),
+        )
+        for r in rows
+    }
+
+
+def open_hold_counts(conn: Connection) -> dict[tuple[str, str, str], int]:
+    rows = conn.execute(
+        sa.select(
+            seat_holds.c.account_id,
+            seat_holds.c.metric,
+            seat_holds.c.source,
+            sa.func.count().label("n"),
+        )
+        .where(seat_holds.c.released_at.is_(None))
+        .group_by(seat_holds.c.account_id, seat_holds.c.metric, seat_holds.c.source)
+    )
+    return {(r.account_id, r.metric, r.source): int(r.n) for r in rows}
+
+
+def entry_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(usage_entries)).scalar_one())
+
+
+def held_metrics(conn: Connection, account_id: str) -> list[str]:
+    rows = conn.execute(
+        sa.select(seat_holds.c.metric)
+        .where(seat_holds.c.account_id == account_id, seat_holds.c.released_at.is_(None))
+        .distinct()
+        .order_by(seat_holds.c.metric)
+    )
+    return [r.metric for r in rows]

@@ -1,0 +1,341 @@
+"""Usage use cases: consume a counter, take and release seats (U1-U6).
+
+Each call runs inside the caller's transaction and starts by locking the
+account, so two requests for one account never interleave (DESIGN rule 7).
+Then: replay if the idempotency key is known (U1), else read the waterfall,
+let `allot.core.allocation` decide, and post the decision to the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from allot.account.service import get_account
+from allot.catalog import repository as catalog_repo
+from allot.core.allocation import (
+    FREE_OVERAGE_PROMPT,
+    Decision,
+    Draw,
+    Outcome,
+    SourceKind,
+    allocate,
+)
+from allot.core.catalog import Metric, MetricKind
+from allot.core.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound
+from allot.core.periods import month_of, require_utc, zone
+from allot.kit import validate
+from allot.kit.clock import Clock
+from allot.kit.ids import new_token
+from allot.usage import repository as repo
+from allot.usage.models import GAUGE_PERIOD
+from allot.usage.repository import EventRow, Line
+from allot.usage.seats import rebalance_seats
+from allot.usage.sources import waterfall
+
+
+@dataclass(frozen=True, slots=True)
+class UsageResult:
+    """The answer to "may this happen, and who pays?" — also what a retry replays."""
+
+    event_id: int
+    account_id: str
+    action: str  # consume | seat_take | seat_release
+    metric: str
+    quantity: int
+    period: str
+    occurred_at: datetime
+    outcome: Outcome
+    reason: str
+    draws: tuple[Draw, ...]
+    prompt: tuple[str, ...]
+    replayed: bool = False
+    holder: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is not Outcome.BLOCKED
+
+
+def _request_hash(**body: object) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _metric(conn: Connection, code: str, kind: MetricKind) -> Metric:
+    metric = catalog_repo.get_metric(conn, code)
+    if metric is None:
+        raise NotFound("metric_not_found", f"no metric {code!r} in the catalog", field="metric")
+    if metric.kind is not kind:
+        hint = "take or release a seat" if metric.kind is MetricKind.GAUGE else "consume it"
+        raise InvalidInput(
+            "wrong_metric_kind", f"{code!r} is a {metric.kind.value}: {hint}", field="metric"
+        )
+    return metric
+
+
+def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult:
+    if event.request_hash != request_hash:
+        raise IdempotencyMismatch(event.idempotency_key)
+    outcome = Outcome(event.outcome)
+    return UsageResult(
+        event_id=event.id,
+        account_id=event.account_id,
+        action=event.action,
+        metric=event.metric,
+        quantity=event.quantity,
+        period=event.period,
+        occurred_at=event.occurred_at,
+        outcome=outcome,
+        reason=event.reason,
+        draws=tuple(
+            Draw(ln.source, SourceKind(ln.source_kind), ln.quantity)
+            for ln in repo.event_lines(conn, event.id)
+        ),
+        prompt=FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
+        replayed=True,
+        holder=event.holder,
+    )
+
+
+def _record(
+    conn: Connection,
+    *,
+    account_id: str,
+    key: str,
+    request_hash: str,
+    action: str,
+    metric: str,
+    quantity: int,
+    holder: str | None,
+    period: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    decision: Decision,
+    lines: list[Line],
+) -> UsageResult:
+    event_id = repo.insert_event(
+        conn,
+        account_id=account_id,
+        idempotency_key=key,
+        request_hash=request_hash,
+        action=action,
+        metric=metric,
+        quantity=quantity,
+        holder=holder,
+        period=period,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        outcome=decision.outcome.value,
+        reason=decision.reason,
+    )
+    repo.post(
+        conn,
+        event_id=event_id,
+        account_id=account_id,
+        metric=metric,
+        period=period,
+        occurred_at=occurred_at,
+        lines=lines,
+    )
+    return UsageResult(
+        event_id=event_id,
+        account_id=account_id,
+        action=action,
+        metric=metric,
+        quantity=quantity,
+        period=period,
+        occurred_at=occurred_at,
+        outcome=decision.outcome,
+        reason=decision.reason,
+        draws=tuple(Draw(ln.source, SourceKind(ln.source_kind), ln.quantity) for ln in lines),
+        prompt=decision.prompt,
+        holder=holder,
+    )
+
+
+def _lines(decision: Decision, granted: dict[str, int]) -> list[Line]:
+    return [
+        Line(d.source, d.kind.value, d.quantity, granted.get(d.source) if d.kind.limited else None)
+        for d in decision.draws
+    ]
+
+
+def consume(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    metric: str,
+    quantity: int,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+) -> UsageResult:
+    """Record one billable action of `quantity` units of a counter metric (U1-U5).
+
+    `occurred_at` decides the calendar month (in the account's time zone) the
+    units count in — an order placed on 31 January counts in January even if
+    reported in February (U5). It defaults to now.
+    """
+    validate.positive_int(quantity, field="quantity", maximum=1_000_000)
+    key = validate.idempotency_key(idempotency_key)
+    if occurred_at is not None:
+        occurred_at = require_utc(occurred_at)
+    now = clock.now()
+    request_hash = _request_hash(
+        action="consume",
+        metric=metric,
+        quantity=quantity,
+        occurred_at=None if occurred_at is None else occurred_at.isoformat(),
+    )
+    account = get_account(conn, account_id, lock=True)
+    existing = repo.find_event(conn, account_id, key)
+    if existing is not None:
+        return _replay(existing, request_hash, conn)
+    _metric(conn, metric, MetricKind.COUNTER)
+    at = occurred_at or now
+    period = month_of(at, zone(account.timezone)).key
+    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
+    decision = allocate(quantity, fall.sources, fall.policy)
+    return _record(
+        conn,
+        account_id=account_id,
+        key=key,
+        request_hash=request_hash,
+        action="consume",
+        metric=metric,
+        quantity=quantity,
+        holder=None,
+        period=period,
+        occurred_at=at,
+        recorded_at=now,
+        decision=decision,
+        lines=_lines(decision, fall.granted),
+    )
+
+
+def take_seat(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    metric: str,
+    holder: str,
+    idempotency_key: str,
+) -> UsageResult:
+    """Give `holder` (a staff login) a seat: codes, then the plan, then extra/free overage (U6)."""
+    holder = validate.text(holder, field="holder")
+    key = validate.idempotency_key(idempotency_key)
+    now = clock.now()
+    request_hash = _request_hash(action="seat_take", metric=metric, holder=holder)
+    account = get_account(conn, account_id, lock=True)
+    existing = repo.find_event(conn, account_id, key)
+    if existing is not None:
+        return _replay(existing, request_hash, conn)
+    _metric(conn, metric, MetricKind.GAUGE)
+    if repo.open_hold_of(conn, account_id, metric, holder) is not None:
+        raise Conflict("seat_already_held", f"{holder!r} already holds a seat", field="holder")
+    fall = waterfall(conn, account_id=account_id, metric=metric, period=GAUGE_PERIOD, at=now)
+    decision = allocate(1, fall.sources, fall.policy)
+    if decision.allowed:
+        (draw,) = decision.draws
+        repo.insert_hold(
+            conn,
+            account_id=account_id,
+            metric=metric,
+            holder=holder,
+            source=draw.source,
+            source_kind=draw.kind.value,
+            at=now,
+        )
+    return _record(
+        conn,
+        account_id=account_id,
+        key=key,
+        request_hash=request_hash,
+        action="seat_take",
+        metric=metric,
+        quantity=1,
+        holder=holder,
+        period=GAUGE_PERIOD,
+        occurred_at=now,
+        recorded_at=now,
+        decision=decision,
+        lines=_lines(decision, fall.granted),
+    )
+
+
+def release_seat(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    metric: str,
+    holder: str,
+    idempotency_key: str,
+) -> UsageResult:
+    """Free `holder`'s seat at once; a seat billed as extra moves onto the room it leaves."""
+    holder = validate.text(holder, field="holder")
+    key = validate.idempotency_key(idempotency_key)
+    now = clock.now()
+    request_hash = _request_hash(action="seat_release", metric=metric, holder=holder)
+    account = get_account(conn, account_id, lock=True)
+    existing = repo.find_event(conn, account_id, key)
+    if existing is not None:
+        return _replay(existing, request_hash, conn)
+    _metric(conn, metric, MetricKind.GAUGE)
+    hold = repo.open_hold_of(conn, account_id, metric, holder)
+    if hold is None:
+        raise NotFound("seat_not_held", f"{holder!r} holds no seat", field="holder")
+    repo.close_hold(conn, hold.id, now)
+    lines = [Line(hold.source, hold.source_kind, -1)]
+    lines += rebalance_seats(conn, account_id=account_id, metric=metric, at=now, released=hold)
+    decision = Decision(Outcome.ALLOWED, (), "seat_released")
+    return _record(
+        conn,
+        account_id=account_id,
+        key=key,
+        request_hash=request_hash,
+        action="seat_release",
+        metric=metric,
+        quantity=1,
+        holder=holder,
+        period=GAUGE_PERIOD,
+        occurred_at=now,
+        recorded_at=now,
+        decision=decision,
+        lines=lines,
+    )
+
+
+def settle_seats(conn: Connection, clock: Clock, *, account_id: str) -> list[UsageResult]:
+    """After a grant is added or resumed, move held seats onto any room it brings."""
+    now = clock.now()
+    account = get_account(conn, account_id, lock=True)
+    results = []
+    for metric in repo.held_metrics(conn, account_id):
+        lines = rebalance_seats(conn, account_id=account_id, metric=metric, at=now)
+        if not lines:
+            continue
+        moved = sum(1 for ln in lines if ln.quantity > 0)
+        results.append(
+            _record(
+                conn,
+                account_id=account_id,
+                key=f"internal:seat-move:{new_token()}",
+                request_hash="",
+                action="seat_move",
+                metric=metric,
+                quantity=moved,
+                holder=None,
+                period=GAUGE_PERIOD,
+                occurred_at=now,
+                recorded_at=now,
+                decision=Decision(Outcome.ALLOWED, (), "seats_rebalanced"),
+                lines=lines,
+            )
+        )
+    return results

@@ -1,0 +1,62 @@
+"""Gather the waterfall's sources for one account, metric and period from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from allot.core.allocation import PLAN_PRIORITY, Source, SourceKind
+from allot.core.catalog import OveragePolicy
+from allot.grant import repository as grant_repo
+from allot.subscription import repository as subscription_repo
+from allot.subscription.repository import LiveSubscription
+from allot.usage import repository as repo
+
+
+@dataclass(frozen=True, slots=True)
+class Waterfall:
+    sources: list[Source]  # limited sources with what is left of each
+    granted: dict[str, int]  # their limits, to store beside the counters
+    policy: OveragePolicy | None  # None: no plan covers the metric
+    subscription: LiveSubscription | None
+
+
+def covering_subscription(
+    subs: list[LiveSubscription], metric: str, at: datetime
+) -> LiveSubscription | None:
+    for sub in subs:
+        if sub.starts_at <= at and sub.plan.rule(metric) is not None:
+            return sub
+    return None
+
+
+def waterfall(
+    conn: Connection, *, account_id: str, metric: str, period: str, at: datetime
+) -> Waterfall:
+    used = repo.counters(conn, account_id, metric, period)
+    sources: list[Source] = []
+    granted: dict[str, int] = {}
+    for grant, allowance in grant_repo.active_for_metric(conn, account_id, metric, at):
+        granted[grant.source] = allowance
+        sources.append(
+            Source(
+                grant.source,
+                SourceKind.GRANT,
+                allowance - used.get(grant.source, 0),
+                grant.priority,
+            )
+        )
+    sub = covering_subscription(subscription_repo.live(conn, account_id), metric, at)
+    policy = None
+    if sub is not None:
+        rule = sub.plan.rule(metric)
+        assert rule is not None
+        policy = rule.policy
+        included = sub.plan.included(metric, sub.quantity)
+        granted[sub.source] = included
+        sources.append(
+            Source(sub.source, SourceKind.PLAN, included - used.get(sub.source, 0), PLAN_PRIORITY)
+        )
+    return Waterfall(sources, granted, policy, sub)

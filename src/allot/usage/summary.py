@@ -1,0 +1,190 @@
+"""The billing page's numbers, read from counters (never by summing the ledger).
+
+"Used: 9 / 100 included per month" per metric, each active grant's
+used / available (K7), seats included and taken, the split by source (U3),
+extra seat-days, and the free-plan prompt when there is free overage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from allot.account.service import get_account
+from allot.catalog import repository as catalog_repo
+from allot.core.allocation import FREE_OVERAGE_PROMPT, SourceKind
+from allot.core.catalog import MetricKind
+from allot.core.periods import Month, month_of, zone
+from allot.grant import repository as grant_repo
+from allot.kit.clock import Clock
+from allot.subscription import repository as subscription_repo
+from allot.usage import repository as repo
+from allot.usage.models import GAUGE_PERIOD
+from allot.usage.seats import extra_seat_days
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUse:
+    source: str
+    kind: str
+    label: str
+    used: int
+    available: int | None  # None: no limit (overage)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricUse:
+    metric: str
+    name: str
+    kind: str
+    included: int  # the plan's allowance (gauges: seats included)
+    used: int  # counted against the plan: its allowance plus what went past it
+    from_grants: int
+    split: tuple[SourceUse, ...]
+    extra_seat_days: int = 0
+
+    @property
+    def over(self) -> int:
+        return max(self.used - self.included, 0)
+
+    def headline(self) -> str:
+        if self.kind == MetricKind.GAUGE.value:
+            return f"{self.included} included, {self.used + self.from_grants} taken"
+        return f"Used: {self.used} / {self.included} included per month"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUse:
+    """One resource of a grant's package: "Staff Seat 0 / 36" (K7)."""
+
+    metric: str
+    name: str
+    used: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class GrantUse:
+    grant_id: int
+    label: str
+    ends_at: datetime | None
+    paused: bool
+    resources: tuple[ResourceUse, ...]  # one per metric of its package
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    product_line: str
+    plan_code: str
+    plan_name: str
+    version: int
+    quantity: int
+    started_on: str
+    free: bool
+    tip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    account_id: str
+    name: str
+    month: str
+    timezone: str
+    plans: tuple[PlanLine, ...]
+    grants: tuple[GrantUse, ...]
+    metrics: tuple[MetricUse, ...]
+    prompt: tuple[str, ...] = field(default=())
+
+
+def usage_summary(
+    conn: Connection, clock: Clock, *, account_id: str, month: Month | None = None
+) -> UsageSummary:
+    account = get_account(conn, account_id)
+    tz = zone(account.timezone)
+    now = clock.now()
+    month = month or month_of(now, tz)
+    subs = subscription_repo.live(conn, account_id)
+    grants = grant_repo.for_account(conn, account_id)
+    labels = {g.source: g.label for g in grants}
+    labels.update({s.source: f"{s.plan.name} allowance" for s in subs})
+    labels.update(
+        {
+            SourceKind.OVERAGE.value: "billed overage",
+            SourceKind.FREE_OVERAGE.value: "recorded past the free plan",
+            SourceKind.BACKLOG.value: "past the limit",
+        }
+    )
+    counters: dict[tuple[str, str], tuple[str, int, int | None]] = {}
+    for metric, _period, source, kind, used, granted in repo.counters_for_periods(
+        conn, account_id, [month.key, GAUGE_PERIOD]
+    ):
+        counters[(metric, source)] = (kind, used, granted)
+    seat_days = extra_seat_days(conn, account_id=account_id, timezone=account.timezone, month=month)
+    metrics = []
+    details = {pid: d for pid, _plan, d in catalog_repo.latest_plans(conn)}
+    plan_lines = []
+    for sub in subs:
+        tip = str(details.get(sub.plan_id, {}).get("tip", ""))
+        plan_lines.append(
+            PlanLine(
+                sub.product_line,
+                sub.plan.code,
+                sub.plan.name,
+                sub.plan.version,
+                sub.quantity,
+                sub.started_on.isoformat(),
+                sub.plan.is_free,
+                tip,
+            )
+        )
+    metric_codes = {m for s in subs for m in s.plan.rules} | {m for (m, _s) in counters}
+    metric_codes |= {m for g in grants for m in g.allowances}
+    prompt: tuple[str, ...] = ()
+    for meta in catalog_repo.list_metrics(conn):
+        if meta.code not in metric_codes:
+            continue
+        sub = next((s for s in subs if s.plan.rule(meta.code) is not None), None)
+        included = sub.plan.included(meta.code, sub.quantity) if sub else 0
+        split = tuple(
+            SourceUse(src, kind, labels.get(src, src), used, granted)
+            for (m, src), (kind, used, granted) in counters.items()
+            if m == meta.code and used
+        )
+        from_grants = sum(s.used for s in split if s.kind == SourceKind.GRANT.value)
+        against_plan = sum(s.used for s in split if s.kind != SourceKind.GRANT.value)
+        if any(s.kind == SourceKind.FREE_OVERAGE.value for s in split):
+            prompt = FREE_OVERAGE_PROMPT
+        metrics.append(
+            MetricUse(
+                meta.code,
+                meta.name,
+                meta.kind.value,
+                included,
+                against_plan,
+                from_grants,
+                split,
+                seat_days.get(meta.code, 0),
+            )
+        )
+    grant_uses = []
+    names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
+    for g in grants:
+        if not (g.paused or g.active_at(now)):
+            continue
+        resources = tuple(
+            ResourceUse(m, names.get(m, m), counters.get((m, g.source), ("", 0, None))[1], q)
+            for m, q in g.allowances.items()
+        )
+        grant_uses.append(GrantUse(g.id, g.label, g.ends_at, g.paused, resources))
+    return UsageSummary(
+        account.id,
+        account.name,
+        month.key,
+        account.timezone,
+        tuple(plan_lines),
+        tuple(grant_uses),
+        tuple(metrics),
+        prompt,
+    )

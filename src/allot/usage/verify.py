@@ -1,0 +1,53 @@
+"""Prove the ledger: every counter equals the sum of its entries (DESIGN rule 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from allot.usage import repository as repo
+from allot.usage.models import GAUGE_PERIOD
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    account_id: str
+    metric: str
+    period: str
+    source: str
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    counters: int
+    entries: int
+    mismatches: tuple[Mismatch, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def verify(conn: Connection) -> VerifyReport:
+    sums = repo.ledger_sums(conn)
+    counters = repo.all_counters(conn)
+    holds = repo.open_hold_counts(conn)
+    problems: list[Mismatch] = []
+    for key in sorted(set(sums) | set(counters)):
+        total = sums.get(key, 0)
+        used, granted = counters.get(key, (0, None))
+        if total != used:
+            problems.append(Mismatch(*key, f"counter says {used}, ledger sums to {total}"))
+        if granted is not None and used > granted:
+            problems.append(Mismatch(*key, f"used {used} exceeds granted {granted}"))
+        account_id, metric, period, source = key
+        if period == GAUGE_PERIOD and holds.get((account_id, metric, source), 0) != used:
+            problems.append(
+                Mismatch(
+                    *key,
+                    f"{holds.get((account_id, metric, source), 0)} seats held, counter says {used}",
+                )
+            )
+    return VerifyReport(len(counters), repo.entry_count(conn), tuple(problems))
