@@ -36,18 +36,37 @@ def cards_catalog() -> Catalog:
     }
     plans = {
         "free": Plan(
-            "free", "Card scanner (free)", "cards", "EUR", Decimal(0), Interval.MONTH,
-            {"card_operations": rule("card_operations", 100, PROMPT),
-             "staff_seats": rule("staff_seats", 1, PROMPT)},
+            "free",
+            "Card scanner (free)",
+            "cards",
+            "EUR",
+            Decimal(0),
+            Interval.MONTH,
+            {
+                "card_operations": rule("card_operations", 100, PROMPT),
+                "staff_seats": rule("staff_seats", 1, PROMPT),
+            },
         ),
         "paid": Plan(
-            "paid", "Monthly", "cards", "EUR", Decimal(29), Interval.MONTH,
-            {"card_operations": rule("card_operations", 1000, BILL, "0.02"),
-             "staff_seats": rule("staff_seats", 1, BILL, "5")},
+            "paid",
+            "Monthly",
+            "cards",
+            "EUR",
+            Decimal(29),
+            Interval.MONTH,
+            {
+                "card_operations": rule("card_operations", 1000, BILL, "0.02"),
+                "staff_seats": rule("staff_seats", 1, BILL, "5"),
+            },
             per_quantity=True,
         ),
         "strict": Plan(
-            "strict", "Strict", "strict", "EUR", Decimal(10), Interval.MONTH,
+            "strict",
+            "Strict",
+            "strict",
+            "EUR",
+            Decimal(10),
+            Interval.MONTH,
             {"orders": rule("orders", 10, BLOCK)},
         ),
     }

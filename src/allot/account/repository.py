@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.account.models import accounts
-from allot.kit.db import for_update
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +22,14 @@ class AccountRow:
     created_at: datetime
 
 
+_GET = sa.select(accounts).where(accounts.c.id == sa.bindparam("account_id"))
+# SQLite renders no FOR UPDATE: its IMMEDIATE transaction already holds the write lock.
+_GET_LOCKED = _GET.with_for_update()
+
+
 def get(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow | None:
-    stmt = sa.select(accounts).where(accounts.c.id == account_id)
-    row = conn.execute(for_update(conn, stmt) if lock else stmt).one_or_none()
+    """The account; `lock=True` serializes writers per account (DESIGN rule 7)."""
+    row = conn.execute(_GET_LOCKED if lock else _GET, {"account_id": account_id}).one_or_none()
     return None if row is None else AccountRow(**row._mapping)
 
 

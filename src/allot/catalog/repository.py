@@ -14,8 +14,11 @@ from allot.catalog.models import metrics, plans, product_lines
 from allot.core.catalog import Metric, MetricKind, Plan, ProductLine
 
 
+_GET_METRIC = sa.select(metrics).where(metrics.c.code == sa.bindparam("code"))
+
+
 def get_metric(conn: Connection, code: str) -> Metric | None:
-    row = conn.execute(sa.select(metrics).where(metrics.c.code == code)).one_or_none()
+    row = conn.execute(_GET_METRIC, {"code": code}).one_or_none()
     return None if row is None else _metric(row)
 
 

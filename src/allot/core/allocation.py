@@ -119,7 +119,7 @@ def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | N
     `policy=None` means no plan covers the metric: whatever the grants cannot
     cover is refused. A refusal is all-or-nothing: a blocked action draws nothing.
     """
-    if quantity <= 0:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidInput(
             "invalid_quantity", "quantity must be a positive integer", field="quantity"
         )
@@ -179,6 +179,7 @@ def rebalance(holds: Iterable[Hold], sources: Iterable[Source]) -> list[Move]:
         >>> [(m.hold_id, m.from_source, m.to.source) for m in rebalance([extra], [code])]
         [(7, 'overage', 'grant:1')]
     """
+    sources = list(sources)
     room = {s.source: s.remaining for s in sources}
     ranked = sorted(sources, key=lambda s: s.priority)
     moves: list[Move] = []

@@ -72,8 +72,10 @@ def exponent(currency: str) -> int:
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     """Accept Decimal, int or a decimal string; refuse float (binary fractions lose cents)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, float):
         raise InvalidInput("float_money", "money must not be a float", field=field)
+    if isinstance(value, bool):
+        raise InvalidInput("invalid_amount", "a boolean is not an amount", field=field)
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
@@ -91,8 +93,23 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
 
 
 def quantize(amount: Decimal, currency: str, mode: str = DEFAULT_ROUNDING) -> Decimal:
+    if mode not in ROUNDING_MODES:
+        raise InvalidInput(
+            "unknown_rounding", f"rounding must be one of {sorted(ROUNDING_MODES)}", field="mode"
+        )
     places = Decimal(1).scaleb(-exponent(currency))
     return amount.quantize(places, rounding=ROUNDING_MODES[mode])
+
+
+def _factor(value: object) -> Decimal | int:
+    """Money scales by integers and Decimals only: not floats, not booleans, not Money."""
+    if isinstance(value, float):
+        raise InvalidInput("float_money", "money must not be scaled by a float")
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise InvalidInput(
+            "invalid_factor", f"money can only be scaled by an int or a Decimal, not {value!r}"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +124,7 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
+        exponent(currency)
         return cls(Decimal(0), currency)
 
     @classmethod
@@ -130,23 +148,23 @@ class Money:
         return Money(self.amount - other.amount, self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
-        if isinstance(factor, float):
-            raise InvalidInput("float_money", "money must not be multiplied by a float")
-        return Money(self.amount * factor, self.currency)
+        return Money(self.amount * _factor(factor), self.currency)
 
     __rmul__ = __mul__
 
     def __truediv__(self, divisor: int | Decimal) -> Money:
-        if isinstance(divisor, float):
-            raise InvalidInput("float_money", "money must not be divided by a float")
+        divisor = _factor(divisor)
+        if divisor == 0:
+            raise InvalidInput("division_by_zero", "money cannot be divided by zero")
         with localcontext() as ctx:
             ctx.prec = 34
-            return Money((self.amount / divisor).normalize(), self.currency)
+            return Money(self.amount / divisor, self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
     def rounded(self, mode: str = DEFAULT_ROUNDING) -> Money:
+        """Round to the currency's minor unit with a named mode ("half_up", "half_even")."""
         return Money(quantize(self.amount, self.currency, mode), self.currency)
 
     def to_minor(self, mode: str = DEFAULT_ROUNDING) -> int:

@@ -131,27 +131,30 @@ def for_account(conn: Connection, account_id: str) -> list[GrantRow]:
     return _load(conn, grants.c.account_id == account_id)
 
 
+_ACTIVE_FOR_METRIC = (
+    sa.select(
+        grants.c.id,
+        grants.c.ends_at,
+        grants.c.claimed_at,
+        grants.c.issued_at,
+        grant_allowances.c.monthly_quantity,
+    )
+    .join(grant_allowances, grant_allowances.c.grant_id == grants.c.id)
+    .where(
+        grants.c.account_id == sa.bindparam("account_id"),
+        grant_allowances.c.metric == sa.bindparam("metric"),
+        grants.c.paused.is_(False),
+        sa.or_(grants.c.starts_at.is_(None), grants.c.starts_at <= sa.bindparam("at")),
+        sa.or_(grants.c.ends_at.is_(None), grants.c.ends_at > sa.bindparam("at")),
+    )
+)
+
+
 def active_for_metric(
     conn: Connection, account_id: str, metric: str, at: datetime
 ) -> list[tuple[GrantRow, int]]:
     """Grants that can pay for `metric` at `at`, with their monthly allowance of it."""
-    rows = conn.execute(
-        sa.select(
-            grants.c.id,
-            grants.c.ends_at,
-            grants.c.claimed_at,
-            grants.c.issued_at,
-            grant_allowances.c.monthly_quantity,
-        )
-        .join(grant_allowances, grant_allowances.c.grant_id == grants.c.id)
-        .where(
-            grants.c.account_id == account_id,
-            grant_allowances.c.metric == metric,
-            grants.c.paused.is_(False),
-            sa.or_(grants.c.starts_at.is_(None), grants.c.starts_at <= at),
-            sa.or_(grants.c.ends_at.is_(None), grants.c.ends_at > at),
-        )
-    ).all()
+    rows = conn.execute(_ACTIVE_FOR_METRIC, {"account_id": account_id, "metric": metric, "at": at})
     return [
         (
             GrantRow(

@@ -45,13 +45,14 @@ _LIVE = sa.select(
 ).join(plans, plans.c.id == subscriptions.c.plan_id)
 
 
+_LIVE_OF_ACCOUNT = _LIVE.where(
+    subscriptions.c.account_id == sa.bindparam("account_id"), subscriptions.c.state != "canceled"
+).order_by(subscriptions.c.id)
+
+
 def live(conn: Connection, account_id: str) -> list[LiveSubscription]:
     """The account's subscriptions that are not canceled, one per product line."""
-    rows = conn.execute(
-        _LIVE.where(
-            subscriptions.c.account_id == account_id, subscriptions.c.state != "canceled"
-        ).order_by(subscriptions.c.id)
-    )
+    rows = conn.execute(_LIVE_OF_ACCOUNT, {"account_id": account_id})
     return [
         LiveSubscription(
             r.id,

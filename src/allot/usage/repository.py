@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from allot.kit.db import insert_for
 from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
 
 
@@ -51,21 +50,46 @@ class HoldRow:
     released_at: datetime | None
 
 
+# The hot path's statements are built once: SQLAlchemy then reuses their
+# compiled form and cache key instead of rebuilding them on every call.
+_FIND_EVENT = sa.select(usage_events).where(
+    usage_events.c.account_id == sa.bindparam("account_id"),
+    usage_events.c.idempotency_key == sa.bindparam("key"),
+)
+_INSERT_EVENT = sa.insert(usage_events).returning(usage_events.c.id)
+_COUNTERS = sa.select(usage_counters.c.source, usage_counters.c.used).where(
+    usage_counters.c.account_id == sa.bindparam("account_id"),
+    usage_counters.c.metric == sa.bindparam("metric"),
+    usage_counters.c.period == sa.bindparam("period"),
+)
+_INSERT_ENTRIES = sa.insert(usage_entries)
+_RELEASE = (
+    sa.update(usage_counters)
+    .where(
+        usage_counters.c.account_id == sa.bindparam("b_account_id"),
+        usage_counters.c.metric == sa.bindparam("b_metric"),
+        usage_counters.c.period == sa.bindparam("b_period"),
+        usage_counters.c.source == sa.bindparam("b_source"),
+    )
+    .values(used=usage_counters.c.used + sa.bindparam("delta"))
+)
+# Written as text because SQLAlchemy cannot cache a dialect ON CONFLICT statement;
+# the same SQL runs on SQLite and PostgreSQL.
+_ADD_TO_COUNTER = sa.text(
+    "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
+    " VALUES (:account_id, :metric, :period, :source, :source_kind, :used, :granted)"
+    " ON CONFLICT (account_id, metric, period, source) DO UPDATE"
+    " SET used = usage_counters.used + excluded.used, granted = excluded.granted"
+)
+
+
 def find_event(conn: Connection, account_id: str, key: str) -> EventRow | None:
-    row = conn.execute(
-        sa.select(usage_events).where(
-            usage_events.c.account_id == account_id, usage_events.c.idempotency_key == key
-        )
-    ).one_or_none()
+    row = conn.execute(_FIND_EVENT, {"account_id": account_id, "key": key}).one_or_none()
     return None if row is None else EventRow(**row._mapping)
 
 
 def insert_event(conn: Connection, **values: Any) -> int:
-    return int(
-        conn.execute(
-            sa.insert(usage_events).values(**values).returning(usage_events.c.id)
-        ).scalar_one()
-    )
+    return int(conn.execute(_INSERT_EVENT, values).scalar_one())
 
 
 def event_lines(conn: Connection, event_id: int) -> list[Line]:
@@ -78,14 +102,8 @@ def event_lines(conn: Connection, event_id: int) -> list[Line]:
 
 
 def counters(conn: Connection, account_id: str, metric: str, period: str) -> dict[str, int]:
-    rows = conn.execute(
-        sa.select(usage_counters.c.source, usage_counters.c.used).where(
-            usage_counters.c.account_id == account_id,
-            usage_counters.c.metric == metric,
-            usage_counters.c.period == period,
-        )
-    )
-    return {r.source: int(r.used) for r in rows}
+    rows = conn.execute(_COUNTERS, {"account_id": account_id, "metric": metric, "period": period})
+    return {source: int(used) for source, used in rows}
 
 
 def post(
@@ -102,7 +120,7 @@ def post(
     if not lines:
         return
     conn.execute(
-        sa.insert(usage_entries),
+        _INSERT_ENTRIES,
         [
             {
                 "event_id": event_id,
@@ -117,37 +135,37 @@ def post(
             for ln in lines
         ],
     )
+    # Releases first, so a seat moving within one event never crosses a limit midway.
     for ln in lines:
-        if ln.quantity > 0:
-            stmt = insert_for(conn, usage_counters).values(
-                account_id=account_id,
-                metric=metric,
-                period=period,
-                source=ln.source,
-                source_kind=ln.source_kind,
-                used=ln.quantity,
-                granted=ln.granted,
-            )
+        if ln.quantity < 0:
+            # a release: the counter row exists (the seat was taken); never INSERT a negative
             conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["account_id", "metric", "period", "source"],
-                    set_={
-                        "used": usage_counters.c.used + stmt.excluded.used,
-                        "granted": stmt.excluded.granted,
-                    },
-                )
+                _RELEASE,
+                {
+                    "b_account_id": account_id,
+                    "b_metric": metric,
+                    "b_period": period,
+                    "b_source": ln.source,
+                    "delta": ln.quantity,
+                },
             )
-        else:
-            conn.execute(
-                sa.update(usage_counters)
-                .where(
-                    usage_counters.c.account_id == account_id,
-                    usage_counters.c.metric == metric,
-                    usage_counters.c.period == period,
-                    usage_counters.c.source == ln.source,
-                )
-                .values(used=usage_counters.c.used + ln.quantity)
-            )
+    adds = [ln for ln in lines if ln.quantity > 0]
+    if adds:
+        conn.execute(
+            _ADD_TO_COUNTER,
+            [
+                {
+                    "account_id": account_id,
+                    "metric": metric,
+                    "period": period,
+                    "source": ln.source,
+                    "source_kind": ln.source_kind,
+                    "used": ln.quantity,
+                    "granted": ln.granted,
+                }
+                for ln in adds
+            ],
+        )
 
 
 def counters_for_periods(

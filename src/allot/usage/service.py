@@ -231,7 +231,7 @@ def take_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_take", metric=metric, holder=holder)
-    account = get_account(conn, account_id, lock=True)
+    get_account(conn, account_id, lock=True)
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
@@ -282,7 +282,7 @@ def release_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_release", metric=metric, holder=holder)
-    account = get_account(conn, account_id, lock=True)
+    get_account(conn, account_id, lock=True)
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
@@ -314,7 +314,7 @@ def release_seat(
 def settle_seats(conn: Connection, clock: Clock, *, account_id: str) -> list[UsageResult]:
     """After a grant is added or resumed, move held seats onto any room it brings."""
     now = clock.now()
-    account = get_account(conn, account_id, lock=True)
+    get_account(conn, account_id, lock=True)
     results = []
     for metric in repo.held_metrics(conn, account_id):
         lines = rebalance_seats(conn, account_id=account_id, metric=metric, at=now)

@@ -15,11 +15,14 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.allocation import FREE_OVERAGE_PROMPT, SourceKind
-from allot.core.catalog import MetricKind
+from allot.core.catalog import Metric, MetricKind, OveragePolicy
+from allot.core.charges import extra_seat_charge, overage_charge
+from allot.core.money import Money
 from allot.core.periods import Month, month_of, zone
 from allot.grant import repository as grant_repo
 from allot.kit.clock import Clock
 from allot.subscription import repository as subscription_repo
+from allot.subscription.repository import LiveSubscription
 from allot.usage import repository as repo
 from allot.usage.models import GAUGE_PERIOD
 from allot.usage.seats import extra_seat_days
@@ -44,6 +47,7 @@ class MetricUse:
     from_grants: int
     split: tuple[SourceUse, ...]
     extra_seat_days: int = 0
+    charge: Money | None = None  # billed overage or extra seats so far, exact, before rounding
 
     @property
     def over(self) -> int:
@@ -108,7 +112,7 @@ def usage_summary(
     subs = subscription_repo.live(conn, account_id)
     grants = grant_repo.for_account(conn, account_id)
     labels = {g.source: g.label for g in grants}
-    labels.update({s.source: f"{s.plan.name} allowance" for s in subs})
+    labels.update({s.source: "plan allowance" for s in subs})
     labels.update(
         {
             SourceKind.OVERAGE.value: "billed overage",
@@ -156,6 +160,7 @@ def usage_summary(
         against_plan = sum(s.used for s in split if s.kind != SourceKind.GRANT.value)
         if any(s.kind == SourceKind.FREE_OVERAGE.value for s in split):
             prompt = FREE_OVERAGE_PROMPT
+        days = seat_days.get(meta.code, 0)
         metrics.append(
             MetricUse(
                 meta.code,
@@ -165,7 +170,8 @@ def usage_summary(
                 against_plan,
                 from_grants,
                 split,
-                seat_days.get(meta.code, 0),
+                days,
+                _charge(sub, meta, split, days, month),
             )
         )
     grant_uses = []
@@ -188,3 +194,23 @@ def usage_summary(
         tuple(metrics),
         prompt,
     )
+
+
+def _charge(
+    sub: LiveSubscription | None,
+    meta: Metric,
+    split: tuple[SourceUse, ...],
+    seat_days: int,
+    month: Month,
+) -> Money | None:
+    """What the plan bills for this metric so far this month (None: nothing billable)."""
+    rule = sub.plan.rule(meta.code) if sub else None
+    if sub is None or rule is None or rule.policy is not OveragePolicy.BILL:
+        return None
+    assert rule.overage_price is not None
+    if meta.kind is MetricKind.GAUGE:
+        return extra_seat_charge(
+            seat_days, rule.overage_price, sub.plan.currency, days_in_month=month.days
+        )
+    billed = sum(s.used for s in split if s.kind == SourceKind.OVERAGE.value)
+    return overage_charge(billed, rule.overage_price, sub.plan.currency)

@@ -1,0 +1,55 @@
+"""What every command needs: settings, the database, a clock, and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from allot.config import Settings
+from allot.core.errors import DomainError
+from allot.kit.clock import Clock, SystemClock
+from allot.kit.db import Database
+
+# Wide enough for the billing tables when output goes to a file or CI log.
+console = Console(highlight=False, width=None if Console().is_terminal else 110)
+err_console = Console(stderr=True, highlight=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def open_database() -> Iterator[Database]:
+    settings = Settings.from_env()
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def clock() -> Clock:
+    return SystemClock()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a DomainError into a one-line message naming its code and field, exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper

@@ -1,0 +1,226 @@
+"""`allot demo`: a month in the life of two businesses, on a clock that moves by hand.
+
+A coffee shop in Kyiv on the free "Card scanner" plan, with a partner's code
+of 18 card operations and 36 staff seats (seed 000's example), and an online
+store in New York on Full Suite Business that sells 1,800 orders in January
+(seed 003's example). Every action prints the source that paid for it. The
+keys are fixed, so running the demo again replays the same answers (U1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from allot.account import repository as account_repo
+from allot.account.service import create_account
+from allot.cli.context import console
+from allot.cli.render import PROMPT_TEXT, print_summary
+from allot.core.periods import Month
+from allot.grant import repository as grant_repo
+from allot.grant.service import grant
+from allot.kit.clock import FixedClock
+from allot.kit.db import Database
+from allot.subscription import repository as subscription_repo
+from allot.subscription.service import subscribe
+from allot.usage.service import UsageResult, consume, take_seat
+from allot.usage.summary import usage_summary
+
+KYIV = ZoneInfo("Europe/Kyiv")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _local(tz: ZoneInfo, *args: int) -> datetime:
+    return datetime(*args, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+
+
+def _ensure_accounts(db: Database, clock: FixedClock) -> None:
+    with db.transaction() as conn:
+        if account_repo.get(conn, "demo-coffee") is None:
+            create_account(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                name="Bean & Leaf coffee shop",
+                timezone="Europe/Kyiv",
+                currency="EUR",
+                locale="uk",
+            )
+            subscribe(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                plan_code="card-scanner-free",
+                started_on=date(2026, 1, 1),
+            )
+        if not grant_repo.for_account(conn, "demo-coffee"):
+            grant(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                label="Code #1",
+                issuer="Brew Consultants (partner)",
+                allowances={"card_operations": 18, "staff_seats": 36},
+            )
+        if account_repo.get(conn, "demo-store") is None:
+            create_account(
+                conn,
+                clock,
+                account_id="demo-store",
+                name="Northwind Decor",
+                timezone="America/New_York",
+                currency="USD",
+            )
+            subscribe(
+                conn,
+                clock,
+                account_id="demo-store",
+                plan_code="full-suite-business",
+                started_on=date(2025, 12, 21),
+            )
+
+
+LABELS: dict[str, str] = {
+    "overage": "billed overage",
+    "free_overage": "recorded past the free plan",
+    "backlog": "past the limit",
+}
+
+
+def _signature(result: UsageResult) -> str:
+    if not result.allowed:
+        return f"refused ({result.reason})"
+    return " + ".join(LABELS.get(d.source, d.source) for d in result.draws)
+
+
+def _learn_labels(db: Database, account_id: str) -> None:
+    with db.read() as conn:
+        for g in grant_repo.for_account(conn, account_id):
+            LABELS[g.source] = f"{g.label} ({g.issuer})"
+        for sub in subscription_repo.live(conn, account_id):
+            LABELS[sub.source] = f"{sub.plan.name} allowance"
+
+
+def _run_lengths(noun: str, results: Iterable[UsageResult]) -> None:
+    """Print consecutive actions that drew from the same sources as one line."""
+    runs: list[list[object]] = []  # [first, last, signature, prompt]
+    replays = 0
+    for n, result in enumerate(results, start=1):
+        replays += result.replayed
+        sig = _signature(result)
+        if runs and runs[-1][2] == sig:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n, sig, result.prompt])
+    for first, last, sig, prompt in runs:
+        span = f"{first:,}" if first == last else f"{first:,}–{last:,}"
+        console.print(f"  {noun} {span:>13} → {sig}")
+        if prompt:
+            console.print(
+                "      [yellow]prompt:[/] " + "; ".join(PROMPT_TEXT[str(p)] for p in prompt)
+            )  # type: ignore[attr-defined]
+    if replays:
+        console.print(
+            f"  [dim]({replays} of {n} were replays of an earlier demo run: "
+            "same key, same answer)[/]"
+        )
+
+
+def _actions(
+    clock: FixedClock, times: Iterable[datetime], act: Callable[[int, datetime], UsageResult]
+) -> Iterable[UsageResult]:
+    for n, at in enumerate(times, start=1):
+        clock.set(at)
+        yield act(n, at)
+
+
+def run_demo(db: Database) -> None:
+    clock = FixedClock(_local(KYIV, 2026, 1, 1, 8))
+    _ensure_accounts(db, clock)
+    _learn_labels(db, "demo-coffee")
+    _learn_labels(db, "demo-store")
+
+    console.rule("[bold]Bean & Leaf coffee shop — free plan + partner Code #1, January 2026")
+    times = [_local(KYIV, 2026, 1, day, 8 + i * 2) for day in range(1, 32) for i in range(4)]
+
+    def stamp(n: int, at: datetime) -> UsageResult:
+        with db.transaction() as conn:
+            return consume(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                metric="card_operations",
+                quantity=1,
+                idempotency_key=f"demo:coffee:2026-01:{n}",
+            )
+
+    _run_lengths("card operation", _actions(clock, times, stamp))
+    for holder in ("owner", "barista-olena"):
+        with db.transaction() as conn:
+            result = take_seat(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                metric="staff_seats",
+                holder=holder,
+                idempotency_key=f"demo:coffee:seat:{holder}",
+            )
+        console.print(f"  staff seat for {holder:>14} → {_signature(result)}")
+    with db.read() as conn:
+        print_summary(usage_summary(conn, clock, account_id="demo-coffee"))
+
+    console.print("\n[bold]February: the code is full again (monthly reset, no rollover)[/]")
+    feb = [_local(KYIV, 2026, 2, 3, 9 + i) for i in range(3)]
+
+    def feb_stamp(n: int, at: datetime) -> UsageResult:
+        with db.transaction() as conn:
+            return consume(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                metric="card_operations",
+                quantity=1,
+                idempotency_key=f"demo:coffee:2026-02:{n}",
+            )
+
+    _run_lengths("card operation", _actions(clock, feb, feb_stamp))
+
+    console.rule("[bold]Northwind Decor — Full Suite Business, January 2026 (New York)")
+    start = _local(NEW_YORK, 2026, 1, 1, 0, 5)
+    step = (_local(NEW_YORK, 2026, 1, 31, 22) - start) / 1799
+    order_times = [start + step * i for i in range(1799)]
+
+    def order(n: int, at: datetime) -> UsageResult:
+        with db.transaction() as conn:
+            return consume(
+                conn,
+                clock,
+                account_id="demo-store",
+                metric="orders",
+                quantity=1,
+                idempotency_key=f"demo:store:order:{n}",
+                occurred_at=at,
+            )
+
+    _run_lengths("order", _actions(clock, order_times, order))
+    late = _local(NEW_YORK, 2026, 1, 31, 23, 30)
+    clock.set(_local(NEW_YORK, 2026, 2, 2, 10))
+    with db.transaction() as conn:
+        result = consume(
+            conn,
+            clock,
+            account_id="demo-store",
+            metric="orders",
+            quantity=1,
+            idempotency_key="demo:store:order:1800",
+            occurred_at=late,
+        )
+    console.print(
+        f"  order 1,800 placed 31 Jan 23:30 New York, reported 2 Feb → month "
+        f"{result.period}: {_signature(result)}"
+    )
+    with db.read() as conn:
+        print_summary(usage_summary(conn, clock, account_id="demo-store", month=Month(2026, 1)))
+    clock.set(clock.now() + timedelta(days=1))
+    console.print("[dim]Overage is billed per calendar month on a separate invoice on the 8th.[/]")

@@ -1,0 +1,135 @@
+"""A small world for scenario tests: the presets loaded, accounts created, a clock to move."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from allot.account.service import create_account
+from allot.catalog.loader import load_catalog_with_extras
+from allot.catalog.service import load_catalog
+from allot.core.periods import Month
+from allot.grant.repository import GrantRow
+from allot.grant.service import grant
+from allot.kit.clock import FixedClock
+from allot.kit.db import Database
+from allot.subscription.service import subscribe
+from allot.usage.service import UsageResult, consume, release_seat, take_seat
+from allot.usage.summary import UsageSummary, usage_summary
+from allot.usage.verify import verify
+
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
+
+def local(tz: str, *args: int) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo(tz)).astimezone(UTC)  # type: ignore[misc]
+
+
+class World:
+    def __init__(self, db: Database, clock: FixedClock) -> None:
+        self.db = db
+        self.clock = clock
+        self._keys = 0
+        with db.transaction() as conn:
+            for name in ("stamp-card", "reviews-loyalty"):
+                loaded = load_catalog_with_extras(PRESETS / f"{name}.yaml")
+                load_catalog(conn, clock, catalog=loaded.catalog, details=loaded.extras.details())
+
+    def business(
+        self,
+        account_id: str,
+        *,
+        plan: str,
+        tz: str = "Europe/Kyiv",
+        currency: str = "EUR",
+        quantity: int = 1,
+        started_on: date | None = None,
+    ) -> str:
+        with self.db.transaction() as conn:
+            create_account(
+                conn,
+                self.clock,
+                account_id=account_id,
+                name=account_id.title(),
+                timezone=tz,
+                currency=currency,
+            )
+            subscribe(
+                conn,
+                self.clock,
+                account_id=account_id,
+                plan_code=plan,
+                quantity=quantity,
+                started_on=started_on,
+            )
+        return account_id
+
+    def grant(self, account_id: str, allowances: Mapping[str, int], **kw: object) -> GrantRow:
+        with self.db.transaction() as conn:
+            return grant(conn, self.clock, account_id=account_id, allowances=allowances, **kw)  # type: ignore[arg-type]
+
+    def key(self) -> str:
+        self._keys += 1
+        return f"k{self._keys}"
+
+    def consume(
+        self,
+        account_id: str,
+        metric: str = "card_operations",
+        quantity: int = 1,
+        *,
+        key: str | None = None,
+        at: datetime | None = None,
+    ) -> UsageResult:
+        with self.db.transaction() as conn:
+            return consume(
+                conn,
+                self.clock,
+                account_id=account_id,
+                metric=metric,
+                quantity=quantity,
+                idempotency_key=key or self.key(),
+                occurred_at=at,
+            )
+
+    def consume_many(
+        self, account_id: str, n: int, metric: str = "card_operations"
+    ) -> list[UsageResult]:
+        return [self.consume(account_id, metric) for _ in range(n)]
+
+    def take(self, account_id: str, holder: str) -> UsageResult:
+        with self.db.transaction() as conn:
+            return take_seat(
+                conn,
+                self.clock,
+                account_id=account_id,
+                metric="staff_seats",
+                holder=holder,
+                idempotency_key=self.key(),
+            )
+
+    def release(self, account_id: str, holder: str) -> UsageResult:
+        with self.db.transaction() as conn:
+            return release_seat(
+                conn,
+                self.clock,
+                account_id=account_id,
+                metric="staff_seats",
+                holder=holder,
+                idempotency_key=self.key(),
+            )
+
+    def page(self, account_id: str, month: Month | None = None) -> UsageSummary:
+        with self.db.read() as conn:
+            return usage_summary(conn, self.clock, account_id=account_id, month=month)
+
+    def assert_ledger_proves_counters(self) -> None:
+        with self.db.read() as conn:
+            report = verify(conn)
+        assert report.ok, report.mismatches
+
+
+def sources(result: UsageResult) -> list[tuple[str, int]]:
+    return [(d.kind.value, d.quantity) for d in result.draws]
