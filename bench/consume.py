@@ -283,15 +283,15 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
 
     event.listen(db.engine, "before_cursor_execute", before)
     event.listen(db.engine, "after_cursor_execute", after)
-    total = body = driver = 0.0
+    total = before_body = body = driver = 0.0
     count = 0
     try:
         for i in range(ops):
-            record[0] = i == ops - 1
             t0 = monotonic()
             with db.transaction() as conn:
                 d0, n0 = acc["t"], acc["n"]
                 b0 = monotonic()
+                record[0] = i == ops - 1
                 consume(
                     conn,
                     clock,
@@ -300,26 +300,31 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
                     quantity=1,
                     idempotency_key=f"profile-{next(_keys)}",
                 )
-                body += monotonic() - b0
+                record[0] = False
+                b1 = monotonic()
                 driver += acc["t"] - d0
                 count += acc["n"] - n0
-            total += monotonic() - t0
-            record[0] = False
+            t1 = monotonic()
+            total += t1 - t0
+            before_body += b0 - t0
+            body += b1 - b0
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
         event.remove(db.engine, "after_cursor_execute", after)
+    after_body = total - before_body - body
     per = 1000 / ops
     print_table(
         ["part of one consume", "ms", "share"],
         [
             ["whole transaction", total * per, 1.0],
-            ["  lock + pool + BEGIN + COMMIT", (total - body) * per, (total - body) / total],
-            ["  SQL in the driver (inside)", driver * per, driver / total],
+            ["  lock + pool checkout + BEGIN", before_body * per, before_body / total],
+            ["  SQL in the driver (consume)", driver * per, driver / total],
             ["  Python: allot + SQLAlchemy", (body - driver) * per, (body - driver) / total],
+            ["  COMMIT + pool return", after_body * per, after_body / total],
         ],
-        title=f"{db.dialect}: one consume, {ops} ops, {count / ops:.1f} statements inside",
+        title=f"{db.dialect}: one consume, {ops} ops, {count / ops:.1f} statements in consume",
     )
-    print("statements of one consume (BEGIN/COMMIT aside):")
+    print("statements of one consume (BEGIN and COMMIT aside):")
     for s in statements:
         print(f"  {s[:110]}")
 

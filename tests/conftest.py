@@ -81,7 +81,7 @@ def wipe(db: Database) -> None:
 def db(database: Database) -> Iterator[Database]:
     """A clean, migrated database (SQLite, then PostgreSQL)."""
     wipe(database)
-    yield database
+    return database
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_U2_K4_grant_of_18_drawn_before_the_plan_then_reset_next_month_without_r
     assert sources(april) == [("grant", 1)]
     page = world.page(cafe)
     assert page.month == "2026-04"
-    assert [(r.used, r.available) for r in page.grants[0].resources][0] == (1, 18)  # no rollover
+    assert next((r.used, r.available) for r in page.grants[0].resources) == (1, 18)  # no rollover
     ops = next(m for m in page.metrics if m.metric == "card_operations")
     assert ops.headline() == "Used: 0 / 100 included per month"  # the plan is full again too
     world.assert_ledger_proves_counters()
@@ -235,7 +235,8 @@ def test_U1_the_same_key_returns_the_first_answer_and_changes_nothing(world: Wor
     first = world.consume(cafe, quantity=2, key="till-7:receipt-42")
     again = world.consume(cafe, quantity=2, key="till-7:receipt-42")
 
-    assert again.replayed and not first.replayed
+    assert again.replayed
+    assert not first.replayed
     assert (again.event_id, again.draws, again.outcome) == (
         first.event_id,
         first.draws,
@@ -287,7 +288,8 @@ def test_C5_loading_the_same_catalog_twice_changes_nothing(world: World) -> None
     loaded = load_catalog_with_extras(PRESETS / "reviews-loyalty.yaml")
     with world.db.transaction() as conn:
         report = load_catalog(conn, world.clock, catalog=loaded.catalog)
-    assert report.added == [] and report.new_versions == []
+    assert report.added == []
+    assert report.new_versions == []
     assert len(report.unchanged) == len(loaded.catalog.plans)
 
 

@@ -13,7 +13,6 @@ from allot.catalog.codec import plan_from_json, plan_to_json
 from allot.catalog.models import metrics, plans, product_lines
 from allot.core.catalog import Metric, MetricKind, Plan, ProductLine
 
-
 _GET_METRIC = sa.select(metrics).where(metrics.c.code == sa.bindparam("code"))
 
 

@@ -10,6 +10,7 @@ keys are fixed, so running the demo again replays the same answers (U1).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,10 @@ KYIV = ZoneInfo("Europe/Kyiv")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def _local(tz: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+def _local(
+    tz: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)
 
 
 def _ensure_accounts(db: Database, clock: FixedClock) -> None:
@@ -102,27 +105,35 @@ def _learn_labels(db: Database, account_id: str) -> None:
             LABELS[sub.source] = f"{sub.plan.name} allowance"
 
 
+@dataclass
+class _Run:
+    first: int
+    last: int
+    signature: str
+    prompt: tuple[str, ...]
+
+
 def _run_lengths(noun: str, results: Iterable[UsageResult]) -> None:
     """Print consecutive actions that drew from the same sources as one line."""
-    runs: list[list[object]] = []  # [first, last, signature, prompt]
-    replays = 0
+    runs: list[_Run] = []
+    replays = total = 0
     for n, result in enumerate(results, start=1):
-        replays += result.replayed
+        total, replays = n, replays + result.replayed
         sig = _signature(result)
-        if runs and runs[-1][2] == sig:
-            runs[-1][1] = n
+        if runs and runs[-1].signature == sig:
+            runs[-1].last = n
         else:
-            runs.append([n, n, sig, result.prompt])
-    for first, last, sig, prompt in runs:
-        span = f"{first:,}" if first == last else f"{first:,}–{last:,}"
-        console.print(f"  {noun} {span:>13} → {sig}")
-        if prompt:
+            runs.append(_Run(n, n, sig, result.prompt))
+    for run in runs:
+        span = f"{run.first:,}" if run.first == run.last else f"{run.first:,}–{run.last:,}"
+        console.print(f"  {noun} {span:>13} → {run.signature}")
+        if run.prompt:
             console.print(
-                "      [yellow]prompt:[/] " + "; ".join(PROMPT_TEXT[str(p)] for p in prompt)
-            )  # type: ignore[attr-defined]
+                "      [yellow]prompt:[/] " + "; ".join(PROMPT_TEXT[p] for p in run.prompt)
+            )
     if replays:
         console.print(
-            f"  [dim]({replays} of {n} were replays of an earlier demo run: "
+            f"  [dim]({replays} of {total} were replays of an earlier demo run: "
             "same key, same answer)[/]"
         )
 

@@ -149,8 +149,8 @@ def usage_summary(
     for meta in catalog_repo.list_metrics(conn):
         if meta.code not in metric_codes:
             continue
-        sub = next((s for s in subs if s.plan.rule(meta.code) is not None), None)
-        included = sub.plan.included(meta.code, sub.quantity) if sub else 0
+        covering = next((s for s in subs if s.plan.rule(meta.code) is not None), None)
+        included = covering.plan.included(meta.code, covering.quantity) if covering else 0
         split = tuple(
             SourceUse(src, kind, labels.get(src, src), used, granted)
             for (m, src), (kind, used, granted) in counters.items()
