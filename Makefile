@@ -27,8 +27,8 @@ run: env
 	$(UV) run --no-sync allot demo
 
 lint: env
-	$(UV) run --no-sync ruff check src tests bench migrations
-	$(UV) run --no-sync ruff format --check src tests bench migrations
+	$(UV) run --no-sync ruff check src tests bench
+	$(UV) run --no-sync ruff format --check src tests bench
 	$(UV) run --no-sync lint-imports
 
 types: env

@@ -248,7 +248,7 @@ def machine_note() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     note = f"{os.cpu_count()} CPUs, load average {load}; Python {sys.version.split()[0]}"
     if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
-        note += "  <-- the machine is busy: these figures are noisy"
+        note += "  <-- busy (or a bench just ran): compare with care"
     return f"{note}\ncode: {_code_state()}"
 
 

@@ -50,6 +50,7 @@ class Ledger(RuleBasedStateMachine):
         self.clock = FixedClock(datetime(2026, 1, 10, 12, tzinfo=UTC))
         self.n = 0
         self.answers: dict[str, tuple[int, str]] = {}
+        self.held: set[str] = set()
 
     @initialize(
         plan=st.sampled_from(["free", "paid"]),
@@ -147,9 +148,9 @@ class Ledger(RuleBasedStateMachine):
 
     @rule(holder=st.sampled_from(HOLDERS))
     def take(self, holder: str) -> None:
-        try:
-            with self.db.transaction() as conn:
-                result = take_seat(
+        if holder in self.held:
+            with pytest.raises(Conflict, match="already holds"), self.db.transaction() as conn:
+                take_seat(
                     conn,
                     self.clock,
                     account_id=ACCOUNT,
@@ -157,17 +158,25 @@ class Ledger(RuleBasedStateMachine):
                     holder=holder,
                     idempotency_key=self.key(),
                 )
-        except Conflict as exc:
-            assert exc.code == "seat_already_held"
             return
+        with self.db.transaction() as conn:
+            result = take_seat(
+                conn,
+                self.clock,
+                account_id=ACCOUNT,
+                metric="staff_seats",
+                holder=holder,
+                idempotency_key=self.key(),
+            )
+        self.held.add(holder)
         assert [d.quantity for d in result.draws] == [1]
         self.check_order(result, "staff_seats", GAUGE_PERIOD)
 
     @rule(holder=st.sampled_from(HOLDERS))
     def release(self, holder: str) -> None:
-        try:
-            with self.db.transaction() as conn:
-                result = release_seat(
+        if holder not in self.held:
+            with pytest.raises(NotFound, match="holds no seat"), self.db.transaction() as conn:
+                release_seat(
                     conn,
                     self.clock,
                     account_id=ACCOUNT,
@@ -175,9 +184,17 @@ class Ledger(RuleBasedStateMachine):
                     holder=holder,
                     idempotency_key=self.key(),
                 )
-        except NotFound as exc:
-            assert exc.code == "seat_not_held"
             return
+        with self.db.transaction() as conn:
+            result = release_seat(
+                conn,
+                self.clock,
+                account_id=ACCOUNT,
+                metric="staff_seats",
+                holder=holder,
+                idempotency_key=self.key(),
+            )
+        self.held.discard(holder)
         assert sum(d.quantity for d in result.draws) == -1  # moves net to zero
 
     @rule(hours=st.integers(1, 24 * 45))

@@ -21,6 +21,22 @@ def get_metric(conn: Connection, code: str) -> Metric | None:
     return None if row is None else _metric(row)
 
 
+# A metric never changes kind (load_catalog refuses it), so a kind once read
+# stays true for the life of the database; the hot path reads it from here.
+_KINDS: dict[tuple[int, str], MetricKind] = {}
+
+
+def metric_kind(conn: Connection, code: str) -> MetricKind | None:
+    key = (id(conn.engine), code)
+    kind = _KINDS.get(key)
+    if kind is None:
+        metric = get_metric(conn, code)
+        if metric is None:
+            return None
+        kind = _KINDS[key] = metric.kind
+    return kind
+
+
 def list_metrics(conn: Connection) -> list[Metric]:
     return [_metric(r) for r in conn.execute(sa.select(metrics).order_by(metrics.c.code))]
 

@@ -25,7 +25,7 @@ from allot.core.allocation import (
     SourceKind,
     allocate,
 )
-from allot.core.catalog import Metric, MetricKind
+from allot.core.catalog import MetricKind
 from allot.core.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound
 from allot.core.periods import month_of, require_utc, zone
 from allot.kit import validate
@@ -65,16 +65,26 @@ def _request_hash(**body: object) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _metric(conn: Connection, code: str, kind: MetricKind) -> Metric:
-    metric = catalog_repo.get_metric(conn, code)
-    if metric is None:
+def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
+    found = catalog_repo.metric_kind(conn, code)
+    if found is None:
         raise NotFound("metric_not_found", f"no metric {code!r} in the catalog", field="metric")
-    if metric.kind is not kind:
-        hint = "take or release a seat" if metric.kind is MetricKind.GAUGE else "consume it"
+    if found is not kind:
+        hint = "take or release a seat" if found is MetricKind.GAUGE else "consume it"
         raise InvalidInput(
-            "wrong_metric_kind", f"{code!r} is a {metric.kind.value}: {hint}", field="metric"
+            "wrong_metric_kind", f"{code!r} is a {found.value}: {hint}", field="metric"
         )
-    return metric
+
+
+def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[str, EventRow | None]:
+    """Lock the account, then look the key up: (time zone, earlier event with this key).
+
+    Two statements on purpose: on PostgreSQL a statement that waited for the
+    lock still reads from the snapshot it started with, so a lookup joined to
+    the lock would miss an event committed by the request it waited for.
+    """
+    account = get_account(conn, account_id, lock=True)
+    return account.timezone, repo.find_event(conn, account_id, key)
 
 
 def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult:
@@ -191,13 +201,12 @@ def consume(
         quantity=quantity,
         occurred_at=None if occurred_at is None else occurred_at.isoformat(),
     )
-    account = get_account(conn, account_id, lock=True)
-    existing = repo.find_event(conn, account_id, key)
+    timezone, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
-    _metric(conn, metric, MetricKind.COUNTER)
+    _check_metric(conn, metric, MetricKind.COUNTER)
     at = occurred_at or now
-    period = month_of(at, zone(account.timezone)).key
+    period = month_of(at, zone(timezone)).key
     fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
     decision = allocate(quantity, fall.sources, fall.policy)
     return _record(
@@ -231,11 +240,10 @@ def take_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_take", metric=metric, holder=holder)
-    get_account(conn, account_id, lock=True)
-    existing = repo.find_event(conn, account_id, key)
+    _timezone, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
-    _metric(conn, metric, MetricKind.GAUGE)
+    _check_metric(conn, metric, MetricKind.GAUGE)
     if repo.open_hold_of(conn, account_id, metric, holder) is not None:
         raise Conflict("seat_already_held", f"{holder!r} already holds a seat", field="holder")
     fall = waterfall(conn, account_id=account_id, metric=metric, period=GAUGE_PERIOD, at=now)
@@ -282,11 +290,10 @@ def release_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_release", metric=metric, holder=holder)
-    get_account(conn, account_id, lock=True)
-    existing = repo.find_event(conn, account_id, key)
+    _timezone, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
-    _metric(conn, metric, MetricKind.GAUGE)
+    _check_metric(conn, metric, MetricKind.GAUGE)
     hold = repo.open_hold_of(conn, account_id, metric, holder)
     if hold is None:
         raise NotFound("seat_not_held", f"{holder!r} holds no seat", field="holder")
