@@ -17,5 +17,8 @@ accounts = sa.Table(
     sa.Column("locale", sa.String(16), nullable=False),
     sa.Column("billing_channel", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # A random stamp, changed whenever what pays for this account's usage changes
+    # (a subscription, a grant, a pause): the consume fast path's cache checks it.
+    sa.Column("revision", sa.BigInteger, nullable=False),
     sa.CheckConstraint("billing_channel IN ('card', 'external')", name="billing_channel"),
 )

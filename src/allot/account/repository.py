@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ class AccountRow:
     locale: str
     billing_channel: str
     created_at: datetime
+    revision: int
 
 
 _GET = sa.select(accounts).where(accounts.c.id == sa.bindparam("account_id"))
@@ -46,6 +48,7 @@ def _values(account: AccountRow) -> dict[str, object]:
         "locale": account.locale,
         "billing_channel": account.billing_channel,
         "created_at": account.created_at,
+        "revision": account.revision,
     }
 
 
@@ -54,3 +57,14 @@ def list_all(conn: Connection, *, limit: int = 100, after: str | None = None) ->
     if after is not None:
         stmt = stmt.where(accounts.c.id > after)
     return [AccountRow(**r._mapping) for r in conn.execute(stmt)]
+
+
+def new_revision() -> int:
+    return secrets.randbits(62)
+
+
+def touch(conn: Connection, account_id: str) -> None:
+    """Record that the account's sources changed (see `accounts.revision`)."""
+    conn.execute(
+        sa.update(accounts).where(accounts.c.id == account_id).values(revision=new_revision())
+    )

@@ -54,6 +54,7 @@ def create_account(
         locale=locale,
         billing_channel=billing_channel,
         created_at=clock.now(),
+        revision=repo.new_revision(),
     )
     repo.insert(conn, account)
     return account

@@ -113,6 +113,26 @@ _OUTCOMES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """What a policy does with units past every limited source (None when it refuses)."""
+
+    kind: SourceKind
+    outcome: Outcome
+    reason: str
+    prompt: tuple[str, ...]
+
+
+def overflow(policy: OveragePolicy | None) -> Overflow | None:
+    if policy is None or policy is OveragePolicy.BLOCK:
+        return None
+    kind = POLICY_SOURCES[policy]
+    outcome, reason = _OUTCOMES[kind]
+    return Overflow(
+        kind, outcome, reason, FREE_OVERAGE_PROMPT if kind is SourceKind.FREE_OVERAGE else ()
+    )
+
+
 def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | None) -> Decision:
     """Draw `quantity` units from `sources` in priority order, then apply `policy`.
 
@@ -134,15 +154,12 @@ def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | N
             left -= take
     if left == 0:
         return Decision(Outcome.ALLOWED, tuple(draws), "within_allowance")
-    if policy is None:
-        return Decision(Outcome.BLOCKED, (), "no_plan_for_metric")
-    if policy is OveragePolicy.BLOCK:
-        return Decision(Outcome.BLOCKED, (), "allowance_exhausted")
-    kind = POLICY_SOURCES[policy]
-    draws.append(Draw(kind.value, kind, left))
-    outcome, reason = _OUTCOMES[kind]
-    prompt = FREE_OVERAGE_PROMPT if kind is SourceKind.FREE_OVERAGE else ()
-    return Decision(outcome, tuple(draws), reason, prompt)
+    past = overflow(policy)
+    if past is None:
+        reason = "no_plan_for_metric" if policy is None else "allowance_exhausted"
+        return Decision(Outcome.BLOCKED, (), reason)
+    draws.append(Draw(past.kind.value, past.kind, left))
+    return Decision(past.outcome, tuple(draws), past.reason, past.prompt)
 
 
 # Units past every limited source sort after them (used when rebalancing seats).

@@ -131,9 +131,10 @@ def for_account(conn: Connection, account_id: str) -> list[GrantRow]:
     return _load(conn, grants.c.account_id == account_id)
 
 
-_ACTIVE_FOR_METRIC = (
+_UNPAUSED_FOR_METRIC = (
     sa.select(
         grants.c.id,
+        grants.c.starts_at,
         grants.c.ends_at,
         grants.c.claimed_at,
         grants.c.issued_at,
@@ -144,17 +145,15 @@ _ACTIVE_FOR_METRIC = (
         grants.c.account_id == sa.bindparam("account_id"),
         grant_allowances.c.metric == sa.bindparam("metric"),
         grants.c.paused.is_(False),
-        sa.or_(grants.c.starts_at.is_(None), grants.c.starts_at <= sa.bindparam("at")),
-        sa.or_(grants.c.ends_at.is_(None), grants.c.ends_at > sa.bindparam("at")),
     )
 )
 
 
-def active_for_metric(
-    conn: Connection, account_id: str, metric: str, at: datetime
+def unpaused_for_metric(
+    conn: Connection, account_id: str, metric: str
 ) -> list[tuple[GrantRow, int]]:
-    """Grants that can pay for `metric` at `at`, with their monthly allowance of it."""
-    rows = conn.execute(_ACTIVE_FOR_METRIC, {"account_id": account_id, "metric": metric, "at": at})
+    """The account's unpaused grants of `metric`, whatever their term, with their allowance."""
+    rows = conn.execute(_UNPAUSED_FOR_METRIC, {"account_id": account_id, "metric": metric})
     return [
         (
             GrantRow(
@@ -162,7 +161,7 @@ def active_for_metric(
                 account_id,
                 "",
                 "",
-                None,
+                r.starts_at,
                 r.ends_at,
                 False,
                 r.issued_at,
@@ -173,6 +172,13 @@ def active_for_metric(
         )
         for r in rows
     ]
+
+
+def active_for_metric(
+    conn: Connection, account_id: str, metric: str, at: datetime
+) -> list[tuple[GrantRow, int]]:
+    """Grants that can pay for `metric` at `at`, with their monthly allowance of it."""
+    return [(g, q) for g, q in unpaused_for_metric(conn, account_id, metric) if g.active_at(at)]
 
 
 def set_paused(conn: Connection, grant_id: int, paused: bool) -> None:

@@ -136,7 +136,10 @@ def _sqlite_engine(url: URL, synchronous: str, pool_size: int, echo: bool) -> En
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # straight to the driver: this runs once per transaction, on the hot path
+        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN DEFERRED"
+        )
 
     return engine
 

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
@@ -71,6 +72,7 @@ def subscribe(
                 f"{sorted(shared)} already metered by {sub.plan.name}; one plan per metric",
                 field="plan",
             )
+    account_repo.touch(conn, account_id)
     sub_id = repo.insert(
         conn,
         account_id=account_id,

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.kit.rawsql import Statement, instant
 from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
 
 
@@ -335,3 +336,117 @@ def held_metrics(conn: Connection, account_id: str) -> list[str]:
         .order_by(seat_holds.c.metric)
     )
     return [r.metric for r in rows]
+
+
+# --- the hot path: statements run on the driver (see allot.kit.rawsql) ---------
+
+_LOCK_ACCOUNT = {
+    "sqlite": Statement("SELECT timezone, revision FROM accounts WHERE id = :account_id"),
+    "postgresql": Statement(
+        "SELECT timezone, revision FROM accounts WHERE id = :account_id FOR UPDATE"
+    ),
+}
+_INSERT_EVENT_ONCE = Statement(
+    "INSERT INTO usage_events (account_id, idempotency_key, request_hash, action, metric,"
+    " quantity, holder, period, occurred_at, recorded_at, outcome, reason)"
+    " VALUES (:account_id, :idempotency_key, :request_hash, :action, :metric, :quantity,"
+    " :holder, :period, :occurred_at, :recorded_at, :outcome, :reason)"
+    " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
+)
+# Takes room from a limited source only if it fits; 0 rows: it does not.
+_TAKE_ROOM = Statement(
+    "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
+    " VALUES (:account_id, :metric, :period, :source, :source_kind, :used, :granted)"
+    " ON CONFLICT (account_id, metric, period, source) DO UPDATE"
+    " SET used = usage_counters.used + excluded.used, granted = excluded.granted"
+    " WHERE usage_counters.used + excluded.used <= excluded.granted"
+)
+_ADD_UNLIMITED = Statement(
+    "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
+    " VALUES (:account_id, :metric, :period, :source, :source_kind, :used, NULL)"
+    " ON CONFLICT (account_id, metric, period, source) DO UPDATE"
+    " SET used = usage_counters.used + excluded.used"
+)
+_APPEND_ENTRY = Statement(
+    "INSERT INTO usage_entries (event_id, account_id, metric, period, source, source_kind,"
+    " quantity, occurred_at) VALUES (:event_id, :account_id, :metric, :period, :source,"
+    " :source_kind, :used, :occurred_at)"
+)
+
+
+# PostgreSQL can take the room and append the entry in one round trip.
+_ENTRY_FROM_TOOK = (
+    "INSERT INTO usage_entries (event_id, account_id, metric, period, source, source_kind,"
+    " quantity, occurred_at) SELECT :event_id, :account_id, :metric, :period, :source,"
+    " :source_kind, :used, :occurred_at FROM took"
+)
+_TAKE_ROOM_AND_APPEND = Statement(
+    f"WITH took AS ({_TAKE_ROOM.sqlite} RETURNING 1) {_ENTRY_FROM_TOOK}"
+)
+_ADD_UNLIMITED_AND_APPEND = Statement(
+    f"WITH took AS ({_ADD_UNLIMITED.sqlite} RETURNING 1) {_ENTRY_FROM_TOOK}"
+)
+
+
+def lock_account(conn: Connection, account_id: str) -> tuple[str, int] | None:
+    """Lock the account for this transaction: (time zone, revision), or None if unknown.
+
+    PostgreSQL locks the row; on SQLite the IMMEDIATE transaction already holds the lock.
+    """
+    row = _LOCK_ACCOUNT[conn.dialect.name].run(conn, {"account_id": account_id}).fetchone()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def insert_event_once(conn: Connection, **values: Any) -> int | None:
+    """Insert the event unless its key is taken; None: an earlier request has this key."""
+    values["occurred_at"] = instant(conn, values["occurred_at"])
+    values["recorded_at"] = instant(conn, values["recorded_at"])
+    row = _INSERT_EVENT_ONCE.run(conn, values).fetchone()
+    return None if row is None else int(row[0])
+
+
+def take(
+    conn: Connection,
+    *,
+    event_id: int,
+    account_id: str,
+    metric: str,
+    period: str,
+    occurred_at: datetime,
+    line: Line,
+) -> bool:
+    """Post a one-source event: move the counter by `line` and append its entry.
+
+    A limited source is moved only if it stays within its grant; False (and
+    nothing written) when it would not.
+    """
+    if line.granted is not None and line.quantity > line.granted:
+        return False  # cannot fit, and PostgreSQL checks the proposed row before the conflict
+    params = {
+        "event_id": event_id,
+        "account_id": account_id,
+        "metric": metric,
+        "period": period,
+        "source": line.source,
+        "source_kind": line.source_kind,
+        "used": line.quantity,
+        "granted": line.granted,
+        "occurred_at": instant(conn, occurred_at),
+    }
+    limited = line.granted is not None
+    if conn.dialect.name == "postgresql":
+        both = _TAKE_ROOM_AND_APPEND if limited else _ADD_UNLIMITED_AND_APPEND
+        return bool(both.run(conn, params).rowcount == 1)
+    counter = _TAKE_ROOM if limited else _ADD_UNLIMITED
+    if counter.run(conn, params).rowcount != 1:
+        return False
+    _APPEND_ENTRY.run(conn, params)
+    return True
+
+
+def set_event_outcome(conn: Connection, event_id: int, *, outcome: str, reason: str) -> None:
+    conn.execute(
+        sa.update(usage_events)
+        .where(usage_events.c.id == event_id)
+        .values(outcome=outcome, reason=reason)
+    )

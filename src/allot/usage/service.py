@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -31,6 +32,7 @@ from allot.core.periods import month_of, require_utc, zone
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.ids import new_token
+from allot.usage import fastpath
 from allot.usage import repository as repo
 from allot.usage.models import GAUGE_PERIOD
 from allot.usage.repository import EventRow, Line
@@ -76,6 +78,14 @@ def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
         )
 
 
+def _lock(conn: Connection, account_id: str) -> tuple[str, int]:
+    """Lock the account for this transaction: (time zone, revision)."""
+    found = repo.lock_account(conn, account_id)
+    if found is None:
+        raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
+    return found
+
+
 def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[str, EventRow | None]:
     """Lock the account, then look the key up: (time zone, earlier event with this key).
 
@@ -83,8 +93,8 @@ def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[str, Eve
     lock still reads from the snapshot it started with, so a lookup joined to
     the lock would miss an event committed by the request it waited for.
     """
-    account = get_account(conn, account_id, lock=True)
-    return account.timezone, repo.find_event(conn, account_id, key)
+    timezone, _revision = _lock(conn, account_id)
+    return timezone, repo.find_event(conn, account_id, key)
 
 
 def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult:
@@ -189,6 +199,11 @@ def consume(
     `occurred_at` decides the calendar month (in the account's time zone) the
     units count in — an order placed on 31 January counts in January even if
     reported in February (U5). It defaults to now.
+
+    When the account's sources are as they were for its last action, the
+    fast path pays from the same source with one conditional statement
+    (see `allot.usage.fastpath`); otherwise, or when that source is full, the
+    full waterfall decides.
     """
     validate.positive_int(quantity, field="quantity", maximum=1_000_000)
     key = validate.idempotency_key(idempotency_key)
@@ -201,29 +216,102 @@ def consume(
         quantity=quantity,
         occurred_at=None if occurred_at is None else occurred_at.isoformat(),
     )
-    timezone, existing = _lock_account(conn, account_id, key)
-    if existing is not None:
-        return _replay(existing, request_hash, conn)
+    timezone, revision = _lock(conn, account_id)
     _check_metric(conn, metric, MetricKind.COUNTER)
     at = occurred_at or now
     period = month_of(at, zone(timezone)).key
+    event = {
+        "account_id": account_id,
+        "idempotency_key": key,
+        "request_hash": request_hash,
+        "action": "consume",
+        "metric": metric,
+        "quantity": quantity,
+        "holder": None,
+        "period": period,
+        "occurred_at": at,
+        "recorded_at": now,
+    }
+    event_id: int | None = None
+    fast = fastpath.route(
+        conn, account_id=account_id, metric=metric, revision=revision, period=period, at=at
+    )
+    if fast is not None:
+        event_id = repo.insert_event_once(
+            conn, **event, outcome=fast.outcome.value, reason=fast.reason
+        )
+        if event_id is None:
+            return _replay_key(conn, account_id, key, request_hash)
+        line = Line(fast.source, fast.kind.value, quantity, fast.granted)
+        if repo.take(
+            conn,
+            event_id=event_id,
+            account_id=account_id,
+            metric=metric,
+            period=period,
+            occurred_at=at,
+            line=line,
+        ):
+            decision = Decision(
+                fast.outcome, (Draw(fast.source, fast.kind, quantity),), fast.reason, fast.prompt
+            )
+            return _result(event_id, event, decision)
+    else:
+        existing = repo.find_event(conn, account_id, key)
+        if existing is not None:
+            return _replay(existing, request_hash, conn)
     fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
     decision = allocate(quantity, fall.sources, fall.policy)
-    return _record(
+    fastpath.learn(
         conn,
         account_id=account_id,
-        key=key,
-        request_hash=request_hash,
-        action="consume",
         metric=metric,
-        quantity=quantity,
-        holder=None,
+        revision=revision,
+        period=period,
+        fall=fall,
+        decision=decision,
+    )
+    if event_id is None:
+        event_id = repo.insert_event(
+            conn, **event, outcome=decision.outcome.value, reason=decision.reason
+        )
+    else:  # the fast path's guess was wrong: the event takes the real answer
+        repo.set_event_outcome(
+            conn, event_id, outcome=decision.outcome.value, reason=decision.reason
+        )
+    repo.post(
+        conn,
+        event_id=event_id,
+        account_id=account_id,
+        metric=metric,
         period=period,
         occurred_at=at,
-        recorded_at=now,
-        decision=decision,
         lines=_lines(decision, fall.granted),
     )
+    return _result(event_id, event, decision)
+
+
+def _result(event_id: int, event: dict[str, Any], decision: Decision) -> UsageResult:
+    return UsageResult(
+        event_id=event_id,
+        account_id=event["account_id"],
+        action=event["action"],
+        metric=event["metric"],
+        quantity=event["quantity"],
+        period=event["period"],
+        occurred_at=event["occurred_at"],
+        outcome=decision.outcome,
+        reason=decision.reason,
+        draws=decision.draws,
+        prompt=decision.prompt,
+        holder=event["holder"],
+    )
+
+
+def _replay_key(conn: Connection, account_id: str, key: str, request_hash: str) -> UsageResult:
+    existing = repo.find_event(conn, account_id, key)
+    assert existing is not None  # the insert just collided with it, under the account lock
+    return _replay(existing, request_hash, conn)
 
 
 def take_seat(

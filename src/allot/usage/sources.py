@@ -21,6 +21,15 @@ class Waterfall:
     granted: dict[str, int]  # their limits, to store beside the counters
     policy: OveragePolicy | None  # None: no plan covers the metric
     subscription: LiveSubscription | None
+    # The same sources pay at every instant of [valid_from, valid_until): no grant or
+    # subscription starts or ends in between (None: unbounded on that side).
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def still_valid_at(self, at: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= at) and (
+            self.valid_until is None or at < self.valid_until
+        )
 
 
 def covering_subscription(
@@ -38,7 +47,11 @@ def waterfall(
     used = repo.counters(conn, account_id, metric, period)
     sources: list[Source] = []
     granted: dict[str, int] = {}
-    for grant, allowance in grant_repo.active_for_metric(conn, account_id, metric, at):
+    boundaries: set[datetime] = set()
+    for grant, allowance in grant_repo.unpaused_for_metric(conn, account_id, metric):
+        boundaries.update(b for b in (grant.starts_at, grant.ends_at) if b is not None)
+        if not grant.active_at(at):
+            continue
         granted[grant.source] = allowance
         sources.append(
             Source(
@@ -48,7 +61,9 @@ def waterfall(
                 grant.priority,
             )
         )
-    sub = covering_subscription(subscription_repo.live(conn, account_id), metric, at)
+    subs = subscription_repo.live(conn, account_id)
+    boundaries.update(s.starts_at for s in subs if s.plan.rule(metric) is not None)
+    sub = covering_subscription(subs, metric, at)
     policy = None
     if sub is not None:
         rule = sub.plan.rule(metric)
@@ -59,4 +74,11 @@ def waterfall(
         sources.append(
             Source(sub.source, SourceKind.PLAN, included - used.get(sub.source, 0), PLAN_PRIORITY)
         )
-    return Waterfall(sources, granted, policy, sub)
+    return Waterfall(
+        sources,
+        granted,
+        policy,
+        sub,
+        valid_from=max((b for b in boundaries if b <= at), default=None),
+        valid_until=min((b for b in boundaries if b > at), default=None),
+    )

@@ -1,8 +1,8 @@
 """core engine schema
 
-Revision ID: 8f5a2a5e2a81
+Revision ID: 78da6fe9cd1a
 Revises:
-Create Date: 2026-11-21 20:48:12.762804
+Create Date: 2026-11-21 21:12:01.640356
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import allot.kit.types
 
-revision: str = "8f5a2a5e2a81"
+revision: str = "78da6fe9cd1a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("billing_channel", sa.String(length=16), nullable=False),
         sa.Column("created_at", allot.kit.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
             "billing_channel IN ('card', 'external')", name=op.f("ck_accounts_billing_channel")
         ),
