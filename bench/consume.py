@@ -82,6 +82,13 @@ class Run:
     def p_ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
 
+    def __add__(self, other: Run) -> Run:
+        return Run(
+            self.ops + other.ops,
+            self.seconds + other.seconds,
+            [*self.latencies, *other.latencies],
+        )
+
 
 def drive(op: Op, threads: int, seconds: float, warmup: float) -> Run:
     """Warm up every thread, then run all of them together for `seconds`."""
@@ -392,11 +399,17 @@ def bench_database(db: Database, args: argparse.Namespace) -> list[list[Any]]:
         accounts = [f"{shape.name}-{i}" for i in range(shape.accounts)]
         make_accounts(db, clock, accounts)
         raw_op, close = baseline.op(accounts, shape)
+        allot = allot_op(db, clock, accounts, shape)
+        # Alternate short rounds of each, so drift on the machine (checkpoints,
+        # vacuum, other load) falls on both sides of the ratio alike.
+        slice_s = args.seconds / args.rounds
+        raw = run = Run(0, 0.0, [])
         try:
-            raw = drive(raw_op, shape.threads, args.seconds, args.warmup)
+            for _ in range(args.rounds):
+                raw += drive(raw_op, shape.threads, slice_s, args.warmup)
+                run += drive(allot, shape.threads, slice_s, args.warmup)
         finally:
             close()
-        run = drive(allot_op(db, clock, accounts, shape), shape.threads, args.seconds, args.warmup)
         rows.append(
             [
                 db.dialect,
@@ -434,6 +447,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=env_float("ALLOT_BENCH_SECONDS", 3.0))
     parser.add_argument("--warmup", type=float, default=env_float("ALLOT_BENCH_WARMUP", 0.5))
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating raw/allot rounds per shape"
+    )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=["NORMAL", "FULL"])
     parser.add_argument("--profile", action="store_true", help="break one consume down")
@@ -441,7 +457,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(
-        f"consume bench: {args.seconds:g} s per run after {args.warmup:g} s warm-up; "
+        f"consume bench: {args.seconds:g} s per side in {args.rounds} alternating rounds, "
+        f"each after {args.warmup:g} s warm-up; "
         f"SQLite synchronous={args.sqlite_synchronous}",
         flush=True,
     )

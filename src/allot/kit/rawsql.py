@@ -56,5 +56,5 @@ def instant(conn: Connection, at: datetime) -> Any:
     if at.tzinfo is None:
         raise ValueError("naive datetime refused")
     if conn.dialect.name == "sqlite":
-        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return at

@@ -32,12 +32,14 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from allot.core.allocation import Decision, Outcome, SourceKind, overflow
+from allot.core.periods import month_of, zone
 from allot.usage.sources import Waterfall
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     revision: int
+    timezone: str
     period: str
     valid_from: datetime | None
     valid_until: datetime | None
@@ -58,19 +60,20 @@ def _key(conn: Connection, account_id: str, metric: str) -> tuple[int, str, str]
     return (id(conn.engine), account_id, metric)
 
 
-def route(
-    conn: Connection, *, account_id: str, metric: str, revision: int, period: str, at: datetime
-) -> Route | None:
-    """The learned route, if it still holds for this account state, month and instant."""
+def route(conn: Connection, *, account_id: str, metric: str, at: datetime) -> Route | None:
+    """The learned route, if it holds for this month and instant.
+
+    Whether the account is still at the route's revision is checked by the
+    database, in the statement that locks the account and records the event.
+    """
     if not _enabled:
         return None
     found = _routes.get(_key(conn, account_id, metric))
     if (
         found is None
-        or found.revision != revision
-        or found.period != period
         or (found.valid_from is not None and at < found.valid_from)
         or (found.valid_until is not None and at >= found.valid_until)
+        or month_of(at, zone(found.timezone)).key != found.period
     ):
         return None
     return found
@@ -81,6 +84,7 @@ def learn(
     *,
     account_id: str,
     metric: str,
+    timezone: str,
     revision: int,
     period: str,
     fall: Waterfall,
@@ -94,6 +98,7 @@ def learn(
         if src.remaining - drawn.get(src.source, 0) > 0:
             learned = Route(
                 revision,
+                timezone,
                 period,
                 fall.valid_from,
                 fall.valid_until,
@@ -110,6 +115,7 @@ def learn(
         if past is not None:
             learned = Route(
                 revision,
+                timezone,
                 period,
                 fall.valid_from,
                 fall.valid_until,

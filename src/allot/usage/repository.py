@@ -346,13 +346,25 @@ _LOCK_ACCOUNT = {
         "SELECT timezone, revision FROM accounts WHERE id = :account_id FOR UPDATE"
     ),
 }
-_INSERT_EVENT_ONCE = Statement(
+# The fast path's first statement locks the account, checks that its sources
+# are the ones the route was learned from, and records the event — or does
+# nothing at all (another revision, or a key seen before).
+_EVENT_SELECT = (
     "INSERT INTO usage_events (account_id, idempotency_key, request_hash, action, metric,"
     " quantity, holder, period, occurred_at, recorded_at, outcome, reason)"
-    " VALUES (:account_id, :idempotency_key, :request_hash, :action, :metric, :quantity,"
-    " :holder, :period, :occurred_at, :recorded_at, :outcome, :reason)"
-    " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
+    " SELECT id, :idempotency_key, :request_hash, :action, :metric, :quantity, :holder,"
+    " :period, :occurred_at, :recorded_at, :outcome, :reason"
+    " FROM accounts WHERE id = :account_id AND revision = :revision"
 )
+_EVENT_IF_CURRENT = {
+    "sqlite": Statement(
+        f"{_EVENT_SELECT} ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
+    ),
+    "postgresql": Statement(
+        f"{_EVENT_SELECT} FOR UPDATE"
+        " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
+    ),
+}
 # Takes room from a limited source only if it fits; 0 rows: it does not.
 _TAKE_ROOM = Statement(
     "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
@@ -397,11 +409,16 @@ def lock_account(conn: Connection, account_id: str) -> tuple[str, int] | None:
     return None if row is None else (row[0], int(row[1]))
 
 
-def insert_event_once(conn: Connection, **values: Any) -> int | None:
-    """Insert the event unless its key is taken; None: an earlier request has this key."""
+def insert_event_if_current(conn: Connection, *, revision: int, **values: Any) -> int | None:
+    """Lock the account and record the event if the account is at `revision`.
+
+    None: nothing written — the account changed (or is gone), or the key was
+    used before; the caller then takes the full path, which tells them apart.
+    """
+    values["revision"] = revision
     values["occurred_at"] = instant(conn, values["occurred_at"])
     values["recorded_at"] = instant(conn, values["recorded_at"])
-    row = _INSERT_EVENT_ONCE.run(conn, values).fetchone()
+    row = _EVENT_IF_CURRENT[conn.dialect.name].run(conn, values).fetchone()
     return None if row is None else int(row[0])
 
 

@@ -200,72 +200,84 @@ def consume(
     units count in — an order placed on 31 January counts in January even if
     reported in February (U5). It defaults to now.
 
-    When the account's sources are as they were for its last action, the
-    fast path pays from the same source with one conditional statement
-    (see `allot.usage.fastpath`); otherwise, or when that source is full, the
-    full waterfall decides.
+    When the account's sources are as they were for its last action, the fast
+    path locks the account, records the event and pays from the same source
+    in two statements (see `allot.usage.fastpath`); otherwise, or when that
+    source is full, the full waterfall decides.
     """
     validate.positive_int(quantity, field="quantity", maximum=1_000_000)
     key = validate.idempotency_key(idempotency_key)
     if occurred_at is not None:
         occurred_at = require_utc(occurred_at)
-    now = clock.now()
-    request_hash = _request_hash(
-        action="consume",
-        metric=metric,
-        quantity=quantity,
-        occurred_at=None if occurred_at is None else occurred_at.isoformat(),
-    )
-    timezone, revision = _lock(conn, account_id)
     _check_metric(conn, metric, MetricKind.COUNTER)
+    now = clock.now()
     at = occurred_at or now
-    period = month_of(at, zone(timezone)).key
-    event = {
+    event: dict[str, Any] = {
         "account_id": account_id,
         "idempotency_key": key,
-        "request_hash": request_hash,
         "action": "consume",
         "metric": metric,
         "quantity": quantity,
         "holder": None,
-        "period": period,
         "occurred_at": at,
         "recorded_at": now,
-    }
-    event_id: int | None = None
-    fast = fastpath.route(
-        conn, account_id=account_id, metric=metric, revision=revision, period=period, at=at
-    )
-    if fast is not None:
-        event_id = repo.insert_event_once(
-            conn, **event, outcome=fast.outcome.value, reason=fast.reason
-        )
-        if event_id is None:
-            return _replay_key(conn, account_id, key, request_hash)
-        line = Line(fast.source, fast.kind.value, quantity, fast.granted)
-        if repo.take(
-            conn,
-            event_id=event_id,
-            account_id=account_id,
+        "request_hash": _request_hash(
+            action="consume",
             metric=metric,
-            period=period,
-            occurred_at=at,
-            line=line,
-        ):
-            decision = Decision(
-                fast.outcome, (Draw(fast.source, fast.kind, quantity),), fast.reason, fast.prompt
-            )
-            return _result(event_id, event, decision)
-    else:
-        existing = repo.find_event(conn, account_id, key)
-        if existing is not None:
-            return _replay(existing, request_hash, conn)
-    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
-    decision = allocate(quantity, fall.sources, fall.policy)
+            quantity=quantity,
+            occurred_at=None if occurred_at is None else occurred_at.isoformat(),
+        ),
+    }
+    fast = fastpath.route(conn, account_id=account_id, metric=metric, at=at)
+    if fast is not None:
+        event["period"] = fast.period
+        event_id = repo.insert_event_if_current(
+            conn,
+            revision=fast.revision,
+            **event,
+            outcome=fast.outcome.value,
+            reason=fast.reason,
+        )
+        if event_id is not None:  # the account is locked and its sources are as learned
+            line = Line(fast.source, fast.kind.value, quantity, fast.granted)
+            if repo.take(
+                conn,
+                event_id=event_id,
+                account_id=account_id,
+                metric=metric,
+                period=fast.period,
+                occurred_at=at,
+                line=line,
+            ):
+                draw = Draw(fast.source, fast.kind, quantity)
+                return _result(
+                    event_id, event, Decision(fast.outcome, (draw,), fast.reason, fast.prompt)
+                )
+            # that source is full: the full waterfall decides, and the event takes its answer
+            return _consume_fully(conn, event, fast.timezone, fast.revision, event_id)
+    # a new or changed account, a replay, or the first action of a month
+    timezone, revision = _lock(conn, account_id)
+    existing = repo.find_event(conn, account_id, key)
+    if existing is not None:
+        return _replay(existing, event["request_hash"], conn)
+    event["period"] = month_of(at, zone(timezone)).key
+    return _consume_fully(conn, event, timezone, revision, None)
+
+
+def _consume_fully(
+    conn: Connection, event: dict[str, Any], timezone: str, revision: int, event_id: int | None
+) -> UsageResult:
+    """The full waterfall, under the account lock; learns the route for the next action."""
+    account_id, metric, period = event["account_id"], event["metric"], event["period"]
+    fall = waterfall(
+        conn, account_id=account_id, metric=metric, period=period, at=event["occurred_at"]
+    )
+    decision = allocate(event["quantity"], fall.sources, fall.policy)
     fastpath.learn(
         conn,
         account_id=account_id,
         metric=metric,
+        timezone=timezone,
         revision=revision,
         period=period,
         fall=fall,
@@ -275,7 +287,7 @@ def consume(
         event_id = repo.insert_event(
             conn, **event, outcome=decision.outcome.value, reason=decision.reason
         )
-    else:  # the fast path's guess was wrong: the event takes the real answer
+    else:
         repo.set_event_outcome(
             conn, event_id, outcome=decision.outcome.value, reason=decision.reason
         )
@@ -285,7 +297,7 @@ def consume(
         account_id=account_id,
         metric=metric,
         period=period,
-        occurred_at=at,
+        occurred_at=event["occurred_at"],
         lines=_lines(decision, fall.granted),
     )
     return _result(event_id, event, decision)
@@ -306,12 +318,6 @@ def _result(event_id: int, event: dict[str, Any], decision: Decision) -> UsageRe
         prompt=decision.prompt,
         holder=event["holder"],
     )
-
-
-def _replay_key(conn: Connection, account_id: str, key: str, request_hash: str) -> UsageResult:
-    existing = repo.find_event(conn, account_id, key)
-    assert existing is not None  # the insert just collided with it, under the account lock
-    return _replay(existing, request_hash, conn)
 
 
 def take_seat(
