@@ -146,6 +146,23 @@ def _actions(
         yield act(n, at)
 
 
+def _stamps(db: Database, clock: FixedClock, month: str) -> Callable[[int, datetime], UsageResult]:
+    """The coffee shop's till: one card operation per stamp, keyed by month and number."""
+
+    def stamp(n: int, _at: datetime) -> UsageResult:
+        with db.transaction() as conn:
+            return consume(
+                conn,
+                clock,
+                account_id="demo-coffee",
+                metric="card_operations",
+                quantity=1,
+                idempotency_key=f"demo:coffee:{month}:{n}",
+            )
+
+    return stamp
+
+
 def run_demo(db: Database) -> None:
     clock = FixedClock(_local(KYIV, 2026, 1, 1, 8))
     _ensure_accounts(db, clock)
@@ -155,18 +172,7 @@ def run_demo(db: Database) -> None:
     console.rule("[bold]Bean & Leaf coffee shop — free plan + partner Code #1, January 2026")
     times = [_local(KYIV, 2026, 1, day, 8 + i * 2) for day in range(1, 32) for i in range(4)]
 
-    def stamp(n: int, at: datetime) -> UsageResult:
-        with db.transaction() as conn:
-            return consume(
-                conn,
-                clock,
-                account_id="demo-coffee",
-                metric="card_operations",
-                quantity=1,
-                idempotency_key=f"demo:coffee:2026-01:{n}",
-            )
-
-    _run_lengths("card operation", _actions(clock, times, stamp))
+    _run_lengths("card operation", _actions(clock, times, _stamps(db, clock, "2026-01")))
     for holder in ("owner", "barista-olena"):
         with db.transaction() as conn:
             result = take_seat(
@@ -184,18 +190,7 @@ def run_demo(db: Database) -> None:
     console.print("\n[bold]February: the code is full again (monthly reset, no rollover)[/]")
     feb = [_local(KYIV, 2026, 2, 3, 9 + i) for i in range(3)]
 
-    def feb_stamp(n: int, at: datetime) -> UsageResult:
-        with db.transaction() as conn:
-            return consume(
-                conn,
-                clock,
-                account_id="demo-coffee",
-                metric="card_operations",
-                quantity=1,
-                idempotency_key=f"demo:coffee:2026-02:{n}",
-            )
-
-    _run_lengths("card operation", _actions(clock, feb, feb_stamp))
+    _run_lengths("card operation", _actions(clock, feb, _stamps(db, clock, "2026-02")))
 
     console.rule("[bold]Northwind Decor — Full Suite Business, January 2026 (New York)")
     start = _local(NEW_YORK, 2026, 1, 1, 0, 5)

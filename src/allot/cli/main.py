@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from allot.account.service import create_account, get_account
@@ -82,7 +83,7 @@ def catalog_validate(files: list[Path]) -> None:
             loaded = load_catalog_with_extras(path)
         except InvalidInput as exc:
             bad += 1
-            console.print(f"[red]{exc}[/]")
+            console.print(f"[red]{escape(str(exc))}[/]")
             continue
         console.print(f"{path}: ok — {len(loaded.catalog.plans)} plans")
     if bad:
