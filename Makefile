@@ -25,6 +25,11 @@ run: env
 	$(UV) run --no-sync allot catalog load presets/stamp-card.yaml
 	$(UV) run --no-sync allot catalog load presets/reviews-loyalty.yaml
 	$(UV) run --no-sync allot demo
+	@echo "Demo API keys (shown once):"
+	@$(UV) run --no-sync allot keys create --role operator --label "make run demo"
+	@$(UV) run --no-sync allot keys create --role account --for demo-coffee --label "make run demo"
+	@echo "API on http://127.0.0.1:8000 (docs: /docs) — Ctrl-C to stop"
+	$(UV) run --no-sync allot serve --host 127.0.0.1 --port 8000
 
 lint: env
 	$(UV) run --no-sync ruff check src tests bench

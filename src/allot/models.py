@@ -1,6 +1,7 @@
 """Every table of every domain, imported once so the metadata is complete (Alembic, tests)."""
 
 from allot.account.models import accounts
+from allot.apikey.models import api_keys, idempotency_requests
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
 from allot.kit.schema import metadata
@@ -9,8 +10,10 @@ from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_
 
 __all__ = [
     "accounts",
+    "api_keys",
     "grant_allowances",
     "grants",
+    "idempotency_requests",
     "metadata",
     "metrics",
     "plans",

@@ -68,3 +68,7 @@ def touch(conn: Connection, account_id: str) -> None:
     conn.execute(
         sa.update(accounts).where(accounts.c.id == account_id).values(revision=new_revision())
     )
+
+
+def update(conn: Connection, account_id: str, values: dict[str, str]) -> None:
+    conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))

@@ -34,16 +34,8 @@ def create_account(
     if not isinstance(currency, str) or currency != currency.upper():
         raise InvalidInput("unknown_currency", "use an upper-case ISO 4217 code", field="currency")
     exponent(currency)
-    if not isinstance(locale, str) or not _LOCALE.match(locale):
-        raise InvalidInput(
-            "invalid_locale", f"{locale!r} is not a locale like 'en' or 'th_TH'", field="locale"
-        )
-    if billing_channel not in BILLING_CHANNELS:
-        raise InvalidInput(
-            "invalid_billing_channel",
-            f"must be one of {', '.join(BILLING_CHANNELS)}",
-            field="billing_channel",
-        )
+    _check_locale(locale)
+    _check_channel(billing_channel)
     if repo.get(conn, account_id) is not None:
         raise Conflict("account_exists", f"account {account_id!r} already exists", field="id")
     account = AccountRow(
@@ -58,6 +50,65 @@ def create_account(
     )
     repo.insert(conn, account)
     return account
+
+
+def _check_locale(locale: str) -> None:
+    if not isinstance(locale, str) or not _LOCALE.match(locale):
+        raise InvalidInput(
+            "invalid_locale", f"{locale!r} is not a locale like 'en' or 'th_TH'", field="locale"
+        )
+
+
+def _check_channel(billing_channel: str) -> None:
+    if billing_channel not in BILLING_CHANNELS:
+        raise InvalidInput(
+            "invalid_billing_channel",
+            f"must be one of {', '.join(BILLING_CHANNELS)}",
+            field="billing_channel",
+        )
+
+
+def update_account(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    name: str | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+    billing_channel: str | None = None,
+) -> AccountRow:
+    """Change what may change; the currency may not (it is on every document already issued).
+
+    A new time zone moves the calendar months usage counts in from now on, so
+    it also changes the account's revision (the consume fast path re-learns).
+    """
+    get_account(conn, account_id, lock=True)
+    values: dict[str, str] = {}
+    if name is not None:
+        values["name"] = validate.text(name, field="name")
+    if timezone is not None:
+        zone(timezone)
+        values["timezone"] = timezone
+    if locale is not None:
+        _check_locale(locale)
+        values["locale"] = locale
+    if billing_channel is not None:
+        _check_channel(billing_channel)
+        values["billing_channel"] = billing_channel
+    if values:
+        repo.update(conn, account_id, values)
+    if timezone is not None:
+        repo.touch(conn, account_id)
+    return get_account(conn, account_id)
+
+
+def list_accounts(
+    conn: Connection, *, limit: int = 100, after: str | None = None
+) -> list[AccountRow]:
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("invalid_limit", "limit must be 1-1000", field="limit")
+    return repo.list_all(conn, limit=limit, after=after)
 
 
 def get_account(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from allot.account.service import create_account, get_account
+from allot.apikey.service import create_key, list_keys, revoke_key
 from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
@@ -379,3 +380,55 @@ def demo() -> None:
 
     with open_database() as db:
         run_demo(db)
+
+
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+@domain_errors
+def keys_create(
+    role: Annotated[str, typer.Option(help="operator, partner or account.")],
+    for_: Annotated[str | None, typer.Option("--for", help="The account or partner id.")] = None,
+    label: str = "",
+) -> None:
+    """Create an API key; its secret is printed once and never stored."""
+    with open_database() as db, db.transaction() as conn:
+        row, secret = create_key(conn, clock(), role=role, subject=for_, label=label)
+    console.print(f"key {row.id} ({row.role}{' for ' + row.subject if row.subject else ''}):")
+    console.print(secret, soft_wrap=True)
+
+
+@keys_app.command("list")
+@domain_errors
+def keys_list() -> None:
+    """List API keys (prefixes only)."""
+    with open_database() as db, db.read() as conn:
+        rows = list_keys(conn)
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+        console.print(
+            f"{r.id:>4} {r.prefix}…  {r.role:<8} {r.subject or '-':<20} {state}  {escape(r.label)}"
+        )
+
+
+@keys_app.command("revoke")
+@domain_errors
+def keys_revoke(key_id: int) -> None:
+    """Revoke an API key at once."""
+    with open_database() as db, db.transaction() as conn:
+        row = revoke_key(conn, clock(), key_id=key_id)
+    console.print(f"key {row.id} revoked")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="Processes (PostgreSQL for more than 1).")] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("allot.asgi:app", host=host, port=port, workers=workers, log_level="info")

@@ -5,7 +5,10 @@
      ├── NotFound               no such object for this caller            (404)
      ├── Conflict               the request clashes with current state    (409)
      │    └── IdempotencyMismatch  same key, different body               (422 at the edge)
-     └── Refused                the rules say no (e.g. a blocked metric)  (403/409)
+     ├── Refused                the rules say no (e.g. a blocked metric)  (409)
+     ├── Unauthenticated        no valid API key                          (401)
+     ├── Forbidden              a valid key whose role may not do this    (403)
+     └── TooLarge               a request past a size or batch limit      (413)
 
 Callers catch `DomainError` and render `code`; the message is for humans and
 may change, the code may not.
@@ -48,4 +51,16 @@ class IdempotencyMismatch(Conflict):
 
 
 class Refused(DomainError):
+    pass
+
+
+class Unauthenticated(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass
+
+
+class TooLarge(DomainError):
     pass

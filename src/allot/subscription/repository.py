@@ -95,3 +95,11 @@ def insert(
         .returning(subscriptions.c.id)
     )
     return int(result.scalar_one())
+
+
+def set_quantity(conn: Connection, subscription_id: int, quantity: int) -> None:
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(quantity=quantity)
+    )

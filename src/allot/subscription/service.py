@@ -94,3 +94,28 @@ def subscribe(
         local_midnight(start, tz),
         "active",
     )
+
+
+def change_quantity(
+    conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, quantity: int
+) -> LiveSubscription:
+    """Change how many locations a per-location plan covers, from now on (C3).
+
+    The allowance follows at once; billing the difference is the invoicing's job.
+    """
+    get_account(conn, account_id, lock=True)
+    validate.positive_int(quantity, field="quantity", maximum=100_000)
+    sub = next((s for s in repo.live(conn, account_id) if s.id == subscription_id), None)
+    if sub is None:
+        raise NotFound(
+            "subscription_not_found",
+            f"no live subscription {subscription_id}",
+            field="subscription_id",
+        )
+    if quantity > 1 and not sub.plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
+        )
+    repo.set_quantity(conn, subscription_id, quantity)
+    account_repo.touch(conn, account_id)
+    return next(s for s in repo.live(conn, account_id) if s.id == subscription_id)

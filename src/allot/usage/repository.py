@@ -467,3 +467,40 @@ def set_event_outcome(conn: Connection, event_id: int, *, outcome: str, reason: 
         .where(usage_events.c.id == event_id)
         .values(outcome=outcome, reason=reason)
     )
+
+
+def entries_page(
+    conn: Connection,
+    account_id: str,
+    *,
+    period: str | None,
+    metric: str | None,
+    source: str | None,
+    after: int | None,
+    limit: int,
+) -> list[Any]:
+    """The account's ledger entries in sequence order, optionally filtered."""
+    stmt = (
+        sa.select(
+            usage_entries.c.seq,
+            usage_entries.c.event_id,
+            usage_entries.c.metric,
+            usage_entries.c.period,
+            usage_entries.c.source,
+            usage_entries.c.source_kind,
+            usage_entries.c.quantity,
+            usage_entries.c.occurred_at,
+        )
+        .where(usage_entries.c.account_id == account_id)
+        .order_by(usage_entries.c.seq)
+        .limit(limit)
+    )
+    if period is not None:
+        stmt = stmt.where(usage_entries.c.period == period)
+    if metric is not None:
+        stmt = stmt.where(usage_entries.c.metric == metric)
+    if source is not None:
+        stmt = stmt.where(usage_entries.c.source == source)
+    if after is not None:
+        stmt = stmt.where(usage_entries.c.seq > after)
+    return list(conn.execute(stmt))

@@ -1,0 +1,66 @@
+"""Account and subscription shapes on the wire."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class AccountCreate(BaseModel):
+    model_config = _STRICT
+    id: str = Field(max_length=64, description="The platform's own id for the business.")
+    name: str = Field(max_length=200)
+    timezone: str = Field(max_length=64, examples=["Europe/Kyiv"])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    locale: str = Field("en", max_length=16)
+    billing_channel: str = Field("card", max_length=16, description="card or external")
+
+
+class AccountUpdate(BaseModel):
+    model_config = _STRICT
+    name: str | None = Field(None, max_length=200)
+    timezone: str | None = Field(None, max_length=64)
+    locale: str | None = Field(None, max_length=16)
+    billing_channel: str | None = Field(None, max_length=16)
+
+
+class AccountRead(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    currency: str
+    locale: str
+    billing_channel: str
+    created_at: datetime
+
+
+class AccountPage(BaseModel):
+    data: list[AccountRead]
+    next_after: str | None = Field(None, description="Pass as `after` for the next page.")
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = _STRICT
+    plan: str = Field(max_length=64, examples=["full-suite-business"])
+    quantity: int = Field(1, ge=1, le=100_000, description="Locations, on per-location plans.")
+    started_on: date | None = Field(None, description="Contract date; default today, locally.")
+
+
+class SubscriptionUpdate(BaseModel):
+    model_config = _STRICT
+    quantity: int = Field(ge=1, le=100_000)
+
+
+class SubscriptionRead(BaseModel):
+    id: int
+    account_id: str
+    product_line: str
+    plan: str
+    plan_version: int
+    plan_name: str
+    quantity: int
+    started_on: date
+    state: str

@@ -1,0 +1,146 @@
+"""API key use cases: create (shown once), revoke, authenticate; Idempotency-Key records.
+
+Roles (default deny):
+  operator — everything;
+  partner  — its own codes and the usage drawn from them (Access Codes arrive later);
+  account  — its own account only.
+A key that may not see an object gets the same 404 as a missing object, so
+keys learn nothing about other tenants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from allot.account.service import get_account
+from allot.apikey import repository as repo
+from allot.apikey.repository import KeyRow
+from allot.core.errors import (
+    Forbidden,
+    IdempotencyMismatch,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from allot.kit import validate
+from allot.kit.clock import Clock
+from allot.kit.security import hash_key, new_api_key
+
+ROLES = ("operator", "partner", "account")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: int
+    role: str
+    subject: str | None
+
+    @property
+    def scope(self) -> str:
+        """Whose Idempotency-Keys these are: a tenant's keys share one space."""
+        return f"{self.role}:{self.subject or self.key_id}"
+
+    def may_see_account(self, account_id: str) -> bool:
+        return self.role == "operator" or (self.role == "account" and self.subject == account_id)
+
+    def require_account(self, account_id: str) -> None:
+        """404 for an account this key may not see — the same answer as a missing one."""
+        if not self.may_see_account(account_id):
+            raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
+
+    def require_operator(self) -> None:
+        if self.role != "operator":
+            raise Forbidden("operator_only", "only an operator key may do this")
+
+
+def create_key(
+    conn: Connection, clock: Clock, *, role: str, subject: str | None, label: str = ""
+) -> tuple[KeyRow, str]:
+    """Create a key; the secret is returned here and never again."""
+    if role not in ROLES:
+        raise InvalidInput("invalid_role", f"role must be one of {', '.join(ROLES)}", field="role")
+    if role == "operator":
+        if subject is not None:
+            raise InvalidInput(
+                "subject_not_allowed", "an operator key acts for nobody", field="for"
+            )
+    elif subject is None:
+        raise InvalidInput("subject_required", f"a {role} key needs --for ID", field="for")
+    else:
+        validate.identifier(subject, field="for")
+        if role == "account":
+            get_account(conn, subject)
+    secret = new_api_key(role)
+    key_id = repo.insert(
+        conn,
+        key_hash=hash_key(secret),
+        prefix=secret[:12],
+        role=role,
+        subject=subject,
+        label=label or f"{role} key",
+        at=clock.now(),
+    )
+    row = repo.get(conn, key_id)
+    assert row is not None
+    return row, secret
+
+
+def list_keys(conn: Connection) -> list[KeyRow]:
+    return repo.list_all(conn)
+
+
+def revoke_key(conn: Connection, clock: Clock, *, key_id: int) -> KeyRow:
+    row = repo.get(conn, key_id)
+    if row is None:
+        raise NotFound("key_not_found", f"no API key {key_id}", field="key_id")
+    if row.revoked_at is None:
+        repo.revoke(conn, key_id, clock.now())
+    revoked = repo.get(conn, key_id)
+    assert revoked is not None
+    return revoked
+
+
+def authenticate(conn: Connection, secret: str | None) -> Principal:
+    if not secret:
+        raise Unauthenticated("missing_api_key", "send 'Authorization: Bearer <API key>'")
+    row = repo.by_hash(conn, hash_key(secret))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("invalid_api_key", "this API key is unknown or revoked")
+    return Principal(row.id, row.role, row.subject)
+
+
+def replay_request(
+    conn: Connection, principal: Principal, key: str, request_hash: str
+) -> tuple[int, Any] | None:
+    """The first response to this Idempotency-Key, or None if the key is new."""
+    found = repo.find_request(conn, principal.scope, validate.idempotency_key(key))
+    if found is None:
+        return None
+    stored_hash, status, response = found
+    if stored_hash != request_hash:
+        raise IdempotencyMismatch(key)
+    return status, response
+
+
+def remember_request(
+    conn: Connection,
+    clock: Clock,
+    principal: Principal,
+    key: str,
+    request_hash: str,
+    status: int,
+    response: Any,
+) -> None:
+    """Keep the response with its key, in the transaction that made the effect."""
+    repo.save_request(
+        conn,
+        scope=principal.scope,
+        key=key,
+        request_hash=request_hash,
+        status=status,
+        response=response,
+        at=clock.now(),
+    )

@@ -1,0 +1,48 @@
+"""The HTTP API: FastAPI under /v1, docs served from local assets (no CDN)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
+
+from allot import __version__, http
+from allot.account.api import router as accounts
+from allot.api_context import Db
+from allot.catalog.api import router as catalog
+from allot.kit.clock import Clock, SystemClock
+from allot.kit.db import Database
+from allot.usage.api import router as usage
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+def create_app(db: Database, clock: Clock | None = None) -> FastAPI:
+    app = FastAPIOffline(
+        title="allot",
+        version=__version__,
+        description="Usage-based billing and entitlements: may this happen, and who pays?",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.db = db
+    app.state.clock = clock or SystemClock()
+    http.install(app)
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(accounts)
+    v1.include_router(usage)
+    v1.include_router(catalog)
+
+    @v1.get("/health", response_model=Health, tags=["health"])
+    def health(db: Db) -> Health:
+        """Liveness and database reachability (no key needed)."""
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return Health(status="ok", database=db.dialect, version=__version__)
+
+    app.include_router(v1)
+    return app

@@ -1,0 +1,8 @@
+"""The ASGI application for uvicorn (`allot serve`), configured from the environment."""
+
+from allot.app import create_app
+from allot.config import Settings
+from allot.kit.db import Database
+
+_settings = Settings.from_env()
+app = create_app(Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous))

@@ -1,0 +1,148 @@
+"""The one table from domain errors to HTTP, rendered as RFC 9457 problem+json.
+
+Every refusal the rules foresee has a stable `code`; the status comes from the
+error's family, so a new error code needs no new mapping:
+
+    InvalidInput, IdempotencyMismatch → 422    NotFound → 404
+    Conflict → 409      Refused → 409           Unauthenticated → 401
+    Forbidden → 403     TooLarge → 413
+
+A problem looks like:
+
+    {"type": "https://allot.dev/problems/unknown_time_zone", "title": "Unknown time zone",
+     "status": 422, "code": "unknown_time_zone", "detail": "'Mars/Olympus' is not an IANA
+     time zone", "errors": [{"field": "timezone", "code": "unknown_time_zone", ...}]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from allot.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    IdempotencyMismatch,
+    InvalidInput,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unauthenticated,
+)
+
+PROBLEM = "application/problem+json"
+
+# Most specific first: IdempotencyMismatch is a Conflict but answers 422.
+STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (IdempotencyMismatch, 422),
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Refused, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (TooLarge, 413),
+)
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://allot.dev/problems/{code}",
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def problem_body(error: DomainError) -> dict[str, Any]:
+    """A problem as a JSON object (the batch endpoint embeds one per failed action)."""
+    body: dict[str, Any] = {"status": status_of(error), "code": error.code, "detail": error.message}
+    if error.field:
+        body["errors"] = [{"field": error.field, "code": error.code, "detail": error.message}]
+    return body
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    errors = (
+        [{"field": error.field, "code": error.code, "detail": error.message}]
+        if error.field
+        else None
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
+    return problem(status_of(error), error.code, error.message, errors=errors, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+MAX_BODY = 2 * 1024 * 1024  # a 1,000-action batch is ~150 KB; a catalog well under 1 MB
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json, and the size limit."""
+
+    @app.middleware("http")
+    async def _limit_size(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return problem(
+                413, "request_too_large", f"request bodies are limited to {MAX_BODY} bytes"
+            )
+        return await call_next(request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _field(tuple(e.get("loc", ()))),
+                "code": e.get("type", "invalid"),
+                "detail": e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "body", "detail": "invalid request"}
+        return problem(
+            422, "invalid_request", f"{first['field']}: {first['detail']}", errors=errors
+        )
+
+    @app.exception_handler(sa.exc.IntegrityError)
+    async def _race(_request: Request, _exc: sa.exc.IntegrityError) -> JSONResponse:
+        # A constraint caught two requests racing for the same thing; the loser retries.
+        return problem(409, "concurrent_change", "another request changed this first; retry")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        code = codes.get(exc.status_code, "http_error")
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(exc.status_code, code, str(exc.detail), headers=headers)

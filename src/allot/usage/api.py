@@ -1,0 +1,201 @@
+"""/v1/accounts/{id}/consume, seats, usage and ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from allot.api_context import Caller, Db, IdempotencyKey, Now
+from allot.core.errors import DomainError, InvalidInput
+from allot.core.periods import Month
+from allot.http import problem_body
+from allot.usage import ledger
+from allot.usage.schemas import (
+    BatchProblem,
+    BatchRequest,
+    BatchResponse,
+    BatchResult,
+    ConsumeRequest,
+    Decision,
+    EntryPage,
+    EntryRead,
+    SeatRequest,
+    UsageRead,
+    decision,
+    usage_read,
+)
+from allot.usage.service import consume, release_seat, take_seat
+from allot.usage.summary import usage_summary
+
+router = APIRouter(prefix="/accounts/{account_id}", tags=["usage"])
+
+
+def _require_key(key: str | None) -> str:
+    if key is None:
+        raise InvalidInput(
+            "idempotency_key_required",
+            "send an Idempotency-Key header: a retry must never count twice",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+@router.post("/consume", response_model=Decision)
+def post_consume(
+    account_id: str,
+    body: ConsumeRequest,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> Decision:
+    """May this action happen, and who pays for it? Records it if allowed (U1-U5).
+
+    A refusal (policy *block*) is an answer, not an error: `allowed: false` with its reason.
+    """
+    caller.require_account(account_id)
+    with db.transaction() as conn:
+        result = consume(
+            conn,
+            now,
+            account_id=account_id,
+            metric=body.metric,
+            quantity=body.quantity,
+            idempotency_key=_require_key(key),
+            occurred_at=body.occurred_at,
+        )
+    return decision(result)
+
+
+@router.post("/consume/batch", response_model=BatchResponse)
+def post_batch(
+    account_id: str, body: BatchRequest, db: Db, now: Now, caller: Caller
+) -> BatchResponse:
+    """Up to 1,000 actions, each with its own idempotency key; one result per action.
+
+    Each action is its own transaction: a bad action fails alone.
+    """
+    caller.require_account(account_id)
+    results = []
+    for action in body.actions:
+        try:
+            with db.transaction() as conn:
+                result = consume(
+                    conn,
+                    now,
+                    account_id=account_id,
+                    metric=action.metric,
+                    quantity=action.quantity,
+                    idempotency_key=action.idempotency_key,
+                    occurred_at=action.occurred_at,
+                )
+            results.append(
+                BatchResult(idempotency_key=action.idempotency_key, decision=decision(result))
+            )
+        except DomainError as exc:
+            results.append(
+                BatchResult(
+                    idempotency_key=action.idempotency_key,
+                    problem=BatchProblem(**problem_body(exc)),
+                )
+            )
+    return BatchResponse(results=results)
+
+
+@router.post("/seats/take", response_model=Decision)
+def post_take(
+    account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+) -> Decision:
+    """Give a staff login a seat: codes, then the plan, then an extra seat (U6)."""
+    caller.require_account(account_id)
+    with db.transaction() as conn:
+        return decision(
+            take_seat(
+                conn,
+                now,
+                account_id=account_id,
+                metric=body.metric,
+                holder=body.holder,
+                idempotency_key=_require_key(key),
+            )
+        )
+
+
+@router.post("/seats/release", response_model=Decision)
+def post_release(
+    account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+) -> Decision:
+    """Free a staff login's seat at once."""
+    caller.require_account(account_id)
+    with db.transaction() as conn:
+        return decision(
+            release_seat(
+                conn,
+                now,
+                account_id=account_id,
+                metric=body.metric,
+                holder=body.holder,
+                idempotency_key=_require_key(key),
+            )
+        )
+
+
+@router.get("/usage", response_model=UsageRead)
+def get_usage(
+    account_id: str,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+) -> UsageRead:
+    """The billing page's numbers for a calendar month (default: this one)."""
+    caller.require_account(account_id)
+    with db.read() as conn:
+        return usage_read(
+            usage_summary(
+                conn,
+                now,
+                account_id=account_id,
+                month=None if month is None else Month.parse(month),
+            )
+        )
+
+
+@router.get("/ledger", response_model=EntryPage)
+def get_ledger(
+    account_id: str,
+    db: Db,
+    caller: Caller,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    metric: Annotated[str | None, Query(max_length=64)] = None,
+    source: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EntryPage:
+    """Ledger entries in sequence order, filtered by month, metric or paying source."""
+    caller.require_account(account_id)
+    with db.read() as conn:
+        rows = ledger.entries(
+            conn,
+            account_id=account_id,
+            month=month,
+            metric=metric,
+            source=source,
+            after=after,
+            limit=limit,
+        )
+    data = [
+        EntryRead(
+            seq=r.seq,
+            event_id=r.event_id,
+            metric=r.metric,
+            period=r.period,
+            source=r.source,
+            source_kind=r.source_kind,
+            quantity=r.quantity,
+            occurred_at=r.occurred_at,
+        )
+        for r in rows
+    ]
+    return EntryPage(data=data, next_after=data[-1].seq if len(data) == limit else None)

@@ -1,0 +1,67 @@
+"""An API on a real database (SQLite, then PostgreSQL), with keys of every role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from allot.account.service import create_account
+from allot.apikey.service import create_key
+from allot.app import create_app
+from allot.catalog.loader import load_catalog_with_extras
+from allot.catalog.service import load_catalog
+from allot.kit.clock import FixedClock
+from allot.kit.db import Database
+from allot.subscription.service import subscribe
+from tests.factories import load
+from tests.scenarios.world import PRESETS, local
+
+
+@dataclass
+class Api:
+    client: TestClient
+    db: Database
+    clock: FixedClock
+    keys: dict[str, str]
+
+    def as_(self, who: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}", **headers}
+
+
+@pytest.fixture
+def api(db: Database) -> Api:
+    clock = FixedClock(local("Europe/Kyiv", 2026, 3, 2, 9))
+    with db.transaction() as conn:
+        for name in ("stamp-card", "reviews-loyalty"):
+            loaded = load_catalog_with_extras(PRESETS / f"{name}.yaml")
+            load_catalog(conn, clock, catalog=loaded.catalog, details=loaded.extras.details())
+    load(db, clock)  # adds the test catalog's blocking plan "strict"
+    keys: dict[str, str] = {}
+    with db.transaction() as conn:
+        create_account(
+            conn, clock, account_id="cafe", name="Cafe", timezone="Europe/Kyiv", currency="EUR"
+        )
+        subscribe(conn, clock, account_id="cafe", plan_code="card-scanner-free")
+        create_account(
+            conn,
+            clock,
+            account_id="store",
+            name="Store",
+            timezone="America/New_York",
+            currency="USD",
+        )
+        subscribe(
+            conn,
+            clock,
+            account_id="store",
+            plan_code="full-suite-business",
+            started_on=date(2026, 3, 1),
+        )
+        keys["operator"] = create_key(conn, clock, role="operator", subject=None)[1]
+        keys["cafe"] = create_key(conn, clock, role="account", subject="cafe")[1]
+        keys["store"] = create_key(conn, clock, role="account", subject="store")[1]
+        keys["partner"] = create_key(conn, clock, role="partner", subject="agency-1")[1]
+    return Api(TestClient(create_app(db, clock)), db, clock, keys)

@@ -1,0 +1,117 @@
+"""The role × route × foreign-object matrix: 0 leaks (404), forbidden functions 403.
+
+Every route is tried by every non-operator key on another tenant's account
+(the answer must be the 404 a missing account gets) and on its own (operator
+functions answer 403). Default deny: a route missing from this table fails
+`test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api
+
+SEAT = {"holder": "x"}
+# (method, path, body, operator only)
+ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
+    ("GET", "/v1/accounts/{a}", None, False),
+    ("PATCH", "/v1/accounts/{a}", {"name": "New"}, True),
+    ("GET", "/v1/accounts/{a}/subscriptions", None, False),
+    ("POST", "/v1/accounts/{a}/subscriptions", {"plan": "monthly"}, True),
+    ("PATCH", "/v1/accounts/{a}/subscriptions/1", {"quantity": 2}, True),
+    ("POST", "/v1/accounts/{a}/consume", {"metric": "card_operations"}, False),
+    (
+        "POST",
+        "/v1/accounts/{a}/consume/batch",
+        {"actions": [{"metric": "card_operations", "idempotency_key": "b"}]},
+        False,
+    ),
+    ("POST", "/v1/accounts/{a}/seats/take", SEAT, False),
+    ("POST", "/v1/accounts/{a}/seats/release", SEAT, False),
+    ("GET", "/v1/accounts/{a}/usage", None, False),
+    ("GET", "/v1/accounts/{a}/ledger", None, False),
+]
+GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
+    ("GET", "/v1/accounts", None, True),
+    (
+        "POST",
+        "/v1/accounts",
+        {"id": "new", "name": "N", "timezone": "UTC", "currency": "EUR"},
+        True,
+    ),
+    ("GET", "/v1/catalog", None, False),
+    ("POST", "/v1/catalog", {"yaml": "catalog: x\n"}, True),
+]
+
+
+def call(api: Api, who: str, method: str, path: str, body: Any) -> Any:
+    headers = api.as_(who, **{"Idempotency-Key": f"{who}-{method}-{path}"})
+    return api.client.request(method, path, json=body, headers=headers)
+
+
+def state(api: Api) -> Any:
+    with api.db.read() as conn:
+        return [
+            conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar()
+            for t in ("usage_events", "usage_entries", "subscriptions", "accounts", "plans")
+        ]
+
+
+@pytest.mark.parametrize(
+    ("who", "foreign"), [("cafe", "store"), ("store", "cafe"), ("partner", "cafe")]
+)
+@pytest.mark.parametrize(("method", "path", "body", "_op"), ACCOUNT_ROUTES)
+def test_another_tenants_account_answers_404_and_nothing_changes(
+    api: Api, who: str, foreign: str, method: str, path: str, body: Any, _op: bool
+) -> None:
+    before = state(api)
+    response = call(api, who, method, path.format(a=foreign), body)
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "account_not_found"
+    assert state(api) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body", "operator_only"), ACCOUNT_ROUTES)
+def test_an_account_key_on_its_own_account(
+    api: Api, method: str, path: str, body: Any, operator_only: bool
+) -> None:
+    response = call(api, "cafe", method, path.format(a="cafe"), body)
+    if operator_only:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "operator_only"
+    else:
+        assert response.status_code in (200, 201, 404), response.text
+        if response.status_code == 404:  # e.g. releasing a seat nobody holds
+            assert response.json()["code"] != "account_not_found"
+
+
+@pytest.mark.parametrize("who", ["cafe", "partner"])
+@pytest.mark.parametrize(("method", "path", "body", "operator_only"), GLOBAL_ROUTES)
+def test_operator_functions_are_403_for_other_roles(
+    api: Api, who: str, method: str, path: str, body: Any, operator_only: bool
+) -> None:
+    before = state(api)
+    response = call(api, who, method, path, body)
+    if operator_only:
+        assert response.status_code == 403, response.text
+        assert state(api) == before
+    else:
+        assert response.status_code == 200
+
+
+def test_every_route_is_in_the_matrix(api: Api) -> None:
+    listed = {
+        (m, p.replace("{a}", "{account_id}").replace("/1", "/{subscription_id}"))
+        for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES
+    }
+    spec = api.client.get("/openapi.json").json()
+    routes = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if path != "/v1/health"
+        for method in operations
+    }
+    assert routes == listed
