@@ -7,14 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
-from allot.apikey.service import Principal, authenticate, remember_request, replay_request
+from allot.apikey.service import Principal, authenticate, claim_request, complete_request
 from allot.kit.clock import Clock
 from allot.kit.db import Database
 
@@ -64,30 +63,20 @@ def idempotent(
     body: Any,
     work: Callable[[Connection], tuple[int, Any]],
 ) -> JSONResponse:
-    """Run `work` in one transaction; with a key, store its response there and replay it.
+    """Run `work` in one transaction; with a key, keep its response there and replay it.
 
-    Two concurrent requests with one key: both may start, but the second one's
-    record collides with the first's on commit, its transaction (and effect)
-    rolls back, and it answers with the first response.
+    The key is claimed first, so a concurrent request with the same key waits
+    for the first to finish and then answers with its response: one effect.
+    A refusal rolls the claim back with everything else, so a retry may succeed.
     """
-    request_hash = body_hash(body)
-
-    def attempt() -> tuple[int, Any]:
-        with db.transaction() as conn:
-            if key is not None:
-                found = replay_request(conn, caller, key, request_hash)
-                if found is not None:
-                    return found
-            status, response = work(conn)
-            response = jsonable_encoder(response)
-            if key is not None:
-                remember_request(conn, now, caller, key, request_hash, status, response)
-            return status, response
-
-    try:
-        status, response = attempt()
-    except sa.exc.IntegrityError:
-        if key is None:
-            raise
-        status, response = attempt()  # the first request's record is visible now
-    return JSONResponse(jsonable_encoder(response), status_code=status)
+    with db.transaction() as conn:
+        if key is not None:
+            earlier = claim_request(conn, now, caller, key, body_hash(body))
+            if earlier is not None:
+                status, response = earlier
+                return JSONResponse(response, status_code=status)
+        status, response = work(conn)
+        response = jsonable_encoder(response)
+        if key is not None:
+            complete_request(conn, caller, key, status, response)
+    return JSONResponse(response, status_code=status)

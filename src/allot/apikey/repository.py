@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.apikey.models import api_keys, idempotency_requests
+from allot.kit.db import insert_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,23 +91,29 @@ def find_request(conn: Connection, scope: str, key: str) -> tuple[str, int, Any]
     return None if row is None else (row.request_hash, int(row.status), row.response)
 
 
-def save_request(
-    conn: Connection,
-    *,
-    scope: str,
-    key: str,
-    request_hash: str,
-    status: int,
-    response: Any,
-    at: datetime,
-) -> None:
+def claim_request(
+    conn: Connection, *, scope: str, key: str, request_hash: str, at: datetime
+) -> bool:
+    """Claim a key for this transaction; False if another request holds or held it.
+
+    A concurrent holder makes this wait (the unique key) until it commits or
+    rolls back, so the caller then sees its response or gets the claim.
+    """
+    stmt = insert_for(conn, idempotency_requests).values(
+        scope=scope,
+        key=key,
+        request_hash=request_hash,
+        status=0,
+        response={},
+        created_at=at,
+    )
+    claimed = stmt.on_conflict_do_nothing().returning(idempotency_requests.c.key)
+    return conn.execute(claimed).first() is not None
+
+
+def complete_request(conn: Connection, *, scope: str, key: str, status: int, response: Any) -> None:
     conn.execute(
-        sa.insert(idempotency_requests).values(
-            scope=scope,
-            key=key,
-            request_hash=request_hash,
-            status=status,
-            response=response,
-            created_at=at,
-        )
+        sa.update(idempotency_requests)
+        .where(idempotency_requests.c.scope == scope, idempotency_requests.c.key == key)
+        .values(status=status, response=response)
     )

@@ -112,35 +112,29 @@ def authenticate(conn: Connection, secret: str | None) -> Principal:
     return Principal(row.id, row.role, row.subject)
 
 
-def replay_request(
-    conn: Connection, principal: Principal, key: str, request_hash: str
+def claim_request(
+    conn: Connection, clock: Clock, principal: Principal, key: str, request_hash: str
 ) -> tuple[int, Any] | None:
-    """The first response to this Idempotency-Key, or None if the key is new."""
-    found = repo.find_request(conn, principal.scope, validate.idempotency_key(key))
-    if found is None:
+    """Claim an Idempotency-Key for this transaction, or return the response it already has.
+
+    None: the key is ours; do the work and `complete_request`. A (status, body)
+    pair: an earlier request with this key and body answered that.
+    """
+    key = validate.idempotency_key(key)
+    if repo.claim_request(
+        conn, scope=principal.scope, key=key, request_hash=request_hash, at=clock.now()
+    ):
         return None
+    found = repo.find_request(conn, principal.scope, key)
+    assert found is not None  # it was there when the claim failed, and records are kept
     stored_hash, status, response = found
     if stored_hash != request_hash:
         raise IdempotencyMismatch(key)
     return status, response
 
 
-def remember_request(
-    conn: Connection,
-    clock: Clock,
-    principal: Principal,
-    key: str,
-    request_hash: str,
-    status: int,
-    response: Any,
+def complete_request(
+    conn: Connection, principal: Principal, key: str, status: int, response: Any
 ) -> None:
     """Keep the response with its key, in the transaction that made the effect."""
-    repo.save_request(
-        conn,
-        scope=principal.scope,
-        key=key,
-        request_hash=request_hash,
-        status=status,
-        response=response,
-        at=clock.now(),
-    )
+    repo.complete_request(conn, scope=principal.scope, key=key, status=status, response=response)

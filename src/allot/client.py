@@ -1,0 +1,274 @@
+"""A typed Python client for the allot HTTP API.
+
+    from allot.client import Client
+    allot = Client("http://127.0.0.1:8000", api_key="allot_op_…")
+    decision = allot.consume("demo-coffee", "card_operations", idempotency_key="till-7:42")
+    if not decision.allowed: ...
+
+Responses are the same Pydantic models the server declares; an error answer
+raises `AllotError` carrying the problem's `status`, `code` and field errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from allot.account.schemas import AccountPage, AccountRead, SubscriptionRead
+from allot.catalog.api import LoadReportRead, PlanRead
+from allot.usage.schemas import BatchResponse, Decision, EntryPage, UsageRead
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class AllotError(Exception):
+    """An RFC 9457 problem answered by the API."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.code = str(problem.get("code", "http_error"))
+        self.detail = str(problem.get("detail", ""))
+        self.errors: list[dict[str, Any]] = list(problem.get("errors", []))
+        self.retry_after = problem.get("retry_after")
+        super().__init__(f"{status} {self.code}: {self.detail}")
+
+    @property
+    def field(self) -> str | None:
+        return self.errors[0].get("field") if self.errors else None
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/v1",
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        clean = None if params is None else {k: v for k, v in params.items() if v is not None}
+        response = self._http.request(method, path, json=json, params=clean, headers=headers)
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"code": "http_error", "detail": response.text}
+            if "retry-after" in response.headers:
+                problem["retry_after"] = response.headers["retry-after"]
+            raise AllotError(response.status_code, problem)
+        return response.json()
+
+    @staticmethod
+    def _as(model: type[M], data: Any) -> M:
+        return model.model_validate(data)
+
+    # -- health and catalog ---------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/health")
+        return result
+
+    def catalog(self) -> list[PlanRead]:
+        return TypeAdapter(list[PlanRead]).validate_python(self._call("GET", "/catalog"))
+
+    def load_catalog(
+        self, yaml: str, *, name: str = "catalog.yaml", idempotency_key: str | None = None
+    ) -> LoadReportRead:
+        return self._as(
+            LoadReportRead,
+            self._call(
+                "POST",
+                "/catalog",
+                json={"name": name, "yaml": yaml},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    # -- accounts and subscriptions -----------------------------------------------
+
+    def create_account(
+        self,
+        account_id: str,
+        *,
+        name: str,
+        timezone: str,
+        currency: str,
+        locale: str = "en",
+        billing_channel: str = "card",
+        idempotency_key: str | None = None,
+    ) -> AccountRead:
+        body = {
+            "id": account_id,
+            "name": name,
+            "timezone": timezone,
+            "currency": currency,
+            "locale": locale,
+            "billing_channel": billing_channel,
+        }
+        return self._as(
+            AccountRead, self._call("POST", "/accounts", json=body, idempotency_key=idempotency_key)
+        )
+
+    def account(self, account_id: str) -> AccountRead:
+        return self._as(AccountRead, self._call("GET", f"/accounts/{account_id}"))
+
+    def update_account(self, account_id: str, **changes: str) -> AccountRead:
+        return self._as(AccountRead, self._call("PATCH", f"/accounts/{account_id}", json=changes))
+
+    def accounts(self, *, after: str | None = None, limit: int = 100) -> AccountPage:
+        return self._as(
+            AccountPage, self._call("GET", "/accounts", params={"after": after, "limit": limit})
+        )
+
+    def subscribe(
+        self,
+        account_id: str,
+        plan: str,
+        *,
+        quantity: int = 1,
+        started_on: date | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubscriptionRead:
+        body = {
+            "plan": plan,
+            "quantity": quantity,
+            "started_on": None if started_on is None else started_on.isoformat(),
+        }
+        return self._as(
+            SubscriptionRead,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/subscriptions",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def change_quantity(
+        self, account_id: str, subscription_id: int, quantity: int
+    ) -> SubscriptionRead:
+        return self._as(
+            SubscriptionRead,
+            self._call(
+                "PATCH",
+                f"/accounts/{account_id}/subscriptions/{subscription_id}",
+                json={"quantity": quantity},
+            ),
+        )
+
+    # -- usage ------------------------------------------------------------------------
+
+    def consume(
+        self,
+        account_id: str,
+        metric: str,
+        quantity: int = 1,
+        *,
+        idempotency_key: str,
+        occurred_at: datetime | None = None,
+    ) -> Decision:
+        body: dict[str, Any] = {"metric": metric, "quantity": quantity}
+        if occurred_at is not None:
+            body["occurred_at"] = occurred_at.isoformat()
+        return self._as(
+            Decision,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/consume",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def consume_batch(self, account_id: str, actions: list[dict[str, Any]]) -> BatchResponse:
+        return self._as(
+            BatchResponse,
+            self._call("POST", f"/accounts/{account_id}/consume/batch", json={"actions": actions}),
+        )
+
+    def take_seat(
+        self, account_id: str, holder: str, *, idempotency_key: str, metric: str = "staff_seats"
+    ) -> Decision:
+        return self._as(
+            Decision,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/seats/take",
+                json={"holder": holder, "metric": metric},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def release_seat(
+        self, account_id: str, holder: str, *, idempotency_key: str, metric: str = "staff_seats"
+    ) -> Decision:
+        return self._as(
+            Decision,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/seats/release",
+                json={"holder": holder, "metric": metric},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def usage(self, account_id: str, *, month: str | None = None) -> UsageRead:
+        return self._as(
+            UsageRead, self._call("GET", f"/accounts/{account_id}/usage", params={"month": month})
+        )
+
+    def ledger(
+        self,
+        account_id: str,
+        *,
+        month: str | None = None,
+        metric: str | None = None,
+        source: str | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> EntryPage:
+        return self._as(
+            EntryPage,
+            self._call(
+                "GET",
+                f"/accounts/{account_id}/ledger",
+                params={
+                    "month": month,
+                    "metric": metric,
+                    "source": source,
+                    "after": after,
+                    "limit": limit,
+                },
+            ),
+        )
