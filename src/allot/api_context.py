@@ -14,8 +14,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
 from allot.apikey.service import Principal, authenticate, claim_request, complete_request
-from allot.kit.clock import Clock
+from allot.core.errors import RateLimited
+from allot.kit.clock import Clock, monotonic
 from allot.kit.db import Database
+from allot.kit.ratelimit import Buckets
 
 bearer = HTTPBearer(auto_error=False, description="An allot API key: `Bearer allot_…`")
 
@@ -34,8 +36,14 @@ def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, authenticated and within its key's rate limit (429 with Retry-After)."""
     with database(request).read() as conn:
-        return authenticate(conn, None if credentials is None else credentials.credentials)
+        caller = authenticate(conn, None if credentials is None else credentials.credentials)
+    limiter: Buckets = request.app.state.limiter
+    wait = limiter.take(str(caller.key_id), now=monotonic())
+    if wait > 0:
+        raise RateLimited(wait)
+    return caller
 
 
 Db = Annotated[Database, Depends(database)]

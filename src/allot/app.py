@@ -12,6 +12,7 @@ from allot.api_context import Db
 from allot.catalog.api import router as catalog
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
+from allot.kit.ratelimit import Buckets, parse_rate
 from allot.usage.api import router as usage
 
 
@@ -21,7 +22,14 @@ class Health(BaseModel):
     version: str
 
 
-def create_app(db: Database, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    db: Database,
+    clock: Clock | None = None,
+    *,
+    rate_limit: str = "1000/s",
+    rate_burst: int = 2000,
+) -> FastAPI:
+    """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off')."""
     app = FastAPIOffline(
         title="allot",
         version=__version__,
@@ -31,6 +39,7 @@ def create_app(db: Database, clock: Clock | None = None) -> FastAPI:
     )
     app.state.db = db
     app.state.clock = clock or SystemClock()
+    app.state.limiter = Buckets(rate=parse_rate(rate_limit), burst=rate_burst)
     http.install(app)
     v1 = APIRouter(prefix="/v1")
     v1.include_router(accounts)

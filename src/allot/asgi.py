@@ -5,4 +5,8 @@ from allot.config import Settings
 from allot.kit.db import Database
 
 _settings = Settings.from_env()
-app = create_app(Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous))
+app = create_app(
+    Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous),
+    rate_limit=_settings.rate_limit,
+    rate_burst=_settings.rate_burst,
+)

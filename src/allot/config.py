@@ -12,10 +12,14 @@ DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sqlite_synchronous: str = "FULL"
+    rate_limit: str = "1000/s"  # per API key and per process; "off" for none
+    rate_burst: int = 2000
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             database_url=os.environ.get("ALLOT_DATABASE_URL", DEFAULT_DATABASE_URL),
             sqlite_synchronous=os.environ.get("ALLOT_SQLITE_SYNCHRONOUS", "FULL"),
+            rate_limit=os.environ.get("ALLOT_RATE_LIMIT", "1000/s"),
+            rate_burst=int(os.environ.get("ALLOT_RATE_BURST", "2000")),
         )

@@ -5,7 +5,7 @@ error's family, so a new error code needs no new mapping:
 
     InvalidInput, IdempotencyMismatch → 422    NotFound → 404
     Conflict → 409      Refused → 409           Unauthenticated → 401
-    Forbidden → 403     TooLarge → 413
+    Forbidden → 403     TooLarge → 413          RateLimited → 429 (+ Retry-After)
 
 A problem looks like:
 
@@ -31,10 +31,12 @@ from allot.core.errors import (
     IdempotencyMismatch,
     InvalidInput,
     NotFound,
+    RateLimited,
     Refused,
     TooLarge,
     Unauthenticated,
 )
+from allot.kit.ratelimit import retry_after_header
 
 PROBLEM = "application/problem+json"
 
@@ -48,6 +50,7 @@ STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (TooLarge, 413),
+    (RateLimited, 429),
 )
 
 
@@ -92,7 +95,11 @@ def domain_problem(error: DomainError) -> JSONResponse:
         if error.field
         else None
     )
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
+    headers = None
+    if isinstance(error, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(error, RateLimited):
+        headers = {"Retry-After": retry_after_header(error.retry_after)}
     return problem(status_of(error), error.code, error.message, errors=errors, headers=headers)
 
 

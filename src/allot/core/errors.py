@@ -8,7 +8,8 @@
      ├── Refused                the rules say no (e.g. a blocked metric)  (409)
      ├── Unauthenticated        no valid API key                          (401)
      ├── Forbidden              a valid key whose role may not do this    (403)
-     └── TooLarge               a request past a size or batch limit      (413)
+     ├── TooLarge               a request past a size or batch limit      (413)
+     └── RateLimited            too many requests for this key just now   (429)
 
 Callers catch `DomainError` and render `code`; the message is for humans and
 may change, the code may not.
@@ -64,3 +65,9 @@ class Forbidden(DomainError):
 
 class TooLarge(DomainError):
     pass
+
+
+class RateLimited(DomainError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("rate_limited", "too many requests for this API key; retry later")
+        self.retry_after = retry_after
