@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -22,33 +23,50 @@ from allot.kit.ratelimit import Buckets
 bearer = HTTPBearer(auto_error=False, description="An allot API key: `Bearer allot_…`")
 
 
-def database(request: Request) -> Database:
+# The dependencies below do no I/O, so they are `async`: FastAPI then runs
+# only the route itself in its thread pool — one hop per request. The key is
+# checked inside the route's own transaction (`caller.check(conn)`), so a
+# request costs one database transaction, not two.
+
+
+async def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def clock(request: Request) -> Clock:
+async def clock(request: Request) -> Clock:
     found: Clock = request.app.state.clock
     return found
 
 
-def principal(
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The presented API key, checked against the database when the route opens its transaction."""
+
+    secret: str | None
+    limiter: Buckets
+
+    def check(self, conn: Connection) -> Principal:
+        """Who is calling (401 if nobody), within its key's rate limit (429 + Retry-After)."""
+        caller = authenticate(conn, self.secret)
+        wait = self.limiter.take(str(caller.key_id), now=monotonic())
+        if wait > 0:
+            raise RateLimited(wait)
+        return caller
+
+
+async def credentials(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """The caller, authenticated and within its key's rate limit (429 with Retry-After)."""
-    with database(request).read() as conn:
-        caller = authenticate(conn, None if credentials is None else credentials.credentials)
-    limiter: Buckets = request.app.state.limiter
-    wait = limiter.take(str(caller.key_id), now=monotonic())
-    if wait > 0:
-        raise RateLimited(wait)
-    return caller
+    presented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Credentials:
+    return Credentials(
+        None if presented is None else presented.credentials, request.app.state.limiter
+    )
 
 
 Db = Annotated[Database, Depends(database)]
 Now = Annotated[Clock, Depends(clock)]
-Caller = Annotated[Principal, Depends(principal)]
+Caller = Annotated[Credentials, Depends(credentials)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -66,25 +84,27 @@ def body_hash(body: Any) -> str:
 def idempotent(
     db: Database,
     now: Clock,
-    caller: Principal,
+    caller: Credentials,
     key: str | None,
     body: Any,
-    work: Callable[[Connection], tuple[int, Any]],
+    work: Callable[[Connection, Principal], tuple[int, Any]],
 ) -> JSONResponse:
-    """Run `work` in one transaction; with a key, keep its response there and replay it.
+    """Check the key, then run `work` in one transaction; with an Idempotency-Key, keep
+    its response there and replay it.
 
     The key is claimed first, so a concurrent request with the same key waits
     for the first to finish and then answers with its response: one effect.
     A refusal rolls the claim back with everything else, so a retry may succeed.
     """
     with db.transaction() as conn:
+        principal = caller.check(conn)
         if key is not None:
-            earlier = claim_request(conn, now, caller, key, body_hash(body))
+            earlier = claim_request(conn, now, principal, key, body_hash(body))
             if earlier is not None:
                 status, response = earlier
                 return JSONResponse(response, status_code=status)
-        status, response = work(conn)
+        status, response = work(conn, principal)
         response = jsonable_encoder(response)
         if key is not None:
-            complete_request(conn, caller, key, status, response)
+            complete_request(conn, principal, key, status, response)
     return JSONResponse(response, status_code=status)

@@ -41,7 +41,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.limiter = Buckets(rate=parse_rate(rate_limit), burst=rate_burst)
     http.install(app)
-    v1 = APIRouter(prefix="/v1")
+    v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
     v1.include_router(accounts)
     v1.include_router(usage)
     v1.include_router(catalog)

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +40,40 @@ from allot.core.errors import (
 from allot.kit.ratelimit import retry_after_header
 
 PROBLEM = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str
+    code: str
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with a stable `code` and the fields at fault."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Declared on every /v1 route, so the OpenAPI document tells clients the truth.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("No valid API key"),
+    403: _documented("This key's role may not do this"),
+    404: _documented("No such object for this key"),
+    409: _documented("Conflicts with the current state"),
+    413: _documented("Request body too large"),
+    422: _documented("Invalid input; `errors` names the fields"),
+    429: _documented("Rate limited; see Retry-After"),
+}
 
 # Most specific first: IdempotencyMismatch is a Conflict but answers 422.
 STATUS: tuple[tuple[type[DomainError], int], ...] = (

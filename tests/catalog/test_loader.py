@@ -395,3 +395,11 @@ def test_load_catalog_reads_a_file_and_names_it(tmp_path: Path) -> None:
     bad.write_text(broken('price: "29"', "price: 29.0"), encoding="utf-8")
     with pytest.raises(CatalogError, match=r"bad\.yaml:26: plans\.monthly\.price: "):
         load_catalog(bad)
+
+
+def test_C5_a_control_character_is_a_catalog_error_not_a_crash() -> None:
+    from allot.catalog.loader import CatalogError, parse_catalog
+
+    with pytest.raises(CatalogError) as err:
+        parse_catalog("\x1f", path="odd.yaml")
+    assert "invalid YAML" in str(err.value)

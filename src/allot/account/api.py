@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.engine import Connection
 
 from allot.account.repository import AccountRow
 from allot.account.schemas import (
@@ -18,6 +19,7 @@ from allot.account.schemas import (
 )
 from allot.account.service import create_account, get_account, list_accounts, update_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, idempotent
+from allot.apikey.service import Principal
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import change_quantity, subscribe
@@ -51,34 +53,34 @@ def subscription_read(sub: LiveSubscription) -> SubscriptionRead:
     )
 
 
+def _operator_on(account_id: str, principal: Principal) -> None:
+    """Another tenant's account is a 404 before it is a 403."""
+    principal.require_account(account_id)
+    principal.require_operator()
+
+
 @router.post("", status_code=201, response_model=AccountRead)
 def post_account(
     body: AccountCreate, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
 ) -> object:
     """Create an account (operator)."""
-    caller.require_operator()
-    return idempotent(
-        db,
-        now,
-        caller,
-        key,
-        body,
-        lambda conn: (
-            201,
-            account_read(
-                create_account(
-                    conn,
-                    now,
-                    account_id=body.id,
-                    name=body.name,
-                    timezone=body.timezone,
-                    currency=body.currency,
-                    locale=body.locale,
-                    billing_channel=body.billing_channel,
-                )
-            ),
-        ),
-    )
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, AccountRead]:
+        principal.require_operator()
+        return 201, account_read(
+            create_account(
+                conn,
+                now,
+                account_id=body.id,
+                name=body.name,
+                timezone=body.timezone,
+                currency=body.currency,
+                locale=body.locale,
+                billing_channel=body.billing_channel,
+            )
+        )
+
+    return idempotent(db, now, caller, key, body, work)
 
 
 @router.get("", response_model=AccountPage)
@@ -89,8 +91,8 @@ def get_accounts(
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AccountPage:
     """List accounts by id (operator)."""
-    caller.require_operator()
     with db.read() as conn:
+        caller.check(conn).require_operator()
         rows = list_accounts(conn, limit=limit, after=after)
     return AccountPage(
         data=[account_read(r) for r in rows], next_after=rows[-1].id if len(rows) == limit else None
@@ -99,8 +101,8 @@ def get_accounts(
 
 @router.get("/{account_id}", response_model=AccountRead)
 def get_one(account_id: str, db: Db, caller: Caller) -> AccountRead:
-    caller.require_account(account_id)
     with db.read() as conn:
+        caller.check(conn).require_account(account_id)
         return account_read(get_account(conn, account_id))
 
 
@@ -109,9 +111,8 @@ def patch_account(
     account_id: str, body: AccountUpdate, db: Db, now: Now, caller: Caller
 ) -> AccountRead:
     """Change name, time zone, locale or billing channel (operator)."""
-    caller.require_account(account_id)
-    caller.require_operator()
     with db.transaction() as conn:
+        _operator_on(account_id, caller.check(conn))
         return account_read(
             update_account(conn, now, account_id=account_id, **body.model_dump(exclude_unset=True))
         )
@@ -119,8 +120,8 @@ def patch_account(
 
 @router.get("/{account_id}/subscriptions", response_model=list[SubscriptionRead])
 def get_subscriptions(account_id: str, db: Db, caller: Caller) -> list[SubscriptionRead]:
-    caller.require_account(account_id)
     with db.read() as conn:
+        caller.check(conn).require_account(account_id)
         get_account(conn, account_id)
         return [subscription_read(s) for s in subscription_repo.live(conn, account_id)]
 
@@ -135,28 +136,21 @@ def post_subscription(
     key: IdempotencyKey = None,
 ) -> object:
     """Subscribe the account to the newest version of a plan (operator)."""
-    caller.require_account(account_id)
-    caller.require_operator()
-    return idempotent(
-        db,
-        now,
-        caller,
-        key,
-        {"account": account_id, **body.model_dump()},
-        lambda conn: (
-            201,
-            subscription_read(
-                subscribe(
-                    conn,
-                    now,
-                    account_id=account_id,
-                    plan_code=body.plan,
-                    quantity=body.quantity,
-                    started_on=body.started_on,
-                )
-            ),
-        ),
-    )
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, SubscriptionRead]:
+        _operator_on(account_id, principal)
+        return 201, subscription_read(
+            subscribe(
+                conn,
+                now,
+                account_id=account_id,
+                plan_code=body.plan,
+                quantity=body.quantity,
+                started_on=body.started_on,
+            )
+        )
+
+    return idempotent(db, now, caller, key, {"account": account_id, **body.model_dump()}, work)
 
 
 @router.patch("/{account_id}/subscriptions/{subscription_id}", response_model=SubscriptionRead)
@@ -169,9 +163,8 @@ def patch_subscription(
     caller: Caller,
 ) -> SubscriptionRead:
     """Change the quantity (locations) of a subscription (operator)."""
-    caller.require_account(account_id)
-    caller.require_operator()
     with db.transaction() as conn:
+        _operator_on(account_id, caller.check(conn))
         return subscription_read(
             change_quantity(
                 conn,

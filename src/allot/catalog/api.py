@@ -7,8 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
 
 from allot.api_context import Caller, Db, IdempotencyKey, Now, idempotent
+from allot.apikey.service import Principal
 from allot.catalog import repository as repo
 from allot.catalog.codec import plan_to_json
 from allot.catalog.loader import parse_catalog_with_extras
@@ -51,18 +53,11 @@ def post_catalog(
     body: CatalogLoad, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
 ) -> object:
     """Load a catalog (operator). A plan whose terms changed becomes a new version."""
-    caller.require_operator()
-    loaded = parse_catalog_with_extras(body.yaml, path=body.name)
-    return idempotent(
-        db,
-        now,
-        caller,
-        key,
-        body,
-        lambda conn: (
-            200,
-            load_catalog(
-                conn, now, catalog=loaded.catalog, details=loaded.extras.details()
-            ).__dict__,
-        ),
-    )
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, dict[str, Any]]:
+        principal.require_operator()
+        loaded = parse_catalog_with_extras(body.yaml, path=body.name)
+        report = load_catalog(conn, now, catalog=loaded.catalog, details=loaded.extras.details())
+        return 200, report.__dict__
+
+    return idempotent(db, now, caller, key, body, work)

@@ -352,8 +352,9 @@ class _Source:
         )
 
     def compose(self, text: str) -> object:
-        loader = yaml.SafeLoader(text)
+        loader: yaml.SafeLoader | None = None
         try:
+            loader = yaml.SafeLoader(text)  # reads the text: a control character fails here
             node = loader.get_single_node()
             if node is None:
                 self.problem((), "the file is empty", "empty_catalog")
@@ -371,7 +372,8 @@ class _Source:
                 CatalogProblem(self.path, None, "", f"invalid YAML: {exc}", "invalid_yaml")
             )
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         return None
 
     def _value(

@@ -54,8 +54,8 @@ def post_consume(
 
     A refusal (policy *block*) is an answer, not an error: `allowed: false` with its reason.
     """
-    caller.require_account(account_id)
     with db.transaction() as conn:
+        caller.check(conn).require_account(account_id)
         result = consume(
             conn,
             now,
@@ -76,7 +76,8 @@ def post_batch(
 
     Each action is its own transaction: a bad action fails alone.
     """
-    caller.require_account(account_id)
+    with db.read() as conn:
+        caller.check(conn).require_account(account_id)
     results = []
     for action in body.actions:
         try:
@@ -108,8 +109,8 @@ def post_take(
     account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
 ) -> Decision:
     """Give a staff login a seat: codes, then the plan, then an extra seat (U6)."""
-    caller.require_account(account_id)
     with db.transaction() as conn:
+        caller.check(conn).require_account(account_id)
         return decision(
             take_seat(
                 conn,
@@ -127,8 +128,8 @@ def post_release(
     account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
 ) -> Decision:
     """Free a staff login's seat at once."""
-    caller.require_account(account_id)
     with db.transaction() as conn:
+        caller.check(conn).require_account(account_id)
         return decision(
             release_seat(
                 conn,
@@ -150,8 +151,8 @@ def get_usage(
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> UsageRead:
     """The billing page's numbers for a calendar month (default: this one)."""
-    caller.require_account(account_id)
     with db.read() as conn:
+        caller.check(conn).require_account(account_id)
         return usage_read(
             usage_summary(
                 conn,
@@ -174,8 +175,8 @@ def get_ledger(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EntryPage:
     """Ledger entries in sequence order, filtered by month, metric or paying source."""
-    caller.require_account(account_id)
     with db.read() as conn:
+        caller.check(conn).require_account(account_id)
         rows = ledger.entries(
             conn,
             account_id=account_id,
