@@ -14,6 +14,7 @@ from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
 from allot.usage.api import router as usage
+from allot.webhook.api import router as webhooks
 
 
 class Health(BaseModel):
@@ -45,6 +46,7 @@ def create_app(
     v1.include_router(accounts)
     v1.include_router(usage)
     v1.include_router(catalog)
+    v1.include_router(webhooks)
 
     @v1.get("/health", response_model=Health, tags=["health"])
     def health(db: Db) -> Health:

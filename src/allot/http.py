@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allot.core.errors import (
@@ -60,8 +60,11 @@ class Problem(BaseModel):
 
 
 def _documented(description: str) -> dict[str, Any]:
-    return {"description": description, "model": Problem,
-            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "model": Problem,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 # Declared on every /v1 route, so the OpenAPI document tells clients the truth.

@@ -6,7 +6,19 @@ from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
 from allot.kit.schema import metadata
 from allot.subscription.models import subscriptions
-from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
+from allot.usage.models import (
+    seat_holds,
+    usage_alerts,
+    usage_counters,
+    usage_entries,
+    usage_events,
+)
+from allot.webhook.models import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
+)
 
 __all__ = [
     "accounts",
@@ -20,7 +32,12 @@ __all__ = [
     "product_lines",
     "seat_holds",
     "subscriptions",
+    "usage_alerts",
     "usage_counters",
     "usage_entries",
     "usage_events",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
 ]

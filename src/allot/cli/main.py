@@ -18,6 +18,7 @@ from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.cli import render
 from allot.cli.context import clock, console, domain_errors, fail, open_database
+from allot.cli.webhooks import webhooks_app, worker
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
@@ -41,6 +42,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(seats_app, name="seats")
 app.add_typer(grants_app, name="grants")
+app.add_typer(webhooks_app, name="webhooks")
+app.command()(worker)
 
 
 def _instant(value: str | None, field: str) -> datetime | None:

@@ -8,20 +8,23 @@ millisecond and every date in a test is one a reader can check.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 
-class Clock(Protocol):
+class Clock(ABC):
+    """Nominal on purpose: a `datetime` has a `now()` too, and must not pass for a clock."""
+
+    @abstractmethod
     def now(self) -> datetime: ...
 
 
-class SystemClock:
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
-class FixedClock:
+class FixedClock(Clock):
     """A clock that only moves when told to (thread-safe, always UTC)."""
 
     def __init__(self, at: datetime) -> None:

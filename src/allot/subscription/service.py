@@ -20,6 +20,7 @@ from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as repo
 from allot.subscription.repository import LiveSubscription
+from allot.webhook.service import emit
 
 
 def subscribe(
@@ -83,7 +84,7 @@ def subscribe(
         starts_at=local_midnight(start, tz),
         at=clock.now(),
     )
-    return LiveSubscription(
+    created = LiveSubscription(
         sub_id,
         account_id,
         plan.product_line,
@@ -94,6 +95,8 @@ def subscribe(
         local_midnight(start, tz),
         "active",
     )
+    _updated(conn, clock, created, change="created")
+    return created
 
 
 def change_quantity(
@@ -118,4 +121,27 @@ def change_quantity(
         )
     repo.set_quantity(conn, subscription_id, quantity)
     account_repo.touch(conn, account_id)
-    return next(s for s in repo.live(conn, account_id) if s.id == subscription_id)
+    changed = next(s for s in repo.live(conn, account_id) if s.id == subscription_id)
+    _updated(conn, clock, changed, change="quantity")
+    return changed
+
+
+def _updated(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: str) -> None:
+    """`subscription.updated` to the webhooks' outbox, in the same transaction."""
+    emit(
+        conn,
+        clock,
+        type="subscription.updated",
+        account_id=sub.account_id,
+        payload={
+            "change": change,
+            "subscription_id": sub.id,
+            "account_id": sub.account_id,
+            "product_line": sub.product_line,
+            "plan": sub.plan.code,
+            "plan_version": sub.plan.version,
+            "quantity": sub.quantity,
+            "started_on": sub.started_on.isoformat(),
+            "state": sub.state,
+        },
+    )

@@ -91,3 +91,16 @@ seat_holds = sa.Table(
     ),
     sa.Index("ix_seat_holds_account", "account_id", "source_kind"),
 )
+
+# One row per allowance alert sent (U7): 80 % and 100 % of a source's monthly
+# allowance, once per (account, metric, source, month, threshold).
+usage_alerts = sa.Table(
+    "usage_alerts",
+    metadata,
+    sa.Column("account_id", sa.String(64), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("threshold", sa.Integer, primary_key=True),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+)

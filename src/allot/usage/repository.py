@@ -10,8 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.kit.db import insert_for
 from allot.kit.rawsql import Statement, instant
-from allot.usage.models import seat_holds, usage_counters, usage_entries, usage_events
+from allot.usage.models import (
+    seat_holds,
+    usage_alerts,
+    usage_counters,
+    usage_entries,
+    usage_events,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,11 +400,15 @@ _ENTRY_FROM_TOOK = (
     " :source_kind, :used, :occurred_at FROM took"
 )
 _TAKE_ROOM_AND_APPEND = Statement(
-    f"WITH took AS ({_TAKE_ROOM.sqlite} RETURNING 1) {_ENTRY_FROM_TOOK}"
+    f"WITH took AS ({_TAKE_ROOM.sqlite} RETURNING used), entry AS ({_ENTRY_FROM_TOOK})"
+    " SELECT used FROM took"
 )
 _ADD_UNLIMITED_AND_APPEND = Statement(
-    f"WITH took AS ({_ADD_UNLIMITED.sqlite} RETURNING 1) {_ENTRY_FROM_TOOK}"
+    f"WITH took AS ({_ADD_UNLIMITED.sqlite} RETURNING used), entry AS ({_ENTRY_FROM_TOOK})"
+    " SELECT used FROM took"
 )
+_TAKE_ROOM_RETURNING = Statement(f"{_TAKE_ROOM.sqlite} RETURNING used")
+_ADD_UNLIMITED_RETURNING = Statement(f"{_ADD_UNLIMITED.sqlite} RETURNING used")
 
 
 def lock_account(conn: Connection, account_id: str) -> tuple[str, int] | None:
@@ -431,14 +442,14 @@ def take(
     period: str,
     occurred_at: datetime,
     line: Line,
-) -> bool:
+) -> int | None:
     """Post a one-source event: move the counter by `line` and append its entry.
 
-    A limited source is moved only if it stays within its grant; False (and
-    nothing written) when it would not.
+    Returns the counter after the move. A limited source is moved only if it
+    stays within its grant; None (and nothing written) when it would not.
     """
     if line.granted is not None and line.quantity > line.granted:
-        return False  # cannot fit, and PostgreSQL checks the proposed row before the conflict
+        return None  # cannot fit, and PostgreSQL checks the proposed row before the conflict
     params = {
         "event_id": event_id,
         "account_id": account_id,
@@ -453,12 +464,14 @@ def take(
     limited = line.granted is not None
     if conn.dialect.name == "postgresql":
         both = _TAKE_ROOM_AND_APPEND if limited else _ADD_UNLIMITED_AND_APPEND
-        return bool(both.run(conn, params).rowcount == 1)
-    counter = _TAKE_ROOM if limited else _ADD_UNLIMITED
-    if counter.run(conn, params).rowcount != 1:
-        return False
+        row = both.run(conn, params).fetchone()
+        return None if row is None else int(row[0])
+    counter = _TAKE_ROOM_RETURNING if limited else _ADD_UNLIMITED_RETURNING
+    row = counter.run(conn, params).fetchone()
+    if row is None:
+        return None
     _APPEND_ENTRY.run(conn, params)
-    return True
+    return int(row[0])
 
 
 def set_event_outcome(conn: Connection, event_id: int, *, outcome: str, reason: str) -> None:
@@ -504,3 +517,28 @@ def entries_page(
     if after is not None:
         stmt = stmt.where(usage_entries.c.seq > after)
     return list(conn.execute(stmt))
+
+
+def record_alert(
+    conn: Connection,
+    *,
+    account_id: str,
+    metric: str,
+    source: str,
+    period: str,
+    threshold: int,
+    at: datetime,
+) -> bool:
+    """Remember that this alert was sent; False if it already was this month."""
+    stmt = insert_for(conn, usage_alerts).values(
+        account_id=account_id,
+        metric=metric,
+        source=source,
+        period=period,
+        threshold=threshold,
+        sent_at=at,
+    )
+    return (
+        conn.execute(stmt.on_conflict_do_nothing().returning(usage_alerts.c.threshold)).first()
+        is not None
+    )

@@ -32,12 +32,13 @@ from allot.core.periods import month_of, require_utc, zone
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.ids import new_token
-from allot.usage import fastpath
+from allot.usage import alerts, fastpath
 from allot.usage import repository as repo
+from allot.usage.alerts import Drawn
 from allot.usage.models import GAUGE_PERIOD
 from allot.usage.repository import EventRow, Line
 from allot.usage.seats import rebalance_seats
-from allot.usage.sources import waterfall
+from allot.usage.sources import Waterfall, waterfall
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ def consume(
         )
         if event_id is not None:  # the account is locked and its sources are as learned
             line = Line(fast.source, fast.kind.value, quantity, fast.granted)
-            if repo.take(
+            used = repo.take(
                 conn,
                 event_id=event_id,
                 account_id=account_id,
@@ -248,24 +249,40 @@ def consume(
                 period=fast.period,
                 occurred_at=at,
                 line=line,
-            ):
+            )
+            if used is not None:
+                alerts.after_draws(
+                    conn,
+                    clock,
+                    account_id=account_id,
+                    metric=metric,
+                    month=fast.period,
+                    event_id=event_id,
+                    at=at,
+                    drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
+                )
                 draw = Draw(fast.source, fast.kind, quantity)
                 return _result(
                     event_id, event, Decision(fast.outcome, (draw,), fast.reason, fast.prompt)
                 )
             # that source is full: the full waterfall decides, and the event takes its answer
-            return _consume_fully(conn, event, fast.timezone, fast.revision, event_id)
+            return _consume_fully(conn, clock, event, fast.timezone, fast.revision, event_id)
     # a new or changed account, a replay, or the first action of a month
     timezone, revision = _lock(conn, account_id)
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, event["request_hash"], conn)
     event["period"] = month_of(at, zone(timezone)).key
-    return _consume_fully(conn, event, timezone, revision, None)
+    return _consume_fully(conn, clock, event, timezone, revision, None)
 
 
 def _consume_fully(
-    conn: Connection, event: dict[str, Any], timezone: str, revision: int, event_id: int | None
+    conn: Connection,
+    clock: Clock,
+    event: dict[str, Any],
+    timezone: str,
+    revision: int,
+    event_id: int | None,
 ) -> UsageResult:
     """The full waterfall, under the account lock; learns the route for the next action."""
     account_id, metric, period = event["account_id"], event["metric"], event["period"]
@@ -300,7 +317,34 @@ def _consume_fully(
         occurred_at=event["occurred_at"],
         lines=_lines(decision, fall.granted),
     )
+    alerts.after_draws(
+        conn,
+        clock,
+        account_id=account_id,
+        metric=metric,
+        month=period,
+        event_id=event_id,
+        at=event["occurred_at"],
+        drawn=_drawn(decision, fall),
+    )
     return _result(event_id, event, decision)
+
+
+def _drawn(decision: Decision, fall: Waterfall) -> list[Drawn]:
+    """Each draw with its source's counter after it (limited sources only need it)."""
+    remaining = {s.source: s.remaining for s in fall.sources}
+    return [
+        Drawn(
+            d.source,
+            d.kind,
+            d.quantity,
+            fall.granted.get(d.source),
+            fall.granted[d.source] - remaining[d.source] + d.quantity
+            if d.source in remaining
+            else 0,
+        )
+        for d in decision.draws
+    ]
 
 
 def _result(event_id: int, event: dict[str, Any], decision: Decision) -> UsageResult:
@@ -334,7 +378,7 @@ def take_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_take", metric=metric, holder=holder)
-    _timezone, existing = _lock_account(conn, account_id, key)
+    timezone, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
     _check_metric(conn, metric, MetricKind.GAUGE)
@@ -353,7 +397,7 @@ def take_seat(
             source_kind=draw.kind.value,
             at=now,
         )
-    return _record(
+    result = _record(
         conn,
         account_id=account_id,
         key=key,
@@ -368,6 +412,17 @@ def take_seat(
         decision=decision,
         lines=_lines(decision, fall.granted),
     )
+    alerts.after_draws(
+        conn,
+        clock,
+        account_id=account_id,
+        metric=metric,
+        month=month_of(now, zone(timezone)).key,
+        event_id=result.event_id,
+        at=now,
+        drawn=_drawn(decision, fall),
+    )
+    return result
 
 
 def release_seat(

@@ -1,0 +1,181 @@
+"""`allot webhooks …` (endpoints, the delivery log, redelivery) and `allot worker`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from allot.cli.context import clock, console, domain_errors, err_console, open_database
+from allot.webhook.delivery import DEFAULT_BATCH, new_http_client
+from allot.webhook.service import (
+    EVENT_TYPES,
+    create_endpoint,
+    delivery_attempts,
+    list_deliveries,
+    list_endpoints,
+    redeliver,
+    remove_endpoint,
+)
+from allot.webhook.worker import IDLE_SECONDS, run_worker
+
+webhooks_app = typer.Typer(
+    help="Webhook endpoints, the delivery log and redelivery.", no_args_is_help=True
+)
+
+
+@webhooks_app.command("add")
+@domain_errors
+def webhooks_add(
+    url: str,
+    event: Annotated[
+        list[str], typer.Option("--event", help=f"Repeatable: {', '.join(EVENT_TYPES)}.")
+    ],
+    secret: Annotated[
+        str | None, typer.Option(help="A whsec_… secret (default: a new random one).")
+    ] = None,
+    description: str = "",
+) -> None:
+    """Register an endpoint; its signing secret is printed once."""
+    with open_database() as db, db.transaction() as conn:
+        row = create_endpoint(
+            conn, clock(), url=url, event_types=event, secret=secret, description=description
+        )
+    console.print(f"endpoint {row.id}: {escape(row.url)} ← {', '.join(row.event_types)}")
+    if secret is None:
+        console.print("signing secret (shown once):")
+        console.print(row.secret, soft_wrap=True)
+
+
+@webhooks_app.command("list")
+@domain_errors
+def webhooks_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include removed endpoints.")] = False,
+) -> None:
+    """Registered endpoints."""
+    with open_database() as db, db.read() as conn:
+        rows = list_endpoints(conn, include_disabled=all_)
+    table = Table(title="Webhook endpoints")
+    for column in ("ID", "URL", "Events", "Description", "Created"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r.id) + (" (removed)" if r.disabled else ""),
+            escape(r.url),
+            "\n".join(r.event_types),
+            escape(r.description),
+            f"{r.created_at:%Y-%m-%d %H:%M}Z",
+        )
+    console.print(table)
+
+
+@webhooks_app.command("remove")
+@domain_errors
+def webhooks_remove(endpoint_id: int) -> None:
+    """Stop sending to an endpoint; its pending deliveries are marked failed."""
+    with open_database() as db, db.transaction() as conn:
+        row = remove_endpoint(conn, endpoint_id=endpoint_id)
+    console.print(f"endpoint {row.id} removed ({escape(row.url)})")
+
+
+@webhooks_app.command("deliveries")
+@domain_errors
+def webhooks_deliveries(
+    endpoint: Annotated[int | None, typer.Option(help="Only this endpoint's.")] = None,
+    state: Annotated[str | None, typer.Option(help="pending, delivered or failed.")] = None,
+    limit: int = 50,
+    attempts: Annotated[bool, typer.Option("--attempts", help="Show every attempt.")] = False,
+) -> None:
+    """The delivery log, newest first."""
+    with open_database() as db, db.read() as conn:
+        rows = list_deliveries(conn, endpoint_id=endpoint, state=state, limit=limit)
+        logs = {r.id: delivery_attempts(conn, r.id) for r in rows} if attempts else {}
+    table = Table(title="Webhook deliveries")
+    for column in ("ID", "Event", "Endpoint", "State", "Tries", "Last", "Next / delivered"):
+        table.add_column(column)
+    for r in rows:
+        when = r.delivered_at or r.next_attempt_at
+        table.add_row(
+            str(r.id),
+            f"{r.event_id} {r.event_type}",
+            str(r.endpoint_id),
+            r.state,
+            str(r.attempts),
+            escape(
+                " ".join(p for p in (str(r.last_status_code or ""), r.last_error or "") if p)[:80]
+            ),
+            "" if when is None else f"{when:%Y-%m-%d %H:%M:%S}Z",
+        )
+        for a in logs.get(r.id, []):
+            table.add_row(
+                "",
+                f"  {a.at:%Y-%m-%d %H:%M:%S}Z",
+                "",
+                "",
+                "",
+                escape(f"{a.status_code or '—'} {a.error or ''}"[:80]),
+                f"{a.duration_ms} ms",
+            )
+    console.print(table)
+
+
+@webhooks_app.command("redeliver")
+@domain_errors
+def webhooks_redeliver(delivery_id: int) -> None:
+    """Send a delivery again, now, on a fresh retry schedule."""
+    with open_database() as db, db.transaction() as conn:
+        row = redeliver(conn, clock(), delivery_id=delivery_id)
+    console.print(f"delivery {row.id} ({row.event_type} → endpoint {row.endpoint_id}) is due now")
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM finish the request in flight, then stop."""
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@domain_errors
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
+    ] = False,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Deliveries per round.")] = (
+        DEFAULT_BATCH
+    ),
+    idle: Annotated[
+        float, typer.Option(min=0.05, help="Seconds to wait when nothing is due.")
+    ] = IDLE_SECONDS,
+) -> None:
+    """Deliver webhooks (with retries and backoff) until stopped."""
+    stop = threading.Event()
+
+    def report(exc: Exception) -> None:
+        err_console.print(f"[yellow]worker:[/] {escape(str(exc).splitlines()[0])}; retrying")
+
+    with open_database() as db, new_http_client() as http:
+        if once:
+            done = run_worker(db, clock(), http=http, once=True, batch=batch)
+            console.print(f"{done} webhook deliveries attempted")
+            return
+        console.print("worker: delivering webhooks (Ctrl-C to stop)")
+        with _stop_on_signals(stop):
+            done = run_worker(
+                db, clock(), http=http, batch=batch, idle_seconds=idle, stop=stop, on_error=report
+            )
+        console.print(f"worker stopped: {done} webhook deliveries attempted")

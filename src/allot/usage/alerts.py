@@ -1,0 +1,104 @@
+"""Usage alerts (U7) and overage events, as webhooks from the outbox.
+
+At 80 % and at 100 % of any limited source's allowance (a plan's, a code's)
+the account is told once per calendar month: a draw that crosses a threshold
+records it in `usage_alerts` (its key makes "once" hold under concurrency and
+for seats that come and go) and emits `usage.threshold_reached`. A draw
+recorded past every allowance emits `usage.overage_recorded`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from allot.core.allocation import SourceKind
+from allot.kit.clock import Clock
+from allot.usage import repository as repo
+from allot.webhook.service import emit
+
+THRESHOLDS = (80, 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """One source's part of an action, with the source's counter after it."""
+
+    source: str
+    kind: SourceKind
+    quantity: int
+    granted: int | None
+    used_after: int
+
+
+def crossed(granted: int, used_after: int, quantity: int) -> list[int]:
+    """The thresholds (percent) this draw crossed: 80 % of 18 is 14.4, so the 15th unit.
+
+    >>> crossed(18, 15, 1), crossed(18, 18, 4), crossed(18, 13, 1)
+    ([80], [80, 100], [])
+    """
+    before = used_after - quantity
+    return [t for t in THRESHOLDS if before < math.ceil(granted * t / 100) <= used_after]
+
+
+def after_draws(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    metric: str,
+    month: str,
+    event_id: int,
+    at: datetime,
+    drawn: Iterable[Drawn],
+) -> None:
+    for d in drawn:
+        if d.quantity <= 0:
+            continue
+        if d.granted is not None and d.granted > 0:
+            for threshold in crossed(d.granted, d.used_after, d.quantity):
+                if repo.record_alert(
+                    conn,
+                    account_id=account_id,
+                    metric=metric,
+                    source=d.source,
+                    period=month,
+                    threshold=threshold,
+                    at=clock.now(),
+                ):
+                    emit(
+                        conn,
+                        clock,
+                        type="usage.threshold_reached",
+                        account_id=account_id,
+                        payload={
+                            "account_id": account_id,
+                            "metric": metric,
+                            "source": d.source,
+                            "source_kind": d.kind.value,
+                            "month": month,
+                            "threshold_percent": threshold,
+                            "used": d.used_after,
+                            "allowance": d.granted,
+                        },
+                    )
+        elif d.kind in (SourceKind.OVERAGE, SourceKind.FREE_OVERAGE):
+            emit(
+                conn,
+                clock,
+                type="usage.overage_recorded",
+                account_id=account_id,
+                payload={
+                    "account_id": account_id,
+                    "metric": metric,
+                    "month": month,
+                    "quantity": d.quantity,
+                    "billed": d.kind is SourceKind.OVERAGE,
+                    "usage_event_id": event_id,
+                    "occurred_at": at.isoformat(),
+                },
+            )
