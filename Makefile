@@ -45,8 +45,10 @@ unit: env
 test: lint types unit
 
 bench: env
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(UV) run --no-sync python bench/consume.py
 	$(UV) run --no-sync python bench/usage_read.py
+	$(UV) run --no-sync python bench/http_consume.py
 
 clean:
 	rm -rf .venv .tools var .mypy_cache .ruff_cache .pytest_cache
