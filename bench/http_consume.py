@@ -1,7 +1,9 @@
 """Consume over HTTP on loopback: 1, 8 and 32 concurrent clients, SQLite and PostgreSQL.
 
-The API runs as its own uvicorn processes (`--workers`, default 2: one per
-core); the load comes from wrk (C, epoll), so the load generator takes as
+The API runs as its own uvicorn processes — two on PostgreSQL (one per core),
+one on SQLite (a single writer: more processes would only queue on its file
+lock, and a busy SQLite sleeps) — with the default 3 route threads each; the
+load comes from wrk (C, epoll), so the load generator takes as
 little of the machine as possible. Every request is a real consume with its
 own Idempotency-Key, spread over 32 accounts with a key each. Rate limits are
 off: the figure is the engine's, not the limiter's. Beside each database, the
@@ -164,20 +166,22 @@ def in_process(db: Database, account_id: str, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="API processes (default: 1 SQLite, 2 PG)")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
-    print(f"http consume bench: {args.seconds:g} s per run, {args.workers} API processes")
+    print(f"http consume bench: {args.seconds:g} s per run")
     print(machine_note(), flush=True)
     rows = []
     for db in databases(args.only):
         pairs = setup(db)
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text(LUA % ", ".join(f'{{"{a}", "{k}"}}' for a, k in pairs))
-        proc, url = start_server(db, args.workers)
+        workers = args.workers or (1 if db.is_sqlite else 2)
+        print(f"  {db.dialect}: {workers} API process(es)", flush=True)
+        proc, url = start_server(db, workers)
         try:
             for clients in (int(c) for c in args.clients.split(",")):
                 r = wrk(url, script, clients, args.seconds)

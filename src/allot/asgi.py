@@ -9,4 +9,5 @@ app = create_app(
     Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous),
     rate_limit=_settings.rate_limit,
     rate_burst=_settings.rate_burst,
+    threads=_settings.api_threads,
 )

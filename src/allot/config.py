@@ -14,6 +14,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     rate_limit: str = "1000/s"  # per API key and per process; "off" for none
     rate_burst: int = 2000
+    api_threads: int = 3  # routes running at once per API process
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -22,4 +23,5 @@ class Settings:
             sqlite_synchronous=os.environ.get("ALLOT_SQLITE_SYNCHRONOUS", "FULL"),
             rate_limit=os.environ.get("ALLOT_RATE_LIMIT", "1000/s"),
             rate_burst=int(os.environ.get("ALLOT_RATE_BURST", "2000")),
+            api_threads=int(os.environ.get("ALLOT_API_THREADS", "3")),
         )

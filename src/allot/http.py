@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from allot.core.errors import (
     Conflict,
@@ -149,17 +150,52 @@ def _field(loc: tuple[Any, ...]) -> str:
 MAX_BODY = 2 * 1024 * 1024  # a 1,000-action batch is ~150 KB; a catalog well under 1 MB
 
 
+class _TooLong(Exception):
+    pass
+
+
+class BodyLimit:
+    """413 for a body over `limit` bytes, declared or streamed (a plain ASGI middleware:
+    Starlette's BaseHTTPMiddleware costs a task and a stream copy per request)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLong
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLong:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413, "request_too_large", f"request bodies are limited to {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json, and the size limit."""
 
-    @app.middleware("http")
-    async def _limit_size(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problem(
-                413, "request_too_large", f"request bodies are limited to {MAX_BODY} bytes"
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from allot.api_context import Caller, Db, IdempotencyKey, Now
 from allot.core.errors import DomainError, InvalidInput
@@ -42,30 +44,36 @@ def _require_key(key: str | None) -> str:
 
 
 @router.post("/consume", response_model=Decision)
-def post_consume(
+async def post_consume(
     account_id: str,
     body: ConsumeRequest,
     db: Db,
     now: Now,
     caller: Caller,
     key: IdempotencyKey = None,
-) -> Decision:
+) -> JSONResponse:
     """May this action happen, and who pays for it? Records it if allowed (U1-U5).
 
     A refusal (policy *block*) is an answer, not an error: `allowed: false` with its reason.
     """
-    with db.transaction() as conn:
-        caller.check(conn).require_account(account_id)
-        result = consume(
-            conn,
-            now,
-            account_id=account_id,
-            metric=body.metric,
-            quantity=body.quantity,
-            idempotency_key=_require_key(key),
-            occurred_at=body.occurred_at,
-        )
-    return decision(result)
+
+    def work() -> dict[str, Any]:
+        with db.transaction() as conn:
+            caller.check(conn).require_account(account_id)
+            result = consume(
+                conn,
+                now,
+                account_id=account_id,
+                metric=body.metric,
+                quantity=body.quantity,
+                idempotency_key=_require_key(key),
+                occurred_at=body.occurred_at,
+            )
+        return decision(result).model_dump(mode="json")
+
+    # The hot path: one hop to the thread pool, and the answer serialized once
+    # (FastAPI would validate a returned model again, in a second hop).
+    return JSONResponse(await run_in_threadpool(work))
 
 
 @router.post("/consume/batch", response_model=BatchResponse)
