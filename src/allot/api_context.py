@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -67,6 +67,8 @@ async def credentials(
 Db = Annotated[Database, Depends(database)]
 Now = Annotated[Clock, Depends(clock)]
 Caller = Annotated[Credentials, Depends(credentials)]
+# Ids in paths: bounded, so an absurd number is a 422, not a database overflow.
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -14,6 +14,7 @@ from allot import __version__, http
 from allot.account.api import router as accounts
 from allot.api_context import Db
 from allot.catalog.api import router as catalog
+from allot.code.api import router as codes
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
@@ -34,6 +35,7 @@ def create_app(
     rate_limit: str = "1000/s",
     rate_burst: int = 2000,
     threads: int = 3,
+    claim_rate: str = "10/min",
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -58,6 +60,8 @@ def create_app(
     app.state.db = db
     app.state.clock = clock or SystemClock()
     app.state.limiter = Buckets(rate=parse_rate(rate_limit), burst=rate_burst)
+    # Claiming a code is guessing-sensitive: its own, much smaller allowance (K2).
+    app.state.claim_limiter = Buckets(rate=parse_rate(claim_rate), burst=10)
     http.install(app)
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 
@@ -69,7 +73,7 @@ def create_app(
         return Health(status="ok", database=db.dialect, version=__version__)
 
     # Each router straight on the app: one level of route matching per request.
-    for router in (v1, usage, accounts, catalog, webhooks):
+    for router in (v1, usage, accounts, codes, catalog, webhooks):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES
         )

@@ -10,4 +10,5 @@ app = create_app(
     rate_limit=_settings.rate_limit,
     rate_burst=_settings.rate_burst,
     threads=_settings.api_threads,
+    claim_rate=_settings.claim_rate,
 )

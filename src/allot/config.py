@@ -15,6 +15,7 @@ class Settings:
     rate_limit: str = "1000/s"  # per API key and per process; "off" for none
     rate_burst: int = 2000
     api_threads: int = 3  # routes running at once per API process
+    claim_rate: str = "10/min"  # Access Code claims per key and per account
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -24,4 +25,5 @@ class Settings:
             rate_limit=os.environ.get("ALLOT_RATE_LIMIT", "1000/s"),
             rate_burst=int(os.environ.get("ALLOT_RATE_BURST", "2000")),
             api_threads=int(os.environ.get("ALLOT_API_THREADS", "3")),
+            claim_rate=os.environ.get("ALLOT_CLAIM_RATE", "10/min"),
         )

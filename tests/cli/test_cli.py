@@ -171,3 +171,61 @@ def test_the_demo_runs_twice_and_replays_the_second_time(allot: CliRunner) -> No
     second = run(allot, "demo")
     assert "were replays of an earlier demo run" in second
     assert "counters equal the sums" in run(allot, "verify")
+
+
+def test_the_partner_program_from_the_command_line(allot: CliRunner) -> None:
+    run(allot, "init")
+    run(allot, "catalog", "load", str(PRESETS / "stamp-card.yaml"))
+    run(
+        allot,
+        "accounts",
+        "create",
+        "cafe",
+        "--name",
+        "Cafe",
+        "--timezone",
+        "UTC",
+        "--currency",
+        "EUR",
+    )
+    run(allot, "subscribe", "cafe", "card-scanner-free")
+    run(
+        allot,
+        "partners",
+        "enroll",
+        "brew",
+        "--name",
+        "Brew",
+        "--kind",
+        "consultant",
+        "--contact",
+        "a@b.example",
+        "--currency",
+        "EUR",
+        "--discount",
+        "0.3",
+        "--price",
+        "staff_seats=5",
+    )
+    assert "brew" in run(allot, "partners", "list")
+    issued = run(
+        allot,
+        "codes",
+        "issue",
+        "brew",
+        "--allow",
+        "staff_seats=36",
+        "--allow",
+        "card_operations=18",
+    )
+    assert "Code #1" in issued
+    assert "issued" in issued
+    code = issued.split()[2]
+    assert "Code #1 claimed by cafe" in run(allot, "codes", "claim", "cafe", code)
+    assert "claimed by cafe" in run(allot, "codes", "show", "brew", "1")
+    assert "paused" in run(allot, "codes", "pause", "brew", "1")
+    assert "claimed" in run(allot, "codes", "resume", "brew", "1")
+    run(allot, "codes", "issue", "brew", "--allow", "staff_seats=2")
+    assert "revoked" in run(allot, "codes", "revoke", "brew", "2")
+    assert "code_not_found" in allot.invoke(app, ["codes", "claim", "cafe", code]).output
+    assert "Code #1 — Claimed" in run(allot, "usage", "cafe")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,8 +14,10 @@ from allot.apikey.service import create_key
 from allot.app import create_app
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
+from allot.code.service import issue_code
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.partner.service import enroll_partner
 from allot.subscription.service import subscribe
 from tests.factories import load
 from tests.scenarios.world import PRESETS, local
@@ -63,5 +66,23 @@ def api(db: Database) -> Api:
         keys["operator"] = create_key(conn, clock, role="operator", subject=None)[1]
         keys["cafe"] = create_key(conn, clock, role="account", subject="cafe")[1]
         keys["store"] = create_key(conn, clock, role="account", subject="store")[1]
+        for partner in ("agency-1", "agency-2"):
+            enroll_partner(
+                conn,
+                clock,
+                partner_id=partner,
+                name=partner.title(),
+                kind="agency",
+                contact=f"{partner}@example.com",
+                currency="EUR",
+                wholesale_discount=Decimal("0.25"),
+                prices={"staff_seats": Decimal("4")},
+            )
+            issue_code(
+                conn,
+                clock,
+                partner_id=partner,
+                allowances={"staff_seats": 36, "card_operations": 18},
+            )
         keys["partner"] = create_key(conn, clock, role="partner", subject="agency-1")[1]
     return Api(TestClient(create_app(db, clock)), db, clock, keys)

@@ -34,6 +34,18 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("POST", "/v1/accounts/{a}/seats/release", SEAT, False),
     ("GET", "/v1/accounts/{a}/usage", None, False),
     ("GET", "/v1/accounts/{a}/ledger", None, False),
+    ("POST", "/v1/accounts/{a}/codes/claim", {"code": "0000-0000-0000-0000-0"}, False),
+]
+# Routes of one partner: (method, path, body)
+PARTNER_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/v1/partners/{p}", None),
+    ("POST", "/v1/partners/{p}/codes", {"allowances": {"staff_seats": 2}}),
+    ("GET", "/v1/partners/{p}/codes", None),
+    ("GET", "/v1/partners/{p}/codes/1", None),
+    ("POST", "/v1/partners/{p}/codes/1/pause", None),
+    ("POST", "/v1/partners/{p}/codes/1/resume", None),
+    ("POST", "/v1/partners/{p}/codes/1/revoke", None),
+    ("POST", "/v1/partners/{p}/codes/1/assign", {"account_id": "cafe"}),
 ]
 GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts", None, True),
@@ -45,6 +57,20 @@ GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ),
     ("GET", "/v1/catalog", None, False),
     ("POST", "/v1/catalog", {"yaml": "catalog: x\n"}, True),
+    ("GET", "/v1/partners", None, True),
+    (
+        "POST",
+        "/v1/partners",
+        {
+            "id": "new",
+            "name": "N",
+            "kind": "agency",
+            "contact": "c",
+            "currency": "EUR",
+            "wholesale_discount": "0.1",
+        },
+        True,
+    ),
     (
         "POST",
         "/v1/webhooks/endpoints",
@@ -66,10 +92,22 @@ def call(api: Api, who: str, method: str, path: str, body: Any) -> Any:
 
 def state(api: Api) -> Any:
     with api.db.read() as conn:
-        return [
+        counts = [
             conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar()
-            for t in ("usage_events", "usage_entries", "subscriptions", "accounts", "plans")
+            for t in (
+                "usage_events",
+                "usage_entries",
+                "subscriptions",
+                "accounts",
+                "plans",
+                "partners",
+                "grants",
+            )
         ]
+        codes = conn.exec_driver_sql(
+            "SELECT id, account_id, paused, revoked_at FROM grants ORDER BY id"
+        ).all()
+        return counts, [tuple(c) for c in codes]
 
 
 @pytest.mark.parametrize(
@@ -114,6 +152,24 @@ def test_operator_functions_are_403_for_other_roles(
         assert response.status_code == 200
 
 
+@pytest.mark.parametrize("who", ["cafe", "store", "partner"])
+@pytest.mark.parametrize(("method", "path", "body"), PARTNER_ROUTES)
+def test_another_partners_codes_answer_404_and_nothing_changes(
+    api: Api, who: str, method: str, path: str, body: Any
+) -> None:
+    before = state(api)
+    response = call(api, who, method, path.format(p="agency-2"), body)
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "partner_not_found"
+    assert state(api) == before
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PARTNER_ROUTES)
+def test_a_partner_key_on_its_own_codes(api: Api, method: str, path: str, body: Any) -> None:
+    response = call(api, "partner", method, path.format(p="agency-1"), body)
+    assert response.status_code in (200, 201), response.text
+
+
 def _shape(path: str) -> str:
     """A path with its parameters and literal ids blanked, to compare table and spec."""
     return re.sub(r"\{[^}]+\}|(?<=/)\d+(?=/|$)", "{}", path)
@@ -121,6 +177,7 @@ def _shape(path: str) -> str:
 
 def test_every_route_is_in_the_matrix(api: Api) -> None:
     listed = {(m, _shape(p)) for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES}
+    listed |= {(m, _shape(p)) for m, p, _b in PARTNER_ROUTES}
     spec = api.client.get("/openapi.json").json()
     routes = {
         (method.upper(), _shape(path))

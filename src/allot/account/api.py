@@ -18,7 +18,7 @@ from allot.account.schemas import (
     SubscriptionUpdate,
 )
 from allot.account.service import create_account, get_account, list_accounts, update_account
-from allot.api_context import Caller, Db, IdempotencyKey, Now, idempotent
+from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
@@ -156,7 +156,7 @@ def post_subscription(
 @router.patch("/{account_id}/subscriptions/{subscription_id}", response_model=SubscriptionRead)
 def patch_subscription(
     account_id: str,
-    subscription_id: int,
+    subscription_id: PathId,
     body: SubscriptionUpdate,
     db: Db,
     now: Now,

@@ -51,6 +51,11 @@ class Principal:
         if not self.may_see_account(account_id):
             raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
 
+    def require_partner(self, partner_id: str) -> None:
+        """404 for a partner this key may not see — the same answer as a missing one."""
+        if not (self.role == "operator" or (self.role == "partner" and self.subject == partner_id)):
+            raise NotFound("partner_not_found", f"no partner {partner_id!r}", field="partner_id")
+
     def require_operator(self) -> None:
         if self.role != "operator":
             raise Forbidden("operator_only", "only an operator key may do this")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,10 @@ from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.cli import render
+from allot.cli.codes import codes_app, partners_app
 from allot.cli.context import clock, console, domain_errors, fail, open_database
+from allot.cli.parse import day as _date
+from allot.cli.parse import instant as _instant
 from allot.cli.webhooks import webhooks_app, worker
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
@@ -43,28 +45,9 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(seats_app, name="seats")
 app.add_typer(grants_app, name="grants")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(partners_app, name="partners")
+app.add_typer(codes_app, name="codes")
 app.command()(worker)
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("invalid_datetime", f"{value!r} is not ISO 8601", field=field) from None
-    if parsed.tzinfo is None:
-        raise InvalidInput("naive_datetime", "add an offset, e.g. +02:00 or Z", field=field)
-    return parsed
-
-
-def _date(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("invalid_date", f"{value!r} is not YYYY-MM-DD", field=field) from None
 
 
 @app.command()

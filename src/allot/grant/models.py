@@ -19,6 +19,13 @@ grants = sa.Table(
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("issued_at", UTCDateTime, nullable=False),
     sa.Column("claimed_at", UTCDateTime, nullable=True),
+    # An Access Code is a grant issued by a partner, numbered per partner, with
+    # its typed text (canonical form), claimed later by one business (K2).
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("number", sa.Integer, nullable=True),
+    sa.Column("code", sa.String(32), nullable=True, unique=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("partner_id", "number", name="uq_grants_partner_number"),
     sa.CheckConstraint(
         "ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="term_order"
     ),

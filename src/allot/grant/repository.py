@@ -31,6 +31,10 @@ class GrantRow:
     issued_at: datetime
     claimed_at: datetime | None
     allowances: Mapping[str, int]
+    partner_id: str | None = None
+    number: int | None = None
+    code: str | None = None
+    revoked_at: datetime | None = None
 
     @property
     def source(self) -> str:
@@ -45,6 +49,7 @@ class GrantRow:
     def active_at(self, at: datetime) -> bool:
         return (
             not self.paused
+            and self.revoked_at is None
             and self.account_id is not None
             and (self.starts_at is None or self.starts_at <= at)
             and (self.ends_at is None or at < self.ends_at)
@@ -62,6 +67,9 @@ def insert(
     issued_at: datetime,
     claimed_at: datetime | None,
     allowances: Mapping[str, int],
+    partner_id: str | None = None,
+    number: int | None = None,
+    code: str | None = None,
 ) -> int:
     grant_id = int(
         conn.execute(
@@ -75,6 +83,9 @@ def insert(
                 paused=False,
                 issued_at=issued_at,
                 claimed_at=claimed_at,
+                partner_id=partner_id,
+                number=number,
+                code=code,
             )
             .returning(grants.c.id)
         ).scalar_one()
@@ -117,6 +128,10 @@ def _load(conn: Connection, where: sa.ColumnElement[bool]) -> list[GrantRow]:
                 r.issued_at,
                 r.claimed_at,
                 allowances[r.id],
+                r.partner_id,
+                r.number,
+                r.code,
+                r.revoked_at,
             )
         allowances[r.id][r.metric] = int(r.monthly_quantity)
     return list(found.values())
@@ -145,6 +160,7 @@ _UNPAUSED_FOR_METRIC = (
         grants.c.account_id == sa.bindparam("account_id"),
         grant_allowances.c.metric == sa.bindparam("metric"),
         grants.c.paused.is_(False),
+        grants.c.revoked_at.is_(None),
     )
 )
 
@@ -183,3 +199,44 @@ def active_for_metric(
 
 def set_paused(conn: Connection, grant_id: int, paused: bool) -> None:
     conn.execute(sa.update(grants).where(grants.c.id == grant_id).values(paused=paused))
+
+
+# --- Access Codes ------------------------------------------------------------
+
+
+def next_number(conn: Connection, partner_id: str) -> int:
+    """The partner's next `Code #N` (the caller holds the partner's lock)."""
+    top = conn.execute(
+        sa.select(sa.func.max(grants.c.number)).where(grants.c.partner_id == partner_id)
+    ).scalar_one()
+    return 1 if top is None else int(top) + 1
+
+
+def by_code(conn: Connection, code: str) -> GrantRow | None:
+    found = _load(conn, grants.c.code == code)
+    return found[0] if found else None
+
+
+def by_number(conn: Connection, partner_id: str, number: int) -> GrantRow | None:
+    found = _load(conn, sa.and_(grants.c.partner_id == partner_id, grants.c.number == number))
+    return found[0] if found else None
+
+
+def of_partner(conn: Connection, partner_id: str) -> list[GrantRow]:
+    return _load(conn, grants.c.partner_id == partner_id)
+
+
+def claim(conn: Connection, grant_id: int, account_id: str, at: datetime) -> bool:
+    """Give an unclaimed, unrevoked code to `account_id`; False if someone was first."""
+    done = conn.execute(
+        sa.update(grants)
+        .where(
+            grants.c.id == grant_id, grants.c.account_id.is_(None), grants.c.revoked_at.is_(None)
+        )
+        .values(account_id=account_id, claimed_at=at)
+    )
+    return done.rowcount == 1
+
+
+def revoke(conn: Connection, grant_id: int, at: datetime) -> None:
+    conn.execute(sa.update(grants).where(grants.c.id == grant_id).values(revoked_at=at))

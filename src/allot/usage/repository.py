@@ -542,3 +542,15 @@ def record_alert(
         conn.execute(stmt.on_conflict_do_nothing().returning(usage_alerts.c.threshold)).first()
         is not None
     )
+
+
+def source_ever_used(conn: Connection, account_id: str, source: str) -> bool:
+    """Whether any unit was ever paid from `source` (a code that was used cannot be revoked)."""
+    return (
+        conn.execute(
+            sa.select(usage_entries.c.seq)
+            .where(usage_entries.c.account_id == account_id, usage_entries.c.source == source)
+            .limit(1)
+        ).first()
+        is not None
+    )

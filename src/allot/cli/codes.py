@@ -1,0 +1,181 @@
+"""`allot partners …` and `allot codes …`: the partner program from the command line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from allot.cli.context import clock, console, domain_errors, open_database
+from allot.cli.parse import instant
+from allot.code.service import (
+    assign_code,
+    claim_code,
+    issue_code,
+    list_codes,
+    partner_code,
+    pause_code,
+    revoke_code,
+)
+from allot.core.codes import display
+from allot.core.errors import InvalidInput
+from allot.grant.repository import GrantRow
+from allot.partner.service import enroll_partner, list_partners
+
+partners_app = typer.Typer(help="Enrol and list partners.", no_args_is_help=True)
+codes_app = typer.Typer(help="Issue and manage Access Codes.", no_args_is_help=True)
+
+
+def _pairs(items: list[str], field: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value:
+            raise InvalidInput("invalid_pair", f"{item!r} is not name=value", field=field)
+        out[name] = value
+    return out
+
+
+def _show(code: GrantRow) -> None:
+    state = (
+        "revoked"
+        if code.revoked_at
+        else ("paused" if code.paused else ("claimed" if code.account_id else "issued"))
+    )
+    package = ", ".join(f"{q} {m}" for m, q in code.allowances.items())
+    term = f", until {code.ends_at:%Y-%m-%d %H:%M}Z" if code.ends_at else ""
+    owner = f" by {code.account_id}" if code.account_id else ""
+    console.print(
+        f"{escape(code.label)}  {display(code.code or '')}  {state}{owner}  "
+        f"[{escape(package)}]{term}"
+    )
+
+
+@partners_app.command("enroll")
+@domain_errors
+def partners_enroll(
+    partner_id: str,
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[
+        str, typer.Option(help="agency, consultant, pos_vendor, restaurant_consultant")
+    ],
+    contact: Annotated[str, typer.Option()],
+    currency: Annotated[str, typer.Option()],
+    discount: Annotated[str, typer.Option(help="Wholesale discount, 0.30 = 30 %.")] = "0",
+    price: Annotated[
+        list[str] | None, typer.Option(help="metric=price per month, repeatable.")
+    ] = None,
+) -> None:
+    """Enrol a partner with its wholesale terms."""
+    prices = {m: Decimal(v) for m, v in _pairs(price or [], "price").items()}
+    with open_database() as db, db.transaction() as conn:
+        row = enroll_partner(
+            conn,
+            clock(),
+            partner_id=partner_id,
+            name=name,
+            kind=kind,
+            contact=contact,
+            currency=currency,
+            wholesale_discount=discount,
+            prices=prices,
+        )
+    console.print(f"enrolled partner {row.id} ({escape(row.name)}, {row.kind})")
+
+
+@partners_app.command("list")
+@domain_errors
+def partners_list() -> None:
+    with open_database() as db, db.read() as conn:
+        for p in list_partners(conn):
+            console.print(
+                f"{p.id:<20} {escape(p.name):<30} {p.kind:<22} discount {p.wholesale_discount}"
+            )
+
+
+@codes_app.command("issue")
+@domain_errors
+def codes_issue(
+    partner_id: str,
+    allow: Annotated[list[str], typer.Option(help="metric=monthly quantity, repeatable.")],
+    ends: Annotated[str | None, typer.Option(help="Fixed-term end, ISO 8601.")] = None,
+) -> None:
+    """Issue `Code #N` with a package; prints the code to hand out."""
+    allowances = {}
+    for metric, quantity in _pairs(allow, "allow").items():
+        if not quantity.isdigit():
+            raise InvalidInput(
+                "invalid_allowance", f"{quantity!r} is not a quantity", field="allow"
+            )
+        allowances[metric] = int(quantity)
+    with open_database() as db, db.transaction() as conn:
+        code = issue_code(
+            conn,
+            clock(),
+            partner_id=partner_id,
+            allowances=allowances,
+            ends_at=instant(ends, "ends"),
+        )
+    _show(code)
+
+
+@codes_app.command("list")
+@domain_errors
+def codes_list(partner_id: str) -> None:
+    with open_database() as db, db.read() as conn:
+        for code in list_codes(conn, partner_id):
+            _show(code)
+
+
+@codes_app.command("show")
+@domain_errors
+def codes_show(partner_id: str, number: int) -> None:
+    with open_database() as db, db.read() as conn:
+        _show(partner_code(conn, partner_id, number))
+
+
+def _pause(partner_id: str, number: int, paused: bool) -> None:
+    with open_database() as db, db.transaction() as conn:
+        _show(pause_code(conn, clock(), partner_id=partner_id, number=number, paused=paused))
+
+
+@codes_app.command("pause")
+@domain_errors
+def codes_pause(partner_id: str, number: int) -> None:
+    """Skip the code in the waterfall from now on."""
+    _pause(partner_id, number, True)
+
+
+@codes_app.command("resume")
+@domain_errors
+def codes_resume(partner_id: str, number: int) -> None:
+    _pause(partner_id, number, False)
+
+
+@codes_app.command("revoke")
+@domain_errors
+def codes_revoke(partner_id: str, number: int) -> None:
+    """Revoke a code its business never used."""
+    with open_database() as db, db.transaction() as conn:
+        _show(revoke_code(conn, clock(), partner_id=partner_id, number=number))
+
+
+@codes_app.command("assign")
+@domain_errors
+def codes_assign(partner_id: str, number: int, account_id: str) -> None:
+    """Give an unclaimed code to a business."""
+    with open_database() as db, db.transaction() as conn:
+        _show(
+            assign_code(conn, clock(), partner_id=partner_id, number=number, account_id=account_id)
+        )
+
+
+@codes_app.command("claim")
+@domain_errors
+def codes_claim(account_id: str, code: str) -> None:
+    """Activate a code for a business, as typed on its billing page."""
+    with open_database() as db, db.transaction() as conn:
+        claimed = claim_code(conn, clock(), account_id=account_id, code=code)
+    console.print(f"{escape(claimed.label)} claimed by {account_id}")

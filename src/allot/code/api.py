@@ -1,0 +1,294 @@
+"""/v1/partners, their codes, and claiming a code for an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
+
+from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
+from allot.apikey.service import Principal
+from allot.code.service import (
+    assign_code,
+    claim_code,
+    issue_code,
+    list_codes,
+    partner_code,
+    pause_code,
+    revoke_code,
+)
+from allot.core.codes import display
+from allot.core.errors import RateLimited
+from allot.grant.repository import GrantRow
+from allot.kit.clock import monotonic
+from allot.kit.ratelimit import Buckets
+from allot.partner.repository import PartnerRow
+from allot.partner.service import enroll_partner, get_partner, list_partners
+
+router = APIRouter(tags=["partners and codes"])
+_STRICT = ConfigDict(extra="forbid")
+
+
+class PartnerCreate(BaseModel):
+    model_config = _STRICT
+    id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(
+        max_length=32, description="agency, consultant, pos_vendor, restaurant_consultant"
+    )
+    contact: str = Field(max_length=200)
+    currency: str = Field(max_length=3)
+    wholesale_discount: Decimal = Field(
+        description="0.30 = 30 % off", max_digits=6, decimal_places=4
+    )
+    prices: dict[str, Decimal] = Field(
+        default_factory=dict, description="Price per resource per month, before the discount."
+    )
+
+
+class PartnerRead(BaseModel):
+    id: str
+    name: str
+    kind: str
+    contact: str
+    currency: str
+    wholesale_discount: str
+    prices: dict[str, str]
+    created_at: datetime
+
+
+class CodeIssue(BaseModel):
+    model_config = _STRICT
+    allowances: dict[str, Annotated[int, Field(ge=1, le=1_000_000_000)]] = Field(
+        description="The package: monthly allowance per metric.",
+        examples=[{"staff_seats": 36, "card_operations": 18}],
+    )
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = Field(None, description="Fixed-term end; none: lifetime.")
+
+
+class CodeClaim(BaseModel):
+    model_config = _STRICT
+    code: str = Field(max_length=64, examples=["7K2M-9QXD-4HRT-PV0C-8"])
+
+
+class CodeAssign(BaseModel):
+    model_config = _STRICT
+    account_id: str = Field(max_length=64)
+
+
+class CodeRead(BaseModel):
+    number: int
+    label: str
+    code: str
+    state: str = Field(description="issued, claimed, paused, ended or revoked")
+    account_id: str | None
+    allowances: dict[str, int]
+    issued_at: datetime
+    claimed_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+class ClaimedRead(BaseModel):
+    """What a business sees after claiming: the code's number and package, not its owner's."""
+
+    label: str
+    allowances: dict[str, int]
+    ends_at: datetime | None
+
+
+def partner_read(p: PartnerRow) -> PartnerRead:
+    return PartnerRead(
+        id=p.id,
+        name=p.name,
+        kind=p.kind,
+        contact=p.contact,
+        currency=p.currency,
+        wholesale_discount=str(p.wholesale_discount),
+        prices={m: str(v) for m, v in p.prices.items()},
+        created_at=p.created_at,
+    )
+
+
+def code_state(code: GrantRow, now: datetime) -> str:
+    if code.revoked_at is not None:
+        return "revoked"
+    if code.ends_at is not None and code.ends_at <= now:
+        return "ended"
+    if code.account_id is None:
+        return "issued"
+    return "paused" if code.paused else "claimed"
+
+
+def code_read(code: GrantRow, now: datetime) -> CodeRead:
+    assert code.number is not None
+    return CodeRead(
+        number=code.number,
+        label=code.label,
+        code=display(code.code or ""),
+        state=code_state(code, now),
+        account_id=code.account_id,
+        allowances=dict(code.allowances),
+        issued_at=code.issued_at,
+        claimed_at=code.claimed_at,
+        starts_at=code.starts_at,
+        ends_at=code.ends_at,
+    )
+
+
+@router.post("/partners", status_code=201, response_model=PartnerRead)
+def post_partner(
+    body: PartnerCreate, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+) -> object:
+    """Enrol a partner with its wholesale terms (operator)."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, PartnerRead]:
+        principal.require_operator()
+        return 201, partner_read(
+            enroll_partner(
+                conn,
+                now,
+                partner_id=body.id,
+                name=body.name,
+                kind=body.kind,
+                contact=body.contact,
+                currency=body.currency,
+                wholesale_discount=body.wholesale_discount,
+                prices=body.prices,
+            )
+        )
+
+    return idempotent(db, now, caller, key, body, work)
+
+
+@router.get("/partners", response_model=list[PartnerRead])
+def get_partners(db: Db, caller: Caller) -> list[PartnerRead]:
+    with db.read() as conn:
+        caller.check(conn).require_operator()
+        return [partner_read(p) for p in list_partners(conn)]
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerRead)
+def get_one_partner(partner_id: str, db: Db, caller: Caller) -> PartnerRead:
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        return partner_read(get_partner(conn, partner_id))
+
+
+@router.post("/partners/{partner_id}/codes", status_code=201, response_model=CodeRead)
+def post_code(
+    partner_id: str, body: CodeIssue, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+) -> object:
+    """Issue a code with a package (the partner, or the operator for it)."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, CodeRead]:
+        principal.require_partner(partner_id)
+        code = issue_code(
+            conn,
+            now,
+            partner_id=partner_id,
+            allowances=body.allowances,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+        )
+        return 201, code_read(code, now.now())
+
+    return idempotent(db, now, caller, key, {"partner": partner_id, **body.model_dump()}, work)
+
+
+@router.get("/partners/{partner_id}/codes", response_model=list[CodeRead])
+def get_codes(partner_id: str, db: Db, now: Now, caller: Caller) -> list[CodeRead]:
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        return [code_read(c, now.now()) for c in list_codes(conn, partner_id)]
+
+
+@router.get("/partners/{partner_id}/codes/{number}", response_model=CodeRead)
+def get_code(partner_id: str, number: PathId, db: Db, now: Now, caller: Caller) -> CodeRead:
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        return code_read(partner_code(conn, partner_id, number), now.now())
+
+
+def _partner_action(db: Db, now: Now, caller: Caller, partner_id: str, action: object) -> CodeRead:
+    with db.transaction() as conn:
+        caller.check(conn).require_partner(partner_id)
+        code: GrantRow = action(conn)  # type: ignore[operator]
+        return code_read(code, now.now())
+
+
+@router.post("/partners/{partner_id}/codes/{number}/pause", response_model=CodeRead)
+def post_pause(partner_id: str, number: PathId, db: Db, now: Now, caller: Caller) -> CodeRead:
+    """Pause: the waterfall skips the code from now on (K5)."""
+    return _partner_action(
+        db,
+        now,
+        caller,
+        partner_id,
+        lambda conn: pause_code(conn, now, partner_id=partner_id, number=number, paused=True),
+    )
+
+
+@router.post("/partners/{partner_id}/codes/{number}/resume", response_model=CodeRead)
+def post_resume(partner_id: str, number: PathId, db: Db, now: Now, caller: Caller) -> CodeRead:
+    return _partner_action(
+        db,
+        now,
+        caller,
+        partner_id,
+        lambda conn: pause_code(conn, now, partner_id=partner_id, number=number, paused=False),
+    )
+
+
+@router.post("/partners/{partner_id}/codes/{number}/revoke", response_model=CodeRead)
+def post_revoke(partner_id: str, number: PathId, db: Db, now: Now, caller: Caller) -> CodeRead:
+    """Revoke a code its business never used; otherwise `code_in_use` (409)."""
+    return _partner_action(
+        db,
+        now,
+        caller,
+        partner_id,
+        lambda conn: revoke_code(conn, now, partner_id=partner_id, number=number),
+    )
+
+
+@router.post("/partners/{partner_id}/codes/{number}/assign", response_model=CodeRead)
+def post_assign(
+    partner_id: str, number: PathId, body: CodeAssign, db: Db, now: Now, caller: Caller
+) -> CodeRead:
+    """Give an unclaimed code to a business directly."""
+    return _partner_action(
+        db,
+        now,
+        caller,
+        partner_id,
+        lambda conn: assign_code(
+            conn, now, partner_id=partner_id, number=number, account_id=body.account_id
+        ),
+    )
+
+
+def _throttle(request: Request, *keys: str) -> None:
+    limiter: Buckets = request.app.state.claim_limiter
+    for key in keys:
+        wait = limiter.take(key, now=monotonic())
+        if wait > 0:
+            raise RateLimited(wait)
+
+
+@router.post("/accounts/{account_id}/codes/claim", response_model=ClaimedRead)
+def post_claim(
+    account_id: str, body: CodeClaim, request: Request, db: Db, now: Now, caller: Caller
+) -> ClaimedRead:
+    """A business activates a code it was given (throttled per key and per account)."""
+    with db.transaction() as conn:
+        principal = caller.check(conn)
+        principal.require_account(account_id)
+        _throttle(request, f"key:{principal.key_id}", f"account:{account_id}")
+        code = claim_code(conn, now, account_id=account_id, code=body.code)
+        return ClaimedRead(label=code.label, allowances=dict(code.allowances), ends_at=code.ends_at)
