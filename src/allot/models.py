@@ -5,7 +5,7 @@ from allot.apikey.models import api_keys, idempotency_requests
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
 from allot.kit.schema import metadata
-from allot.partner.models import partners
+from allot.partner.models import partner_charges, partners
 from allot.subscription.models import subscriptions
 from allot.usage.models import (
     seat_holds,
@@ -29,6 +29,7 @@ __all__ = [
     "idempotency_requests",
     "metadata",
     "metrics",
+    "partner_charges",
     "partners",
     "plans",
     "product_lines",

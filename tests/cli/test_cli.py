@@ -229,3 +229,5 @@ def test_the_partner_program_from_the_command_line(allot: CliRunner) -> None:
     assert "revoked" in run(allot, "codes", "revoke", "brew", "2")
     assert "code_not_found" in allot.invoke(app, ["codes", "claim", "cafe", code]).output
     assert "Code #1 — Claimed" in run(allot, "usage", "cafe")
+    month = run(allot, "partners", "report", "brew", "--month", "2026-11", "--store")
+    assert "stored" in month

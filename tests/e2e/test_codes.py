@@ -135,3 +135,30 @@ def test_K2_50_concurrent_claims_of_one_code_exactly_one_succeeds(api: Api) -> N
     winner = next(n for n, s in results if s == 200)
     after = api.client.get("/v1/partners/agency-2/codes/1", headers=api.as_("operator")).json()
     assert after["account_id"] == f"biz-{winner}"
+
+
+def test_K8_the_partners_report_over_http(api: Api) -> None:
+    code = api.client.get("/v1/partners/agency-1/codes/1", headers=api.as_("partner")).json()
+    api.client.post(
+        "/v1/accounts/cafe/codes/claim", json={"code": code["code"]}, headers=api.as_("cafe")
+    )
+    api.client.post(
+        "/v1/accounts/cafe/consume",
+        json={"metric": "card_operations", "quantity": 3},
+        headers=api.as_("cafe", **{"Idempotency-Key": "r1"}),
+    )
+    report = api.client.get(
+        "/v1/partners/agency-1/report", params={"month": "2026-03"}, headers=api.as_("partner")
+    ).json()
+    (first,) = report["codes"]
+    assert (first["account_id"], first["billed"]) == ("cafe", True)
+    assert [(r["metric"], r["used"], r["available"]) for r in first["resources"]] == [
+        ("card_operations", 3, 18),
+        ("staff_seats", 0, 36),
+    ]
+    # agency-1 pays 4 a seat less 25 %: 36 x 4 x 0.75; card operations carry no price
+    assert (report["total"], report["total_rounded"]) == ("108.00", "108.00")
+    stored = api.client.post(
+        "/v1/partners/agency-1/charges", params={"month": "2026-03"}, headers=api.as_("operator")
+    )
+    assert stored.json()["total"] == report["total"]

@@ -184,3 +184,41 @@ def test_K2_the_partner_assigns_a_code_directly(world: World) -> None:
     assert assigned.account_id == cafe
     with world.db.transaction() as conn, pytest.raises(Conflict):
         assign_code(conn, world.clock, partner_id="brew", number=1, account_id=cafe)
+
+
+def test_K8_the_partners_month_use_per_code_and_its_wholesale_charges(world: World) -> None:
+    from allot.core.money import Money
+    from allot.core.periods import Month
+    from allot.partner.reporting import partner_month
+    from allot.partner.repository import charges
+
+    cafe = world.business("cafe", plan="card-scanner-free")
+    claim(world, cafe, issue(world, {"staff_seats": 36, "card_operations": 18}).code or "")
+    issue(world, {"staff_seats": 5})  # never claimed: not billed
+    world.consume(cafe, quantity=7)
+    world.take(cafe, "owner")
+    world.take(cafe, "barista")
+
+    with world.db.transaction() as conn:
+        report = partner_month(conn, world.clock, partner_id="brew", month=Month(2026, 3))
+    first, second = report.codes
+    assert (first.label, first.account_id, first.billed) == ("Code #1", "cafe", True)
+    assert [(r.metric, r.used, r.available) for r in first.resources] == [
+        ("card_operations", 7, 18),
+        ("staff_seats", 2, 36),
+    ]
+    assert second.billed is False
+    # 36 seats x 5 x 0.7 + 18 operations x 0.02 x 0.7 = 126 + 0.252
+    assert report.total == Money.of("126.252", "EUR")
+    assert report.total_rounded == Money.of("126.25", "EUR")
+    with world.db.transaction() as conn:
+        again = partner_month(conn, world.clock, partner_id="brew", month=Month(2026, 3))
+        stored = charges(conn, "brew", "2026-03")
+    assert again.total == report.total
+    assert sorted((r.metric, r.amount) for r in stored) == [
+        ("card_operations", Decimal("0.252")),
+        ("staff_seats", Decimal("126.0")),
+    ]
+    with world.db.transaction() as conn:
+        february = partner_month(conn, world.clock, partner_id="brew", month=Month(2026, 2))
+    assert february.total == Money.zero("EUR")  # claimed in March

@@ -21,7 +21,9 @@ from allot.code.service import (
 )
 from allot.core.codes import display
 from allot.core.errors import InvalidInput
+from allot.core.periods import Month
 from allot.grant.repository import GrantRow
+from allot.partner.reporting import partner_month
 from allot.partner.service import enroll_partner, list_partners
 
 partners_app = typer.Typer(help="Enrol and list partners.", no_args_is_help=True)
@@ -179,3 +181,30 @@ def codes_claim(account_id: str, code: str) -> None:
     with open_database() as db, db.transaction() as conn:
         claimed = claim_code(conn, clock(), account_id=account_id, code=code)
     console.print(f"{escape(claimed.label)} claimed by {account_id}")
+
+
+@partners_app.command("report")
+@domain_errors
+def partners_report(
+    partner_id: str,
+    month: Annotated[str, typer.Option(help="YYYY-MM (UTC).")],
+    store: Annotated[bool, typer.Option(help="Keep the charges for invoicing.")] = False,
+) -> None:
+    """Per code and client: used / available, and what the partner owes at wholesale."""
+    with open_database() as db, db.transaction() as conn:
+        report = partner_month(
+            conn, clock(), partner_id=partner_id, month=Month.parse(month), store=store
+        )
+    for code in report.codes:
+        owner = code.account_id or "unclaimed"
+        used = ", ".join(f"{r.metric} {r.used} / {r.available}" for r in code.resources)
+        charge = sum(r.amount for r in code.resources)
+        console.print(
+            f"{escape(code.label):<10} {owner:<20} {used}  "
+            f"{'billed ' + str(charge) if code.billed else 'not billed'}"
+        )
+    console.print(
+        f"total for {report.month}: {report.total_rounded} "
+        f"(exact {report.total.amount}, discount {report.discount})"
+        + (" — stored" if store else "")
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
@@ -23,9 +23,11 @@ from allot.code.service import (
 )
 from allot.core.codes import display
 from allot.core.errors import RateLimited
+from allot.core.periods import Month
 from allot.grant.repository import GrantRow
 from allot.kit.clock import monotonic
 from allot.kit.ratelimit import Buckets
+from allot.partner.reporting import PartnerMonth, partner_month
 from allot.partner.repository import PartnerRow
 from allot.partner.service import enroll_partner, get_partner, list_partners
 
@@ -292,3 +294,86 @@ def post_claim(
         _throttle(request, f"key:{principal.key_id}", f"account:{account_id}")
         code = claim_code(conn, now, account_id=account_id, code=body.code)
         return ClaimedRead(label=code.label, allowances=dict(code.allowances), ends_at=code.ends_at)
+
+
+class ResourceMonthRead(BaseModel):
+    metric: str
+    used: int
+    available: int
+    unit_price: str
+    amount: str = Field(description="Exact, after the wholesale discount; rounded on invoices.")
+
+
+class CodeMonthRead(BaseModel):
+    number: int
+    label: str
+    account_id: str | None
+    billed: bool
+    resources: list[ResourceMonthRead]
+
+
+class PartnerMonthRead(BaseModel):
+    partner_id: str
+    month: str
+    currency: str
+    wholesale_discount: str
+    codes: list[CodeMonthRead]
+    total: str = Field(description="Exact total for the month.")
+    total_rounded: str
+
+
+def month_read(report: PartnerMonth) -> PartnerMonthRead:
+    return PartnerMonthRead(
+        partner_id=report.partner_id,
+        month=report.month,
+        currency=report.currency,
+        wholesale_discount=str(report.discount),
+        codes=[
+            CodeMonthRead(
+                number=c.number,
+                label=c.label,
+                account_id=c.account_id,
+                billed=c.billed,
+                resources=[
+                    ResourceMonthRead(
+                        metric=r.metric,
+                        used=r.used,
+                        available=r.available,
+                        unit_price=str(r.unit_price),
+                        amount=str(r.amount),
+                    )
+                    for r in c.resources
+                ],
+            )
+            for c in report.codes
+        ],
+        total=str(report.total.amount),
+        total_rounded=str(report.total_rounded.amount),
+    )
+
+
+MonthParam = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])]
+
+
+@router.get("/partners/{partner_id}/report", response_model=PartnerMonthRead)
+def get_report(
+    partner_id: str, month: MonthParam, db: Db, now: Now, caller: Caller
+) -> PartnerMonthRead:
+    """Per code and client: used / available for the month, and the wholesale charges."""
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        return month_read(
+            partner_month(conn, now, partner_id=partner_id, month=Month.parse(month), store=False)
+        )
+
+
+@router.post("/partners/{partner_id}/charges", response_model=PartnerMonthRead)
+def post_charges(
+    partner_id: str, month: MonthParam, db: Db, now: Now, caller: Caller
+) -> PartnerMonthRead:
+    """Compute and store the month's wholesale charges for invoicing (operator)."""
+    with db.transaction() as conn:
+        principal = caller.check(conn)
+        principal.require_partner(partner_id)
+        principal.require_operator()
+        return month_read(partner_month(conn, now, partner_id=partner_id, month=Month.parse(month)))

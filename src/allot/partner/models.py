@@ -22,3 +22,19 @@ partners = sa.Table(
         "kind IN ('agency', 'consultant', 'pos_vendor', 'restaurant_consultant')", name="kind"
     ),
 )
+
+# What a partner is billed for a month at its wholesale terms (K8): one row per
+# code and resource, exact amounts as text; invoices are issued from these.
+partner_charges = sa.Table(
+    "partner_charges",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("grant_id", sa.BigInteger, primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("unit_price", ExactDecimal, nullable=False),
+    sa.Column("discount", ExactDecimal, nullable=False),
+    sa.Column("amount", ExactDecimal, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+)

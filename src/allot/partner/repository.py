@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.kit.db import for_update
-from allot.partner.models import partners
+from allot.partner.models import partner_charges, partners
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +63,29 @@ def insert(conn: Connection, row: PartnerRow) -> None:
 
 def list_all(conn: Connection) -> list[PartnerRow]:
     return [_row(r) for r in conn.execute(sa.select(partners).order_by(partners.c.id))]
+
+
+def save_charges(
+    conn: Connection, partner_id: str, month: str, rows: list[dict[str, Any]], at: datetime
+) -> None:
+    """Replace the month's computed charges (recomputing a month gives the same rows)."""
+    conn.execute(
+        sa.delete(partner_charges).where(
+            partner_charges.c.partner_id == partner_id, partner_charges.c.month == month
+        )
+    )
+    if rows:
+        conn.execute(
+            sa.insert(partner_charges),
+            [{**r, "partner_id": partner_id, "month": month, "computed_at": at} for r in rows],
+        )
+
+
+def charges(conn: Connection, partner_id: str, month: str) -> list[Any]:
+    return list(
+        conn.execute(
+            sa.select(partner_charges)
+            .where(partner_charges.c.partner_id == partner_id, partner_charges.c.month == month)
+            .order_by(partner_charges.c.grant_id, partner_charges.c.metric)
+        )
+    )

@@ -554,3 +554,20 @@ def source_ever_used(conn: Connection, account_id: str, source: str) -> bool:
         ).first()
         is not None
     )
+
+
+def holders_from(
+    conn: Connection, account_id: str, source: str, metric: str, start: datetime, end: datetime
+) -> int:
+    """Staff who held a seat from `source` at some time in [start, end)."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count(sa.distinct(seat_holds.c.holder))).where(
+                seat_holds.c.account_id == account_id,
+                seat_holds.c.metric == metric,
+                seat_holds.c.source == source,
+                seat_holds.c.taken_at < end,
+                sa.or_(seat_holds.c.released_at.is_(None), seat_holds.c.released_at > start),
+            )
+        ).scalar_one()
+    )
