@@ -21,14 +21,11 @@ from sqlalchemy.engine import Connection
 
 from allot.account import repository as account_repo
 from allot.account.service import get_account
-from allot.catalog import repository as catalog_repo
 from allot.core.codes import ENTROPY_BYTES, format_code, is_well_formed, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.periods import require_utc
 from allot.grant import repository as grant_repo
 from allot.grant.repository import GrantRow
-from allot.grant.service import set_paused
-from allot.kit import validate
+from allot.grant.service import check_package, set_paused
 from allot.kit.clock import Clock
 from allot.partner.service import get_partner
 from allot.usage import repository as usage_repo
@@ -48,22 +45,7 @@ def issue_code(
 ) -> GrantRow:
     """Issue `Code #N` with a package (any bundle of monthly allowances); lifetime unless ended."""
     partner = get_partner(conn, partner_id, lock=True)
-    if not allowances:
-        raise InvalidInput(
-            "empty_package", "a code needs at least one resource", field="allowances"
-        )
-    for metric, quantity in allowances.items():
-        if catalog_repo.get_metric(conn, metric) is None:
-            raise NotFound(
-                "metric_not_found",
-                f"no metric {metric!r} in the catalog",
-                field=f"allowances.{metric}",
-            )
-        validate.positive_int(quantity, field=f"allowances.{metric}")
-    starts = None if starts_at is None else require_utc(starts_at, field="starts_at")
-    ends = None if ends_at is None else require_utc(ends_at, field="ends_at")
-    if starts is not None and ends is not None and ends <= starts:
-        raise InvalidInput("ends_before_start", "ends_at must be after starts_at", field="ends_at")
+    starts, ends = check_package(conn, allowances, starts_at, ends_at)
     number = grant_repo.next_number(conn, partner.id)
     grant_id = grant_repo.insert(
         conn,

@@ -37,20 +37,7 @@ def grant(
 ) -> GrantRow:
     """Give `account_id` a grant, claimed now; lifetime unless `ends_at` is set (K3)."""
     get_account(conn, account_id, lock=True)
-    if not allowances:
-        raise InvalidInput("empty_package", "a grant needs at least one metric", field="allowances")
-    for metric, quantity in allowances.items():
-        if catalog_repo.get_metric(conn, metric) is None:
-            raise NotFound(
-                "metric_not_found",
-                f"no metric {metric!r} in the catalog",
-                field=f"allowances.{metric}",
-            )
-        validate.positive_int(quantity, field=f"allowances.{metric}")
-    starts = None if starts_at is None else require_utc(starts_at, field="starts_at")
-    ends = None if ends_at is None else require_utc(ends_at, field="ends_at")
-    if starts is not None and ends is not None and ends <= starts:
-        raise InvalidInput("ends_before_start", "ends_at must be after starts_at", field="ends_at")
+    starts, ends = check_package(conn, allowances, starts_at, ends_at)
     now = clock.now()
     if label is None:
         label = f"Grant #{repo.count_for_account(conn, account_id) + 1}"
@@ -70,6 +57,32 @@ def grant(
     found = repo.get(conn, grant_id)
     assert found is not None
     return found
+
+
+def check_package(
+    conn: Connection,
+    allowances: Mapping[str, int],
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> tuple[datetime | None, datetime | None]:
+    """A package names known metrics with positive monthly quantities, and a sane term."""
+    if not allowances:
+        raise InvalidInput(
+            "empty_package", "a package needs at least one resource", field="allowances"
+        )
+    for metric, quantity in allowances.items():
+        if catalog_repo.get_metric(conn, metric) is None:
+            raise NotFound(
+                "metric_not_found",
+                f"no metric {metric!r} in the catalog",
+                field=f"allowances.{metric}",
+            )
+        validate.positive_int(quantity, field=f"allowances.{metric}")
+    starts = None if starts_at is None else require_utc(starts_at, field="starts_at")
+    ends = None if ends_at is None else require_utc(ends_at, field="ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        raise InvalidInput("ends_before_start", "ends_at must be after starts_at", field="ends_at")
+    return starts, ends
 
 
 def get_grant(conn: Connection, grant_id: int) -> GrantRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -27,7 +28,7 @@ from allot.usage.schemas import (
     decision,
     usage_read,
 )
-from allot.usage.service import consume, release_seat, take_seat
+from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from allot.usage.summary import usage_summary
 
 router = APIRouter(prefix="/accounts/{account_id}", tags=["usage"])
@@ -112,15 +113,19 @@ def post_batch(
     return BatchResponse(results=results)
 
 
-@router.post("/seats/take", response_model=Decision)
-def post_take(
-    account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+def _seat(
+    db: Db,
+    now: Now,
+    caller: Caller,
+    account_id: str,
+    body: SeatRequest,
+    key: str | None,
+    action: Callable[..., UsageResult],
 ) -> Decision:
-    """Give a staff login a seat: codes, then the plan, then an extra seat (U6)."""
     with db.transaction() as conn:
         caller.check(conn).require_account(account_id)
         return decision(
-            take_seat(
+            action(
                 conn,
                 now,
                 account_id=account_id,
@@ -129,6 +134,14 @@ def post_take(
                 idempotency_key=_require_key(key),
             )
         )
+
+
+@router.post("/seats/take", response_model=Decision)
+def post_take(
+    account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
+) -> Decision:
+    """Give a staff login a seat: codes, then the plan, then an extra seat (U6)."""
+    return _seat(db, now, caller, account_id, body, key, take_seat)
 
 
 @router.post("/seats/release", response_model=Decision)
@@ -136,18 +149,7 @@ def post_release(
     account_id: str, body: SeatRequest, db: Db, now: Now, caller: Caller, key: IdempotencyKey = None
 ) -> Decision:
     """Free a staff login's seat at once."""
-    with db.transaction() as conn:
-        caller.check(conn).require_account(account_id)
-        return decision(
-            release_seat(
-                conn,
-                now,
-                account_id=account_id,
-                metric=body.metric,
-                holder=body.holder,
-                idempotency_key=_require_key(key),
-            )
-        )
+    return _seat(db, now, caller, account_id, body, key, release_seat)
 
 
 @router.get("/usage", response_model=UsageRead)
