@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from allot.cli.context import clock, console, domain_errors, open_database
-from allot.cli.parse import instant
+from allot.cli.parse import allowances, instant, pairs
 from allot.code.service import (
     assign_code,
     claim_code,
@@ -20,7 +20,6 @@ from allot.code.service import (
     revoke_code,
 )
 from allot.core.codes import display
-from allot.core.errors import InvalidInput
 from allot.core.periods import Month
 from allot.grant.repository import GrantRow
 from allot.partner.reporting import partner_month
@@ -28,16 +27,6 @@ from allot.partner.service import enroll_partner, list_partners
 
 partners_app = typer.Typer(help="Enrol and list partners.", no_args_is_help=True)
 codes_app = typer.Typer(help="Issue and manage Access Codes.", no_args_is_help=True)
-
-
-def _pairs(items: list[str], field: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        if not name or not value:
-            raise InvalidInput("invalid_pair", f"{item!r} is not name=value", field=field)
-        out[name] = value
-    return out
 
 
 def _show(code: GrantRow) -> None:
@@ -71,7 +60,7 @@ def partners_enroll(
     ] = None,
 ) -> None:
     """Enrol a partner with its wholesale terms."""
-    prices = {m: Decimal(v) for m, v in _pairs(price or [], "price").items()}
+    prices = {m: Decimal(v) for m, v in pairs(price or [], "price").items()}
     with open_database() as db, db.transaction() as conn:
         row = enroll_partner(
             conn,
@@ -105,19 +94,12 @@ def codes_issue(
     ends: Annotated[str | None, typer.Option(help="Fixed-term end, ISO 8601.")] = None,
 ) -> None:
     """Issue `Code #N` with a package; prints the code to hand out."""
-    allowances = {}
-    for metric, quantity in _pairs(allow, "allow").items():
-        if not quantity.isdigit():
-            raise InvalidInput(
-                "invalid_allowance", f"{quantity!r} is not a quantity", field="allow"
-            )
-        allowances[metric] = int(quantity)
     with open_database() as db, db.transaction() as conn:
         code = issue_code(
             conn,
             clock(),
             partner_id=partner_id,
-            allowances=allowances,
+            allowances=allowances(allow),
             ends_at=instant(ends, "ends"),
         )
     _show(code)

@@ -18,6 +18,7 @@ from allot.catalog.service import load_catalog
 from allot.cli import render
 from allot.cli.codes import codes_app, partners_app
 from allot.cli.context import clock, console, domain_errors, fail, open_database
+from allot.cli.parse import allowances as parse_allowances
 from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
 from allot.cli.webhooks import webhooks_app, worker
@@ -229,20 +230,12 @@ def grants_give(
     ends: Annotated[str | None, typer.Option(help="ISO 8601 instant (fixed-term).")] = None,
 ) -> None:
     """Give an account a prepaid monthly allowance, drawn before its plan."""
-    allowances: dict[str, int] = {}
-    for item in allow:
-        metric, _, qty = item.partition("=")
-        if not qty.isdigit():
-            raise InvalidInput(
-                "invalid_allowance", f"{item!r} is not metric=quantity", field="allow"
-            )
-        allowances[metric] = int(qty)
     with open_database() as db, db.transaction() as conn:
         found = give_grant(
             conn,
             clock(),
             account_id=account_id,
-            allowances=allowances,
+            allowances=parse_allowances(allow),
             label=label,
             issuer=issuer,
             starts_at=_instant(starts, "starts"),

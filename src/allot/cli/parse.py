@@ -26,3 +26,26 @@ def day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("invalid_date", f"{value!r} is not YYYY-MM-DD", field=field) from None
+
+
+def pairs(items: list[str], field: str) -> dict[str, str]:
+    """`name=value` options into a mapping."""
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value:
+            raise InvalidInput("invalid_pair", f"{item!r} is not name=value", field=field)
+        out[name] = value
+    return out
+
+
+def allowances(items: list[str], field: str = "allow") -> dict[str, int]:
+    """`metric=quantity` options into a package."""
+    out = {}
+    for metric, quantity in pairs(items, field).items():
+        if not quantity.isdigit():
+            raise InvalidInput(
+                "invalid_allowance", f"{metric}={quantity!r} is not a quantity", field=field
+            )
+        out[metric] = int(quantity)
+    return out
