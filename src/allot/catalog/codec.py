@@ -73,7 +73,3 @@ def plan_from_json(text: str) -> Plan:
             for metric, r in doc["rules"].items()
         },
     )
-
-
-def same_terms(a: Plan, b: Plan) -> bool:
-    return a.terms() == b.terms()

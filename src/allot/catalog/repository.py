@@ -93,13 +93,6 @@ def latest_plan(conn: Connection, code: str) -> tuple[int, Plan] | None:
     return None if row is None else (row.id, plan_from_json(row.definition))
 
 
-def plan_by_id(conn: Connection, plan_id: int) -> Plan | None:
-    text = conn.execute(
-        sa.select(plans.c.definition).where(plans.c.id == plan_id)
-    ).scalar_one_or_none()
-    return None if text is None else plan_from_json(text)
-
-
 def insert_plan(
     conn: Connection, plan: Plan, *, catalog: str, details: Mapping[str, Any], at: datetime
 ) -> int:
