@@ -7,7 +7,7 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env clean
+.PHONY: run test lint types unit bench env system clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -17,7 +17,25 @@ export UV_PYTHON_DOWNLOADS := never
 	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-env: .venv/.synced
+# Debian packages behind the PDF documents: WeasyPrint's Pango and HarfBuzz-Subset (without it
+# WeasyPrint warns at import, an error under pytest), the Noto fonts that shape Thai, Devanagari
+# and CJK, and poppler (pdftoppm, pdftotext) for the tests that read the PDFs.
+# Installs only what is missing, so it stays silent on a machine that has everything.
+SYSTEM_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	fonts-noto-core fonts-noto-cjk poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+env: system .venv/.synced
 
 run: env
 	mkdir -p var

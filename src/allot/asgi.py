@@ -3,10 +3,13 @@
 from allot.app import create_app
 from allot.config import Settings
 from allot.kit.db import Database
+from allot.kit.simclock import StoredClock
 
 _settings = Settings.from_env()
+_db = Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous)
 app = create_app(
-    Database(_settings.database_url, sqlite_synchronous=_settings.sqlite_synchronous),
+    _db,
+    StoredClock(_db),  # real time, or the database's simulated time once set
     rate_limit=_settings.rate_limit,
     rate_burst=_settings.rate_burst,
     threads=_settings.api_threads,

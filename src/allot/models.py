@@ -4,9 +4,17 @@ from allot.account.models import accounts
 from allot.apikey.models import api_keys, idempotency_requests
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
+from allot.invoice.models import (
+    credit_note_lines,
+    credit_notes,
+    invoice_lines,
+    invoices,
+    number_series,
+)
 from allot.kit.schema import metadata
+from allot.kit.simclock import simulated_clock
 from allot.partner.models import partner_charges, partners
-from allot.subscription.models import subscriptions
+from allot.subscription.models import subscription_changes, subscriptions
 from allot.usage.models import (
     seat_holds,
     usage_alerts,
@@ -24,16 +32,23 @@ from allot.webhook.models import (
 __all__ = [
     "accounts",
     "api_keys",
+    "credit_note_lines",
+    "credit_notes",
     "grant_allowances",
     "grants",
     "idempotency_requests",
+    "invoice_lines",
+    "invoices",
     "metadata",
     "metrics",
+    "number_series",
     "partner_charges",
     "partners",
     "plans",
     "product_lines",
     "seat_holds",
+    "simulated_clock",
+    "subscription_changes",
     "subscriptions",
     "usage_alerts",
     "usage_counters",

@@ -13,9 +13,14 @@ from allot.catalog.service import load_catalog
 from allot.core.periods import Month
 from allot.grant.repository import GrantRow
 from allot.grant.service import grant
+from allot.invoice import repository as invoice_repo
+from allot.invoice import service as invoice_service
+from allot.invoice.repository import InvoiceRow
+from allot.invoice.run import RunReport, run
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
-from allot.subscription.service import subscribe
+from allot.subscription import repository as subscription_repo
+from allot.subscription.service import ChangePreview, change_plan, preview_change, subscribe
 from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from allot.usage.summary import UsageSummary, usage_summary
 from allot.usage.verify import verify
@@ -124,6 +129,38 @@ class World:
     def page(self, account_id: str, month: Month | None = None) -> UsageSummary:
         with self.db.read() as conn:
             return usage_summary(conn, self.clock, account_id=account_id, month=month)
+
+    def at(self, tz: str, year: int, month: int, day: int, hour: int = 0) -> None:
+        """Move the clock to a local time."""
+        self.clock.set(local(tz, year, month, day, hour))
+
+    def bill(self) -> RunReport:
+        return run(self.db, self.clock)
+
+    def invoices(self, account_id: str, kind: str | None = None) -> list[InvoiceRow]:
+        """The account's invoices with their lines, oldest first."""
+        with self.db.read() as conn:
+            rows = invoice_repo.listing(conn, account_id=account_id, limit=1000)
+            full = [invoice_service.get_invoice(conn, r.id) for r in reversed(rows)]
+        return [i for i in full if kind is None or i.kind == kind]
+
+    def change(
+        self, account_id: str, plan: str, *, preview: bool = False
+    ) -> tuple[ChangePreview, InvoiceRow | None]:
+        with self.db.transaction() as conn:
+            sub = subscription_repo.live(conn, account_id)[0]
+            if preview:
+                found = preview_change(
+                    conn, self.clock, account_id=account_id, subscription_id=sub.id, plan_code=plan
+                )
+                return found, None
+            return change_plan(
+                conn, self.clock, account_id=account_id, subscription_id=sub.id, plan_code=plan
+            )
+
+    def plan_of(self, account_id: str) -> str:
+        with self.db.read() as conn:
+            return subscription_repo.live(conn, account_id)[0].plan.code
 
     def assert_ledger_proves_counters(self) -> None:
         with self.db.read() as conn:

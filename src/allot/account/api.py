@@ -35,6 +35,7 @@ def account_read(row: AccountRow) -> AccountRead:
         currency=row.currency,
         locale=row.locale,
         billing_channel=row.billing_channel,
+        tax_rate=str(row.tax_rate),
         created_at=row.created_at,
     )
 
@@ -77,6 +78,7 @@ def post_account(
                 currency=body.currency,
                 locale=body.locale,
                 billing_channel=body.billing_channel,
+                tax_rate=body.tax_rate,
             )
         )
 
@@ -110,7 +112,7 @@ def get_one(account_id: str, db: Db, caller: Caller) -> AccountRead:
 def patch_account(
     account_id: str, body: AccountUpdate, db: Db, now: Now, caller: Caller
 ) -> AccountRead:
-    """Change name, time zone, locale or billing channel (operator)."""
+    """Change name, time zone, locale, billing channel or tax rate (operator)."""
     with db.transaction() as conn:
         _operator_on(account_id, caller.check(conn))
         return account_read(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from allot.kit.schema import metadata
-from allot.kit.types import UTCDateTime
+from allot.kit.types import ExactDecimal, UTCDateTime
 
 accounts = sa.Table(
     "accounts",
@@ -20,5 +20,7 @@ accounts = sa.Table(
     # A random stamp, changed whenever what pays for this account's usage changes
     # (a subscription, a grant, a pause): the consume fast path's cache checks it.
     sa.Column("revision", sa.BigInteger, nullable=False),
+    # B5: one tax rate per account (a fraction: 0.20 is 20 %), on every line it is billed.
+    sa.Column("tax_rate", ExactDecimal, nullable=False, server_default="0"),
     sa.CheckConstraint("billing_channel IN ('card', 'external')", name="billing_channel"),
 )

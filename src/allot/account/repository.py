@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +23,7 @@ class AccountRow:
     billing_channel: str
     created_at: datetime
     revision: int
+    tax_rate: Decimal = Decimal(0)
 
 
 _GET = sa.select(accounts).where(accounts.c.id == sa.bindparam("account_id"))
@@ -49,6 +51,7 @@ def _values(account: AccountRow) -> dict[str, object]:
         "billing_channel": account.billing_channel,
         "created_at": account.created_at,
         "revision": account.revision,
+        "tax_rate": account.tax_rate,
     }
 
 
@@ -70,5 +73,5 @@ def touch(conn: Connection, account_id: str) -> None:
     )
 
 
-def update(conn: Connection, account_id: str, values: dict[str, str]) -> None:
+def update(conn: Connection, account_id: str, values: dict[str, object]) -> None:
     conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))

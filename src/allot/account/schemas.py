@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,9 @@ class AccountCreate(BaseModel):
     currency: str = Field(max_length=3, examples=["EUR"])
     locale: str = Field("en", max_length=16)
     billing_channel: str = Field("card", max_length=16, description="card or external")
+    tax_rate: Decimal = Field(
+        Decimal(0), max_digits=7, decimal_places=6, description="0.20 = 20 %, on every line."
+    )
 
 
 class AccountUpdate(BaseModel):
@@ -25,6 +29,9 @@ class AccountUpdate(BaseModel):
     timezone: str | None = Field(None, max_length=64)
     locale: str | None = Field(None, max_length=16)
     billing_channel: str | None = Field(None, max_length=16)
+    tax_rate: Decimal | None = Field(
+        None, max_digits=7, decimal_places=6, description="From the next document on."
+    )
 
 
 class AccountRead(BaseModel):
@@ -34,6 +41,7 @@ class AccountRead(BaseModel):
     currency: str
     locale: str
     billing_channel: str
+    tax_rate: str = Field(description="A fraction: 0.2 = 20 %.")
     created_at: datetime
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
 from allot.account import repository as repo
 from allot.account.repository import AccountRow
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.money import exponent
+from allot.core.invoicing import check_tax_rate
+from allot.core.money import exponent, to_decimal
 from allot.core.periods import zone
 from allot.kit import validate
 from allot.kit.clock import Clock
@@ -28,6 +30,7 @@ def create_account(
     currency: str,
     locale: str = "en",
     billing_channel: str = "card",
+    tax_rate: Decimal | str = Decimal(0),
 ) -> AccountRow:
     validate.identifier(account_id, field="id")
     zone(timezone)
@@ -47,6 +50,7 @@ def create_account(
         billing_channel=billing_channel,
         created_at=clock.now(),
         revision=repo.new_revision(),
+        tax_rate=_tax_rate(tax_rate),
     )
     repo.insert(conn, account)
     return account
@@ -57,6 +61,10 @@ def _check_locale(locale: str) -> None:
         raise InvalidInput(
             "invalid_locale", f"{locale!r} is not a locale like 'en' or 'th_TH'", field="locale"
         )
+
+
+def _tax_rate(value: Decimal | str) -> Decimal:
+    return check_tax_rate(to_decimal(value, field="tax_rate"))
 
 
 def _check_channel(billing_channel: str) -> None:
@@ -77,6 +85,7 @@ def update_account(
     timezone: str | None = None,
     locale: str | None = None,
     billing_channel: str | None = None,
+    tax_rate: Decimal | str | None = None,
 ) -> AccountRow:
     """Change what may change; the currency may not (it is on every document already issued).
 
@@ -84,7 +93,7 @@ def update_account(
     it also changes the account's revision (the consume fast path re-learns).
     """
     get_account(conn, account_id, lock=True)
-    values: dict[str, str] = {}
+    values: dict[str, object] = {}
     if name is not None:
         values["name"] = validate.text(name, field="name")
     if timezone is not None:
@@ -96,6 +105,8 @@ def update_account(
     if billing_channel is not None:
         _check_channel(billing_channel)
         values["billing_channel"] = billing_channel
+    if tax_rate is not None:
+        values["tax_rate"] = _tax_rate(tax_rate)  # on documents issued from now on
     if values:
         repo.update(conn, account_id, values)
     if timezone is not None:

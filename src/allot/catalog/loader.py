@@ -11,7 +11,8 @@ The format, in brief (each preset in presets/ opens with a commented copy):
       card_operations: {name: Card operations, kind: counter, unit: operation}
     product_lines:                   # C4: a ladder of plans, cheapest first; B2 days
       stamp-card: {name: Loyalty cards, ladder: [free, monthly],
-                   overage_invoice_day: 8, top_up_invoice_day: 1}
+                   overage_invoice_day: 8, top_up_invoice_day: 1,
+                   waive_overage_on_upgrade: false}   # B3
     plans:                           # C2
       monthly:
         name: Monthly
@@ -110,7 +111,13 @@ _TOP_KEYS: Final = (
     "plans",
 )
 _METRIC_KEYS: Final = ("name", "kind", "unit", "description")
-_LINE_KEYS: Final = ("name", "ladder", "overage_invoice_day", "top_up_invoice_day")
+_LINE_KEYS: Final = (
+    "name",
+    "ladder",
+    "overage_invoice_day",
+    "top_up_invoice_day",
+    "waive_overage_on_upgrade",
+)
 _PLAN_KEYS: Final = (
     "name",
     "product_line",
@@ -275,6 +282,7 @@ def catalog_to_dict(catalog: Catalog, extras: CatalogExtras | None = None) -> di
             "ladder": list(pl.ladder),
             "overage_invoice_day": pl.overage_invoice_day,
             "top_up_invoice_day": pl.top_up_invoice_day,
+            "waive_overage_on_upgrade": pl.waive_overage_on_upgrade,
         }
         for code, pl in catalog.product_lines.items()
     }
@@ -717,6 +725,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
     ladder = f.names("ladder", required=True)
     overage_day = f.integer("overage_invoice_day", minimum=_FIRST_DAY, maximum=_LAST_DAY, default=8)
     top_up_day = f.integer("top_up_invoice_day", minimum=_FIRST_DAY, maximum=_LAST_DAY, default=1)
+    waive = f.boolean("waive_overage_on_upgrade", False)
     if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day):
         return None
     assert name is not None
@@ -732,6 +741,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
             ladder=tuple(ladder),
             overage_invoice_day=overage_day,
             top_up_invoice_day=top_up_day,
+            waive_overage_on_upgrade=waive,
         ),
     )
 

@@ -64,7 +64,12 @@ def get_product_line(conn: Connection, code: str) -> ProductLine | None:
     if row is None:
         return None
     return ProductLine(
-        row.code, row.name, tuple(row.ladder), row.overage_invoice_day, row.top_up_invoice_day
+        row.code,
+        row.name,
+        tuple(row.ladder),
+        row.overage_invoice_day,
+        row.top_up_invoice_day,
+        row.waive_overage_on_upgrade,
     )
 
 
@@ -75,6 +80,7 @@ def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> N
         "ladder": list(line.ladder),
         "overage_invoice_day": line.overage_invoice_day,
         "top_up_invoice_day": line.top_up_invoice_day,
+        "waive_overage_on_upgrade": line.waive_overage_on_upgrade,
     }
     updated = conn.execute(
         sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)

@@ -15,6 +15,7 @@ from allot.config import Settings
 from allot.core.errors import DomainError
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
+from allot.kit.simclock import StoredClock
 
 # Wide enough for the billing tables when output goes to a file or CI log.
 console = Console(highlight=False, width=None if Console().is_terminal else 110)
@@ -24,17 +25,25 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_open: list[Database] = []
+
+
 @contextmanager
 def open_database() -> Iterator[Database]:
     settings = Settings.from_env()
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    _open.append(db)
     try:
         yield db
     finally:
+        _open.remove(db)
         db.dispose()
 
 
 def clock() -> Clock:
+    """The open database's clock: its simulated time when one is set (`allot clock`)."""
+    if _open:
+        return StoredClock(_open[-1])
     return SystemClock()
 
 

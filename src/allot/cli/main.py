@@ -16,6 +16,7 @@ from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.cli import render
+from allot.cli.billing import advice, bill, clock_app, invoices_app, plans_app
 from allot.cli.codes import codes_app, partners_app
 from allot.cli.context import clock, console, domain_errors, fail, open_database
 from allot.cli.parse import allowances as parse_allowances
@@ -48,7 +49,12 @@ app.add_typer(grants_app, name="grants")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(partners_app, name="partners")
 app.add_typer(codes_app, name="codes")
+app.add_typer(clock_app, name="clock")
+app.add_typer(invoices_app, name="invoices")
+app.add_typer(plans_app, name="plans")
 app.command()(worker)
+app.command()(bill)
+app.command()(advice)
 
 
 @app.command()

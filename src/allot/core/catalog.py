@@ -138,6 +138,13 @@ class ProductLine:
     ladder: tuple[str, ...]
     overage_invoice_day: int = 8
     top_up_invoice_day: int = 1
+    # B3 (reviews-loyalty): an upgrade before the usage invoice is issued waives
+    # the overage of the month it bills
+    waive_overage_on_upgrade: bool = False
+
+    def rank(self, plan_code: str) -> int:
+        """A plan's place on the ladder (higher is an upgrade); -1 if not on it."""
+        return self.ladder.index(plan_code) if plan_code in self.ladder else -1
 
     def plans_above(self, plan_code: str) -> tuple[str, ...]:
         if plan_code not in self.ladder:

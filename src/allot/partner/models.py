@@ -18,6 +18,8 @@ partners = sa.Table(
     sa.Column("wholesale_discount", ExactDecimal, nullable=False),  # 0.25 = 25 % off
     sa.Column("prices", sa.JSON, nullable=False),  # metric → price per unit per month (text)
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # the next month to invoice at wholesale terms (B5 partner invoices)
+    sa.Column("invoice_month", sa.String(7), nullable=True),
     sa.CheckConstraint(
         "kind IN ('agency', 'consultant', 'pos_vendor', 'restaurant_consultant')", name="kind"
     ),

@@ -20,6 +20,13 @@ subscriptions = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("canceled_at", UTCDateTime, nullable=True),
+    # The billing calendar (B1, B2): how many months of the contract have been invoiced, the date
+    # the next one is due, the next calendar month whose usage is still to bill,
+    # and a downgrade waiting for the renewal (B4).
+    sa.Column("billed_months", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_bill_on", sa.Date, nullable=False),
+    sa.Column("usage_month", sa.String(7), nullable=False),
+    sa.Column("pending_plan_id", BigId, sa.ForeignKey("plans.id"), nullable=True),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     sa.CheckConstraint("state IN ('active', 'past_due', 'canceled')", name="state"),
     sa.Index(
@@ -30,4 +37,25 @@ subscriptions = sa.Table(
         sqlite_where=sa.text("state <> 'canceled'"),
         postgresql_where=sa.text("state <> 'canceled'"),
     ),
+    sa.Index("ix_subscriptions_next_bill_on", "next_bill_on"),
+)
+
+# Every plan change (B4): upgrades apply at once with a prorated charge,
+# downgrades wait for the renewal. Upgrades also waive last month's overage
+# where the product line says so (B3).
+subscription_changes = sa.Table(
+    "subscription_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", BigId, sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("from_plan_id", BigId, sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("to_plan_id", BigId, sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.CheckConstraint("direction IN ('upgrade', 'downgrade')", name="direction"),
+    sa.CheckConstraint("state IN ('applied', 'scheduled', 'superseded')", name="state"),
+    sa.Index("ix_subscription_changes_sub", "subscription_id", "requested_at"),
 )

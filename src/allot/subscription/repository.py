@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from allot.catalog.codec import plan_from_json
 from allot.catalog.models import plans
 from allot.core.catalog import Plan
-from allot.subscription.models import subscriptions
+from allot.subscription.models import subscription_changes, subscriptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,11 @@ class LiveSubscription:
     started_on: date
     starts_at: datetime
     state: str
+    # the billing calendar (see subscriptions' columns)
+    billed_months: int = 0
+    next_bill_on: date | None = None
+    usage_month: str = ""
+    pending_plan_id: int | None = None
 
     @property
     def source(self) -> str:
@@ -41,6 +46,10 @@ _LIVE = sa.select(
     subscriptions.c.started_on,
     subscriptions.c.starts_at,
     subscriptions.c.state,
+    subscriptions.c.billed_months,
+    subscriptions.c.next_bill_on,
+    subscriptions.c.usage_month,
+    subscriptions.c.pending_plan_id,
     plans.c.definition,
 ).join(plans, plans.c.id == subscriptions.c.plan_id)
 
@@ -64,6 +73,10 @@ def live(conn: Connection, account_id: str) -> list[LiveSubscription]:
             r.started_on,
             r.starts_at,
             r.state,
+            r.billed_months,
+            r.next_bill_on,
+            r.usage_month,
+            r.pending_plan_id,
         )
         for r in rows
     ]
@@ -91,6 +104,8 @@ def insert(
             starts_at=starts_at,
             state="active",
             created_at=at,
+            next_bill_on=started_on,
+            usage_month=f"{started_on.year:04d}-{started_on.month:02d}",
         )
         .returning(subscriptions.c.id)
     )
@@ -103,3 +118,112 @@ def set_quantity(conn: Connection, subscription_id: int, quantity: int) -> None:
         .where(subscriptions.c.id == subscription_id)
         .values(quantity=quantity)
     )
+
+
+# --- the billing calendar ------------------------------------------------------
+
+
+def due_accounts(
+    conn: Connection, *, by_day: date, usage_before: str, after: str | None, limit: int
+) -> list[str]:
+    """Accounts with a live subscription whose charge or usage invoice may be due.
+
+    A coarse filter on dates only (`by_day` is a day no time zone has reached yet):
+    the run checks each account in its own time zone.
+    """
+    stmt = (
+        sa.select(subscriptions.c.account_id)
+        .where(
+            subscriptions.c.state != "canceled",
+            sa.or_(
+                subscriptions.c.next_bill_on <= by_day,
+                subscriptions.c.usage_month < usage_before,
+            ),
+        )
+        .group_by(subscriptions.c.account_id)
+        .order_by(subscriptions.c.account_id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(subscriptions.c.account_id > after)
+    return list(conn.execute(stmt).scalars())
+
+
+def advance_period(
+    conn: Connection, subscription_id: int, *, billed_months: int, next_bill_on: date
+) -> None:
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(billed_months=billed_months, next_bill_on=next_bill_on)
+    )
+
+
+def advance_usage(conn: Connection, subscription_id: int, *, usage_month: str) -> None:
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(usage_month=usage_month)
+    )
+
+
+def set_plan(
+    conn: Connection, subscription_id: int, *, plan_id: int, pending_plan_id: int | None
+) -> None:
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(plan_id=plan_id, pending_plan_id=pending_plan_id)
+    )
+
+
+def set_pending(conn: Connection, subscription_id: int, pending_plan_id: int | None) -> None:
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(pending_plan_id=pending_plan_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    id: int
+    subscription_id: int
+    from_plan_id: int
+    to_plan_id: int
+    direction: str
+    requested_at: datetime
+    effective_on: date
+    state: str
+
+
+def insert_change(conn: Connection, **values: object) -> int:
+    return int(
+        conn.execute(
+            sa.insert(subscription_changes).values(**values).returning(subscription_changes.c.id)
+        ).scalar_one()
+    )
+
+
+def changes(conn: Connection, subscription_id: int) -> list[ChangeRow]:
+    rows = conn.execute(
+        sa.select(*(subscription_changes.c[f] for f in ChangeRow.__dataclass_fields__))
+        .where(subscription_changes.c.subscription_id == subscription_id)
+        .order_by(subscription_changes.c.id)
+    )
+    return [ChangeRow(*r) for r in rows]
+
+
+def set_change_state(conn: Connection, change_id: int, state: str) -> None:
+    conn.execute(
+        sa.update(subscription_changes)
+        .where(subscription_changes.c.id == change_id)
+        .values(state=state)
+    )
+
+
+def plan_of(conn: Connection, plan_id: int) -> Plan:
+    definition = conn.execute(
+        sa.select(plans.c.definition).where(plans.c.id == plan_id)
+    ).scalar_one()
+    return plan_from_json(definition)

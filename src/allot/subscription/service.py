@@ -7,6 +7,7 @@ loyalty takes Full Suite), so every unit has exactly one plan behind it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.engine import Connection
@@ -15,7 +16,19 @@ from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.periods import local_midnight, zone
+from allot.core.invoicing import Charge, prorate
+from allot.core.money import Money
+from allot.core.periods import (
+    Month,
+    anniversary,
+    local_midnight,
+    month_of,
+    remaining_share,
+    zone,
+)
+from allot.invoice import service as invoice_service
+from allot.invoice.repository import InvoiceRow
+from allot.invoice.run import bill_account
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as repo
@@ -145,3 +158,170 @@ def _updated(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: s
             "state": sub.state,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePreview:
+    """What EDIT TARIFF PLAN will do, shown before it is confirmed (B4)."""
+
+    subscription_id: int
+    from_plan: str
+    to_plan: str
+    direction: str  # upgrade or downgrade
+    immediate: bool
+    effective_on: date
+    period: tuple[date, date] | None  # the period the proration covers
+    days_left: int
+    days_in_period: int
+    charge: Money  # exact; the invoice rounds it once
+    waived_months: tuple[str, ...]  # B3: months whose overage the upgrade waives
+
+    @property
+    def charge_rounded(self) -> Money:
+        return self.charge.rounded()
+
+
+def preview_change(
+    conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, plan_code: str
+) -> ChangePreview:
+    preview, _ = _plan_change(conn, clock, account_id, subscription_id, plan_code)
+    return preview
+
+
+def change_plan(
+    conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, plan_code: str
+) -> tuple[ChangePreview, InvoiceRow | None]:
+    """Upgrade at once with a prorated charge, or schedule a downgrade for the renewal (B4).
+
+    The billing calendar is brought up to date first, so the proration is
+    always against a period that has been charged.
+    """
+    bill_account(conn, clock, account_id=account_id)
+    preview, target = _plan_change(conn, clock, account_id, subscription_id, plan_code)
+    sub = _live(conn, account_id, subscription_id)
+    now = clock.now()
+    for change in repo.changes(conn, sub.id):
+        if change.state == "scheduled":
+            repo.set_change_state(conn, change.id, "superseded")
+    change_id = repo.insert_change(
+        conn,
+        subscription_id=sub.id,
+        account_id=account_id,
+        from_plan_id=sub.plan_id,
+        to_plan_id=target,
+        direction=preview.direction,
+        requested_at=now,
+        effective_on=preview.effective_on,
+        state="applied" if preview.immediate else "scheduled",
+    )
+    invoice = None
+    if preview.immediate:
+        repo.set_plan(conn, sub.id, plan_id=target, pending_plan_id=None)
+        account_repo.touch(conn, account_id)
+        if preview.charge_rounded.amount > 0 and preview.period is not None:
+            account = get_account(conn, account_id)
+            start, end = preview.period
+            invoice = invoice_service.issue(
+                conn,
+                clock,
+                billing_key=f"change:{change_id}",
+                kind="proration",
+                currency=preview.charge.currency,
+                charges=[
+                    Charge(
+                        "proration",
+                        f"Upgrade {preview.from_plan} → {preview.to_plan}: "
+                        f"{preview.days_left} of {preview.days_in_period} days",
+                        1,
+                        preview.charge.amount,
+                        preview.charge.amount,
+                        period_start=preview.effective_on,
+                        period_end=end,
+                    )
+                ],
+                issued_on=preview.effective_on,
+                tax_rate=account.tax_rate,
+                account_id=account_id,
+                subscription_id=sub.id,
+                period=(preview.effective_on, end),
+                notes=[f"Prorated for the period {start} – {end}."],
+            )
+    else:
+        repo.set_pending(conn, sub.id, target)
+    changed = _live(conn, account_id, subscription_id)
+    _updated(conn, clock, changed, change=preview.direction)
+    return preview, invoice
+
+
+def _live(conn: Connection, account_id: str, subscription_id: int) -> LiveSubscription:
+    sub = next((s for s in repo.live(conn, account_id) if s.id == subscription_id), None)
+    if sub is None:
+        raise NotFound(
+            "subscription_not_found",
+            f"no live subscription {subscription_id}",
+            field="subscription_id",
+        )
+    return sub
+
+
+def _plan_change(
+    conn: Connection, clock: Clock, account_id: str, subscription_id: int, plan_code: str
+) -> tuple[ChangePreview, int]:
+    account = get_account(conn, account_id, lock=True)
+    sub = _live(conn, account_id, subscription_id)
+    found = catalog_repo.latest_plan(conn, plan_code)
+    if found is None:
+        raise NotFound("plan_not_found", f"no plan {plan_code!r} in the catalog", field="plan")
+    target, plan = found
+    line = catalog_repo.get_product_line(conn, sub.product_line)
+    assert line is not None
+    if plan.product_line != sub.product_line:
+        raise InvalidInput(
+            "plan_not_on_line",
+            f"{plan.name} is not on the {line.name} ladder; subscribe to it separately",
+            field="plan",
+        )
+    if plan.code == sub.plan.code:
+        raise Conflict("same_plan", f"the subscription is already on {plan.name}", field="plan")
+    if plan.by_agreement:
+        raise InvalidInput("plan_by_agreement", f"{plan.name} is priced by agreement", field="plan")
+    if sub.quantity > 1 and not plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{plan.name} is not sold per location", field="plan"
+        )
+    tz = zone(account.timezone)
+    today = clock.now().astimezone(tz).date()
+    upgrade = line.rank(plan.code) > line.rank(sub.plan.code)
+    immediate = upgrade and plan.interval is sub.plan.interval
+    currency = sub.plan.currency
+    charge, period, left, days = Money.zero(currency), None, 0, 0
+    assert sub.next_bill_on is not None
+    billed = sub.billed_months > 0 and today < sub.next_bill_on
+    if immediate and billed:
+        start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
+        period = (start, sub.next_bill_on)
+        left, days = remaining_share(start, sub.next_bill_on, today)
+        difference = (plan.price_for(sub.quantity) or 0) - (sub.plan.price_for(sub.quantity) or 0)
+        charge = prorate(Money.of(max(difference, 0), currency), left, days)
+    waived: tuple[str, ...] = ()
+    if upgrade and line.waive_overage_on_upgrade:
+        month, current = Month.parse(sub.usage_month), month_of(clock.now(), tz)
+        pending = []
+        while month <= current:
+            pending.append(month.key)
+            month = month.next()
+        waived = tuple(pending)
+    preview = ChangePreview(
+        sub.id,
+        sub.plan.code,
+        plan.code,
+        "upgrade" if upgrade else "downgrade",
+        immediate,
+        today if immediate else sub.next_bill_on,
+        period,
+        left,
+        days,
+        charge,
+        waived,
+    )
+    return preview, target

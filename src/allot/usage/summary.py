@@ -15,8 +15,7 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.allocation import FREE_OVERAGE_PROMPT, SourceKind
-from allot.core.catalog import Metric, MetricKind, OveragePolicy
-from allot.core.charges import extra_seat_charge, overage_charge
+from allot.core.catalog import MetricKind, OveragePolicy
 from allot.core.money import Money
 from allot.core.periods import Month, month_of, zone
 from allot.grant import repository as grant_repo
@@ -24,6 +23,7 @@ from allot.kit.clock import Clock
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
 from allot.usage import repository as repo
+from allot.usage.billable import billable_usage
 from allot.usage.models import GAUGE_PERIOD
 from allot.usage.seats import extra_seat_days
 
@@ -126,6 +126,13 @@ def usage_summary(
     ):
         counters[(metric, source)] = (kind, used, granted)
     seat_days = extra_seat_days(conn, account_id=account_id, timezone=account.timezone, month=month)
+    billed = {
+        (sub.id, b.metric): b.amount
+        for sub in subs
+        for b in billable_usage(
+            conn, account_id=account_id, timezone=account.timezone, plan=sub.plan, month=month
+        )
+    }
     metrics = []
     details = {pid: d for pid, _plan, d in catalog_repo.latest_plans(conn)}
     plan_lines = []
@@ -171,7 +178,7 @@ def usage_summary(
                 from_grants,
                 split,
                 days,
-                _charge(sub, meta, split, days, month),
+                _charge(covering, meta.code, billed),
             )
         )
     grant_uses = []
@@ -197,20 +204,10 @@ def usage_summary(
 
 
 def _charge(
-    sub: LiveSubscription | None,
-    meta: Metric,
-    split: tuple[SourceUse, ...],
-    seat_days: int,
-    month: Month,
+    sub: LiveSubscription | None, metric: str, billed: dict[tuple[int, str], Money]
 ) -> Money | None:
     """What the plan bills for this metric so far this month (None: nothing billable)."""
-    rule = sub.plan.rule(meta.code) if sub else None
+    rule = sub.plan.rule(metric) if sub else None
     if sub is None or rule is None or rule.policy is not OveragePolicy.BILL:
         return None
-    assert rule.overage_price is not None
-    if meta.kind is MetricKind.GAUGE:
-        return extra_seat_charge(
-            seat_days, rule.overage_price, sub.plan.currency, days_in_month=month.days
-        )
-    billed = sum(s.used for s in split if s.kind == SourceKind.OVERAGE.value)
-    return overage_charge(billed, rule.overage_price, sub.plan.currency)
+    return billed.get((sub.id, metric), Money.zero(sub.plan.currency))

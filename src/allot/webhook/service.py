@@ -28,6 +28,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "usage.threshold_reached",
     "usage.overage_recorded",
     "subscription.updated",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.voided",
+    "credit_note.issued",
 )
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # generated secrets; Standard Webhooks asks for 24-64 bytes

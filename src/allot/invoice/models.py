@@ -1,0 +1,105 @@
+"""Invoices, credit notes and their number series (B5, B6).
+
+* `invoices` — one row per document, unique per `billing_key` (what it bills:
+  a subscription's period, an account's month of usage, a plan change, a
+  partner's month), so an invoice run that repeats or resumes after a crash
+  can never issue one twice (B6). Amounts are integer minor units; the
+  number is taken from `number_series` in the transaction that finalizes.
+* `invoice_lines` — frozen lines: the exact amount beside the rounded one.
+* `credit_notes` / `credit_note_lines` — corrections of finalized invoices,
+  numbered in their own series; a finalized invoice itself never changes.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from allot.kit.schema import BigId, metadata
+from allot.kit.types import ExactDecimal, UTCDateTime
+
+INVOICE_STATES = ("draft", "finalized", "paid", "void", "uncollectible")
+INVOICE_KINDS = ("subscription", "proration", "usage", "partner")
+
+number_series = sa.Table(
+    "number_series",
+    metadata,
+    sa.Column("series", sa.String(32), primary_key=True),  # e.g. INV-2026
+    sa.Column("last_value", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("last_value >= 0", name="last_value_not_negative"),
+)
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("subscription_id", BigId, sa.ForeignKey("subscriptions.id"), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("billing_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("number", sa.String(32), nullable=True, unique=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),  # the scheduled date, local to the payer
+    sa.Column("period_start", sa.Date, nullable=True),
+    sa.Column("period_end", sa.Date, nullable=True),  # exclusive
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("taxes", sa.JSON, nullable=False),  # [[rate, base_minor, tax_minor], ...]
+    sa.Column("rounding", sa.String(120), nullable=False),
+    sa.Column("notes", sa.JSON, nullable=False),  # lines of plain text for the payer
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finalized_at", UTCDateTime, nullable=True),
+    sa.Column("settled_at", UTCDateTime, nullable=True),  # paid, voided or written off
+    sa.Column("settlement_note", sa.String(200), nullable=True),
+    sa.CheckConstraint("(account_id IS NULL) <> (partner_id IS NULL)", name="one_payer"),
+    sa.CheckConstraint(f"state IN {INVOICE_STATES!r}", name="state"),
+    sa.CheckConstraint(f"kind IN {INVOICE_KINDS!r}", name="kind"),
+    sa.CheckConstraint("(state = 'draft') = (number IS NULL)", name="numbered_when_finalized"),
+    sa.Index("ix_invoices_account", "account_id", "issued_on"),
+    sa.Index("ix_invoices_partner", "partner_id", "issued_on"),
+)
+
+invoice_lines = sa.Table(
+    "invoice_lines",
+    metadata,
+    sa.Column("invoice_id", BigId, sa.ForeignKey("invoices.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("description", sa.String(300), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=True),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("unit_price", ExactDecimal, nullable=False),
+    sa.Column("amount", ExactDecimal, nullable=False),  # exact, before rounding
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_rate", ExactDecimal, nullable=False),
+    sa.Column("period_start", sa.Date, nullable=True),
+    sa.Column("period_end", sa.Date, nullable=True),
+)
+
+credit_notes = sa.Table(
+    "credit_notes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("invoice_id", BigId, sa.ForeignKey("invoices.id"), nullable=False),
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("taxes", sa.JSON, nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("total_minor > 0", name="total_positive"),
+    sa.Index("ix_credit_notes_invoice", "invoice_id"),
+)
+
+credit_note_lines = sa.Table(
+    "credit_note_lines",
+    metadata,
+    sa.Column("credit_note_id", BigId, sa.ForeignKey("credit_notes.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),  # the invoice line it takes back from
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)

@@ -1,0 +1,282 @@
+"""The invoice run (B6): issue everything due as of the clock, exactly once.
+
+Each subscription carries its billing calendar: how many months of its
+contract are invoiced (`billed_months`), the date the next charge is due
+(`next_bill_on`), and the next calendar month whose usage is still to bill
+(`usage_month`). The run takes the accounts with something due, and for each
+one, in one transaction under the account's lock:
+
+1. charges every period whose start has come, in advance (B1), applying a
+   downgrade that waits for that renewal first (B4);
+2. issues a usage invoice for every calendar month whose usage-invoice day
+   has come (B2: overage and extra seat-days on the product line's day, the
+   8th in both presets), waiving the overage when the plan was upgraded
+   before that day where the product line says so (B3);
+3. moves the calendar on.
+
+Every invoice also has a unique `billing_key` (subscription and period, or
+account, product line and month), and its number is taken in the same
+transaction: a run that repeats, or resumes after being killed at any point,
+finds the calendar where the last commit left it and issues each invoice
+once, with numbers 1..N and no gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Connection
+
+from allot.account import repository as account_repo
+from allot.account.repository import AccountRow
+from allot.account.service import get_account
+from allot.catalog import repository as catalog_repo
+from allot.core.catalog import Plan, ProductLine
+from allot.core.invoicing import Charge
+from allot.core.periods import Month, anniversary, local_midnight, zone
+from allot.invoice import service
+from allot.invoice.repository import InvoiceRow
+from allot.kit.clock import Clock
+from allot.kit.db import Database
+from allot.subscription import repository as sub_repo
+from allot.subscription.repository import ChangeRow, LiveSubscription
+from allot.usage.billable import Billable, billable_usage
+
+
+@dataclass
+class RunReport:
+    accounts: int = 0
+    invoices: list[InvoiceRow] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for i in self.invoices if i.kind == kind)
+
+
+def run(
+    db: Database,
+    clock: Clock,
+    *,
+    batch: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Bill every account with something due, one transaction per account."""
+    now = clock.now()
+    # no time zone is more than a day ahead of UTC
+    by_day = now.date() + timedelta(days=1)
+    usage_before = Month(by_day.year, by_day.month).key
+    report = RunReport()
+    after: str | None = None
+    while True:
+        with db.read() as conn:
+            due = sub_repo.due_accounts(
+                conn, by_day=by_day, usage_before=usage_before, after=after, limit=batch
+            )
+        if not due:
+            return report
+        for account_id in due:
+            with db.transaction() as conn:
+                report.invoices += bill_account(conn, clock, account_id=account_id)
+            report.accounts += 1
+            if progress is not None:
+                progress(1)
+        after = due[-1]
+
+
+def bill_account(conn: Connection, clock: Clock, *, account_id: str) -> list[InvoiceRow]:
+    """Issue what is due for one account as of the clock, in the caller's transaction."""
+    account = get_account(conn, account_id, lock=True)
+    today = clock.now().astimezone(zone(account.timezone)).date()
+    issued: list[InvoiceRow] = []
+    lines: dict[str, ProductLine] = {}
+    # Day by day through what is due, so that numbers follow the issue dates.
+    while True:
+        subs = sub_repo.live(conn, account_id)
+        for sub in subs:
+            if sub.product_line not in lines:
+                found = catalog_repo.get_product_line(conn, sub.product_line)
+                assert found is not None
+                lines[sub.product_line] = found
+        due = [
+            day
+            for sub in subs
+            for day in (sub.next_bill_on, _usage_due(sub, lines[sub.product_line]))
+            if day is not None and day <= today
+        ]
+        if not due:
+            return issued
+        day = min(due)
+        for sub in subs:
+            issued += _charge_periods(conn, clock, account, sub, day)
+        for sub in subs:
+            issued += _bill_usage(conn, clock, account, sub, lines[sub.product_line], day)
+
+
+def _usage_due(sub: LiveSubscription, line: ProductLine) -> date:
+    return usage_invoice_day(Month.parse(sub.usage_month), line.overage_invoice_day)
+
+
+def _charge_periods(
+    conn: Connection, clock: Clock, account: AccountRow, sub: LiveSubscription, today: date
+) -> list[InvoiceRow]:
+    assert sub.next_bill_on is not None
+    issued = []
+    months, next_on, plan = sub.billed_months, sub.next_bill_on, sub.plan
+    pending = sub.pending_plan_id
+    while next_on <= today:
+        start = next_on
+        if pending is not None:
+            plan = _apply_scheduled(conn, sub, pending)
+            pending = None
+        end = anniversary(sub.started_on, months + plan.interval.months)
+        price = plan.price_for(sub.quantity)
+        if price:
+            each = plan.price or price
+            issued.append(
+                service.issue(
+                    conn,
+                    clock,
+                    billing_key=f"subscription:{sub.id}:{start.isoformat()}",
+                    kind="subscription",
+                    currency=plan.currency,
+                    charges=[
+                        Charge(
+                            "plan",
+                            f"{plan.name}" + (f" × {sub.quantity}" if sub.quantity > 1 else ""),
+                            sub.quantity if plan.per_quantity else 1,
+                            each,
+                            price,
+                            period_start=start,
+                            period_end=end,
+                        )
+                    ],
+                    issued_on=start,
+                    tax_rate=account.tax_rate,
+                    account_id=account.id,
+                    subscription_id=sub.id,
+                    period=(start, end),
+                )
+            )
+        months += plan.interval.months
+        next_on = end
+        sub_repo.advance_period(conn, sub.id, billed_months=months, next_bill_on=next_on)
+    return issued
+
+
+def _apply_scheduled(conn: Connection, sub: LiveSubscription, pending: int) -> Plan:
+    """A downgrade (or a change of interval) takes effect at the renewal (B4)."""
+    sub_repo.set_plan(conn, sub.id, plan_id=pending, pending_plan_id=None)
+    for change in sub_repo.changes(conn, sub.id):
+        if change.state == "scheduled" and change.to_plan_id == pending:
+            sub_repo.set_change_state(conn, change.id, "applied")
+    account_repo.touch(conn, sub.account_id)
+    return sub_repo.plan_of(conn, pending)
+
+
+def usage_invoice_day(month: Month, day: int) -> date:
+    """The day a month's usage invoice is issued: `day` of the next month (B2)."""
+    following = month.next()
+    return date(following.year, following.month, day)
+
+
+def _bill_usage(
+    conn: Connection,
+    clock: Clock,
+    account: AccountRow,
+    sub: LiveSubscription,
+    line: ProductLine,
+    today: date,
+) -> list[InvoiceRow]:
+    tz = zone(account.timezone)
+    month = Month.parse(sub.usage_month)
+    issued = []
+    changes = sub_repo.changes(conn, sub.id)
+    names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
+    while (on := usage_invoice_day(month, line.overage_invoice_day)) <= today:
+        plan = _plan_at(conn, sub, changes, month.end(tz), tz)
+        bills = billable_usage(
+            conn, account_id=account.id, timezone=account.timezone, plan=plan, month=month
+        )
+        notes: list[str] = []
+        upgrade = _upgrade_between(changes, month.start(tz), local_midnight(on, tz))
+        if bills and line.waive_overage_on_upgrade and upgrade is not None:
+            bills = []
+            upgraded_on = upgrade.requested_at.astimezone(tz).date()
+            notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
+        if bills:
+            issued.append(
+                service.issue(
+                    conn,
+                    clock,
+                    billing_key=f"usage:{account.id}:{sub.product_line}:{month}",
+                    kind="usage",
+                    currency=plan.currency,
+                    charges=[_usage_charge(b, month, plan, names[b.metric]) for b in bills],
+                    issued_on=on,
+                    tax_rate=account.tax_rate,
+                    account_id=account.id,
+                    subscription_id=sub.id,
+                    period=(month.first_day(), month.next().first_day()),
+                    notes=notes,
+                )
+            )
+        month = month.next()
+        sub_repo.advance_usage(conn, sub.id, usage_month=month.key)
+    return issued
+
+
+def _usage_charge(b: Billable, month: Month, plan: Plan, name: str) -> Charge:
+    if b.kind == "extra_seats":
+        text = (
+            f"Extra {name.lower()}: {b.units} seat-days in {month} "
+            f"at {b.unit_price} {plan.currency} a month ÷ {b.days_in_month} days"
+        )
+    else:
+        text = f"{name} over the allowance in {month}: {b.units} × {b.unit_price} {plan.currency}"
+    return Charge(
+        b.kind,
+        text,
+        b.units,
+        b.unit_price,
+        b.amount.amount,
+        metric=b.metric,
+        period_start=month.first_day(),
+        period_end=month.next().first_day(),
+    )
+
+
+def _plan_at(
+    conn: Connection,
+    sub: LiveSubscription,
+    changes: list[ChangeRow],
+    instant: datetime,
+    tz: ZoneInfo,
+) -> Plan:
+    """The plan that prices a month's usage: the one in force at its end (CHOICE)."""
+    applied = [c for c in changes if c.state == "applied"]
+
+    def effective(c: ChangeRow) -> datetime:
+        if c.direction == "upgrade":
+            return c.requested_at
+        return local_midnight(c.effective_on, tz)
+
+    before = [c for c in applied if effective(c) < instant]
+    after = [c for c in applied if effective(c) >= instant]
+    if after:
+        return sub_repo.plan_of(conn, after[0].from_plan_id)
+    if before:
+        return sub_repo.plan_of(conn, before[-1].to_plan_id)
+    return sub.plan
+
+
+def _upgrade_between(changes: list[ChangeRow], lo: datetime, hi: datetime) -> ChangeRow | None:
+    return next(
+        (
+            c
+            for c in changes
+            if c.direction == "upgrade" and c.state == "applied" and lo <= c.requested_at < hi
+        ),
+        None,
+    )

@@ -1,0 +1,397 @@
+"""Invoice use cases: issue, finalize, settle, correct with credit notes (B5).
+
+An invoice is born a draft and finalized in the same transaction that takes
+its number, so numbers run 1..N per series with no gap: a crash before the
+commit gives the number back with everything else (B6). Once finalized its
+lines and totals never change; what may still change is how it was settled
+(paid, void, uncollectible). Corrections are credit notes: numbered
+documents of their own that take back part or all of an invoice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from allot.core.errors import Conflict, InvalidInput, NotFound
+from allot.core.invoicing import Charge, credit, freeze
+from allot.core.money import Money
+from allot.invoice import repository as repo
+from allot.invoice.document import Document, DocumentLine, Party, TaxLine
+from allot.invoice.repository import CreditNoteRow, InvoiceRow
+from allot.kit import validate
+from allot.kit.clock import Clock
+from allot.webhook.service import emit
+
+INVOICE_SERIES = "INV"
+CREDIT_NOTE_SERIES = "CN"
+
+
+def series_number(prefix: str, year: int, value: int) -> str:
+    """`INV-2026-000001`: one gap-free series per document kind and year."""
+    return f"{prefix}-{year:04d}-{value:06d}"
+
+
+def issue(
+    conn: Connection,
+    clock: Clock,
+    *,
+    billing_key: str,
+    kind: str,
+    currency: str,
+    charges: Sequence[Charge],
+    issued_on: date,
+    tax_rate: Decimal,
+    account_id: str | None = None,
+    partner_id: str | None = None,
+    subscription_id: int | None = None,
+    period: tuple[date, date] | None = None,
+    notes: Sequence[str] = (),
+) -> InvoiceRow:
+    """Create and finalize the invoice for `billing_key`, or return the one already there."""
+    existing = repo.id_by_key(conn, billing_key)
+    if existing is not None:
+        return get_invoice(conn, existing)
+    totals = freeze(charges, currency, tax_rate=tax_rate)
+    invoice_id = repo.insert(
+        conn,
+        account_id=account_id,
+        partner_id=partner_id,
+        subscription_id=subscription_id,
+        kind=kind,
+        billing_key=billing_key,
+        issued_on=issued_on,
+        period=period,
+        totals=totals,
+        notes=notes,
+        at=clock.now(),
+    )
+    return finalize(conn, clock, invoice_id=invoice_id)
+
+
+def finalize(conn: Connection, clock: Clock, *, invoice_id: int) -> InvoiceRow:
+    invoice = get_invoice(conn, invoice_id, lock=True)
+    if invoice.state != "draft":
+        raise Conflict("invoice_not_draft", f"invoice {invoice.number} is already {invoice.state}")
+    value = repo.next_number(conn, f"{INVOICE_SERIES}-{invoice.issued_on.year:04d}")
+    number = series_number(INVOICE_SERIES, invoice.issued_on.year, value)
+    repo.set_state(
+        conn, invoice_id, state="finalized", from_states=("draft",), at=clock.now(), number=number
+    )
+    done = get_invoice(conn, invoice_id)
+    _event(conn, clock, "invoice.finalized", done)
+    return done
+
+
+def get_invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> InvoiceRow:
+    found = repo.get(conn, invoice_id, lock=lock)
+    if found is None:
+        raise NotFound("invoice_not_found", f"no invoice {invoice_id}", field="invoice_id")
+    return found
+
+
+def mark_paid(
+    conn: Connection, clock: Clock, *, invoice_id: int, note: str = "marked paid by the operator"
+) -> InvoiceRow:
+    """Record a payment received outside allot (card payments come through the gateway)."""
+    return _settle(conn, clock, invoice_id, "paid", note, "invoice.paid")
+
+
+def void(conn: Connection, clock: Clock, *, invoice_id: int, reason: str) -> InvoiceRow:
+    """Cancel an unpaid invoice that should never have been issued; its number stays used."""
+    return _settle(conn, clock, invoice_id, "void", reason, "invoice.voided")
+
+
+def mark_uncollectible(
+    conn: Connection, clock: Clock, *, invoice_id: int, reason: str
+) -> InvoiceRow:
+    return _settle(conn, clock, invoice_id, "uncollectible", reason, None)
+
+
+def _settle(
+    conn: Connection,
+    clock: Clock,
+    invoice_id: int,
+    state: str,
+    note: str,
+    event: str | None,
+) -> InvoiceRow:
+    note = validate.text(note, field="reason")
+    invoice = get_invoice(conn, invoice_id, lock=True)
+    allowed = ("finalized", "uncollectible") if state == "paid" else ("finalized",)
+    if invoice.state == state:
+        return invoice  # a retry of the same settlement changes nothing
+    if invoice.state not in allowed:
+        raise Conflict(
+            "invoice_not_open",
+            f"invoice {invoice.number or invoice.id} is {invoice.state}; it cannot become {state}",
+        )
+    repo.set_state(conn, invoice_id, state=state, from_states=allowed, at=clock.now(), note=note)
+    done = get_invoice(conn, invoice_id)
+    if event is not None:
+        _event(conn, clock, event, done)
+    return done
+
+
+def credit_note(
+    conn: Connection,
+    clock: Clock,
+    *,
+    invoice_id: int,
+    reason: str,
+    amounts: Mapping[int, Decimal | str] | None = None,
+    issued_on: date,
+) -> CreditNoteRow:
+    """Take back part (`amounts`: line position → money) or all of a finalized invoice."""
+    reason = validate.text(reason, field="reason")
+    invoice = get_invoice(conn, invoice_id, lock=True)
+    if invoice.state not in ("finalized", "paid", "uncollectible"):
+        raise Conflict(
+            "invoice_not_creditable",
+            f"invoice {invoice.number or invoice.id} is {invoice.state}; only a finalized "
+            "invoice can be corrected by a credit note",
+        )
+    already: dict[int, int] = {}
+    for earlier in repo.credit_notes_of(conn, invoice_id):
+        for pos, minor in earlier.lines:
+            already[pos] = already.get(pos, 0) + minor
+    minor_amounts = None
+    if amounts is not None:
+        minor_amounts = {
+            int(pos): Money.of(value, invoice.currency).to_minor() for pos, value in amounts.items()
+        }
+    taken = credit(invoice.totals(), minor_amounts, already=already)
+    year = issued_on.year
+    number = series_number(
+        CREDIT_NOTE_SERIES, year, repo.next_number(conn, f"{CREDIT_NOTE_SERIES}-{year:04d}")
+    )
+    repo.insert_credit_note(
+        conn,
+        invoice_id=invoice_id,
+        number=number,
+        reason=reason,
+        subtotal_minor=taken.subtotal_minor,
+        taxes=taken.taxes,
+        total_minor=taken.total_minor,
+        lines=[(c.line, c.amount_minor) for c in taken.lines],
+        issued_on=issued_on,
+        at=clock.now(),
+    )
+    note = next(n for n in repo.credit_notes_of(conn, invoice_id) if n.number == number)
+    emit(
+        conn,
+        clock,
+        type="credit_note.issued",
+        account_id=invoice.account_id,
+        payload={
+            "number": note.number,
+            "invoice": invoice.number,
+            "invoice_id": invoice.id,
+            "account_id": invoice.account_id,
+            "partner_id": invoice.partner_id,
+            "currency": invoice.currency,
+            "total": str(Money.from_minor(note.total_minor, invoice.currency).amount),
+            "reason": note.reason,
+        },
+    )
+    return note
+
+
+def _event(conn: Connection, clock: Clock, type_: str, invoice: InvoiceRow) -> None:
+    emit(conn, clock, type=type_, account_id=invoice.account_id, payload=summary(invoice))
+
+
+def summary(invoice: InvoiceRow) -> dict[str, Any]:
+    """An invoice as JSON: money as exact decimal strings, dates as ISO strings."""
+
+    def money(minor: int) -> str:
+        return str(Money.from_minor(minor, invoice.currency).amount)
+
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "state": invoice.state,
+        "account_id": invoice.account_id,
+        "partner_id": invoice.partner_id,
+        "subscription_id": invoice.subscription_id,
+        "currency": invoice.currency,
+        "issued_on": invoice.issued_on.isoformat(),
+        "period_start": invoice.period_start.isoformat() if invoice.period_start else None,
+        "period_end": invoice.period_end.isoformat() if invoice.period_end else None,
+        "subtotal": money(invoice.subtotal_minor),
+        "tax": money(invoice.tax_minor),
+        "total": money(invoice.total_minor),
+    }
+
+
+def to_json(invoice: InvoiceRow, notes: Sequence[CreditNoteRow] = ()) -> dict[str, Any]:
+    """The whole document: every line with its exact and rounded amounts, taxes, credit notes."""
+
+    def money(minor: int) -> str:
+        return str(Money.from_minor(minor, invoice.currency).amount)
+
+    return {
+        **summary(invoice),
+        "rounding": invoice.rounding,
+        "notes": list(invoice.notes),
+        "lines": [
+            {
+                "position": i,
+                "kind": f.charge.kind,
+                "description": f.charge.description,
+                "metric": f.charge.metric,
+                "quantity": f.charge.quantity,
+                "unit_price": str(f.charge.unit_price),
+                "amount_exact": str(f.charge.amount),
+                "amount": money(f.amount_minor),
+                "tax_rate": str(f.charge.tax_rate),
+                "period_start": f.charge.period_start.isoformat()
+                if f.charge.period_start
+                else None,
+                "period_end": f.charge.period_end.isoformat() if f.charge.period_end else None,
+            }
+            for i, f in enumerate(invoice.lines)
+        ],
+        "taxes": [
+            {"rate": str(t.rate), "base": money(t.base_minor), "tax": money(t.tax_minor)}
+            for t in invoice.taxes
+        ],
+        "credit_notes": [
+            {
+                "number": n.number,
+                "issued_on": n.issued_on.isoformat(),
+                "reason": n.reason,
+                "total": money(n.total_minor),
+            }
+            for n in notes
+        ],
+    }
+
+
+CSV_COLUMNS = (
+    "number",
+    "issued_on",
+    "payer",
+    "currency",
+    "position",
+    "kind",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_rate",
+    "period_start",
+    "period_end",
+)
+
+
+def to_csv(invoices: Sequence[InvoiceRow]) -> str:
+    """One row per invoice line (for an accountant's spreadsheet), amounts as decimals."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for inv in invoices:
+        for i, f in enumerate(inv.lines):
+            writer.writerow(
+                [
+                    inv.number or "",
+                    inv.issued_on.isoformat(),
+                    inv.payer,
+                    inv.currency,
+                    i,
+                    f.charge.kind,
+                    f.charge.description,
+                    f.charge.quantity,
+                    str(f.charge.unit_price),
+                    str(Money.from_minor(f.amount_minor, inv.currency).amount),
+                    str(f.charge.tax_rate),
+                    f.charge.period_start.isoformat() if f.charge.period_start else "",
+                    f.charge.period_end.isoformat() if f.charge.period_end else "",
+                ]
+            )
+    return out.getvalue()
+
+
+def document(invoice: InvoiceRow, *, seller: Party, bill_to: Party, locale: str = "en") -> Document:
+    return Document(
+        kind="invoice",
+        number=invoice.number,
+        state=invoice.state,
+        issued_on=invoice.issued_on,
+        seller=seller,
+        bill_to=bill_to,
+        currency=invoice.currency,
+        lines=tuple(
+            DocumentLine(
+                f.charge.description,
+                f.charge.quantity,
+                f.charge.unit_price,
+                f.amount_minor,
+                f.charge.tax_rate,
+                f.charge.period_start,
+                f.charge.period_end,
+            )
+            for f in invoice.lines
+        ),
+        subtotal_minor=invoice.subtotal_minor,
+        taxes=tuple(TaxLine(t.rate, t.base_minor, t.tax_minor) for t in invoice.taxes),
+        total_minor=invoice.total_minor,
+        rounding=invoice.rounding,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        locale=locale,
+        notes=invoice.notes,
+    )
+
+
+def credit_note_document(
+    invoice: InvoiceRow, note: CreditNoteRow, *, seller: Party, bill_to: Party
+) -> Document:
+    taken = dict(note.lines)
+    return Document(
+        kind="credit_note",
+        number=note.number,
+        state="issued",
+        issued_on=note.issued_on,
+        seller=seller,
+        bill_to=bill_to,
+        currency=invoice.currency,
+        lines=tuple(
+            DocumentLine(
+                f.charge.description,
+                f.charge.quantity,
+                f.charge.unit_price,
+                taken[i],
+                f.charge.tax_rate,
+                f.charge.period_start,
+                f.charge.period_end,
+            )
+            for i, f in enumerate(invoice.lines)
+            if i in taken
+        ),
+        subtotal_minor=note.subtotal_minor,
+        taxes=tuple(TaxLine(t.rate, t.base_minor, t.tax_minor) for t in note.taxes),
+        total_minor=note.total_minor,
+        rounding=invoice.rounding,
+        corrects=invoice.number,
+        notes=(note.reason,),
+    )
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def check_amount(value: object, currency: str, *, field: str) -> Money:
+    money = Money.of(value, currency)
+    if money.amount <= 0:
+        raise InvalidInput("invalid_amount", "must be more than zero", field=field)
+    return money

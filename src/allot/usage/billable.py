@@ -1,0 +1,73 @@
+"""What a month's usage bills on the plan (B2): overage units and extra seat-days.
+
+One function serves the billing page ("billed so far this month") and the
+usage invoice (the month, once it is over), so the two can never disagree.
+Units drawn from Access Codes never appear here (K8); recorded free overage
+and backlog are not billed either (U4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.engine import Connection
+
+from allot.catalog import repository as catalog_repo
+from allot.core.allocation import SourceKind
+from allot.core.catalog import MetricKind, OveragePolicy, Plan
+from allot.core.charges import extra_seat_charge, overage_charge
+from allot.core.money import Money
+from allot.core.periods import Month
+from allot.usage import repository as repo
+from allot.usage.seats import extra_seat_days
+
+
+@dataclass(frozen=True, slots=True)
+class Billable:
+    metric: str
+    kind: str  # "overage" (counter units) or "extra_seats" (gauge seat-days)
+    units: int  # units past the allowance, or seat-days held by extra seats
+    unit_price: Decimal  # per unit; extra seats: per seat per full month
+    amount: Money  # exact, before rounding
+    days_in_month: int
+
+
+def billable_usage(
+    conn: Connection, *, account_id: str, timezone: str, plan: Plan, month: Month
+) -> list[Billable]:
+    billed = [
+        (metric, rule)
+        for metric, rule in sorted(plan.rules.items())
+        if rule.policy is OveragePolicy.BILL and rule.overage_price is not None
+    ]
+    if not billed:
+        return []
+    kinds = _metric_kinds(conn)
+    seat_days: dict[str, int] | None = None
+    out = []
+    for metric, rule in billed:
+        assert rule.overage_price is not None
+        if kinds.get(metric) is MetricKind.GAUGE:
+            if seat_days is None:
+                seat_days = extra_seat_days(
+                    conn, account_id=account_id, timezone=timezone, month=month
+                )
+            days = seat_days.get(metric, 0)
+            if days:
+                amount = extra_seat_charge(
+                    days, rule.overage_price, plan.currency, days_in_month=month.days
+                )
+                out.append(
+                    Billable(metric, "extra_seats", days, rule.overage_price, amount, month.days)
+                )
+            continue
+        units = repo.counters(conn, account_id, metric, month.key).get(SourceKind.OVERAGE.value, 0)
+        if units:
+            amount = overage_charge(units, rule.overage_price, plan.currency)
+            out.append(Billable(metric, "overage", units, rule.overage_price, amount, month.days))
+    return out
+
+
+def _metric_kinds(conn: Connection) -> dict[str, MetricKind]:
+    return {m.code: m.kind for m in catalog_repo.list_metrics(conn)}

@@ -1,0 +1,87 @@
+"""A year of a store lived from the command line: `allot clock`, `bill`, `invoices`, `plans`,
+`advice` (B1-B6, V1), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.cli.test_cli import allot, run  # noqa: F401  (the fixture and the runner helper)
+from tests.scenarios.world import PRESETS
+
+
+@pytest.fixture
+def store(allot: CliRunner) -> CliRunner:  # noqa: F811
+    run(allot, "init")
+    run(allot, "catalog", "load", str(PRESETS / "reviews-loyalty.yaml"))
+    run(allot, "clock", "set", "2026-05-12T13:00:00Z")
+    run(
+        allot,
+        *("accounts", "create", "store", "--name", "Store"),
+        *("--timezone", "America/New_York", "--currency", "USD"),
+    )
+    run(allot, "subscribe", "store", "loyalty-business")
+    return allot
+
+
+def test_b6_a_year_in_seconds_with_the_simulated_clock(store: CliRunner) -> None:
+    assert "simulated: 2026-05-12T13:00:00+00:00" in run(store, "clock", "show")
+    run(store, "clock", "advance", "--days", "20")
+    run(store, "consume", "store", "orders", "2000")  # 500 over in June
+    shown = run(store, "clock", "advance", "--months", "12")
+    assert "2027-06-01" in shown
+    out = run(store, "bill")
+    assert "14 invoices issued for 1 accounts (13 subscription, 1 usage)" in out
+    assert "0 invoices issued" in run(store, "bill")  # B6: repeating issues nothing
+    listed = run(store, "invoices", "list", "--account", "store")
+    assert "INV-2026-000001" in listed
+    assert "INV-2027-000005" in listed
+    assert "100.00 USD" in listed  # V2: Loyalty Business 500 over
+
+
+def test_b5_show_settle_credit_and_export(store: CliRunner, tmp_path: Path) -> None:
+    run(store, "bill")
+    shown = run(store, "invoices", "show", "INV-2026-000001")
+    assert "Loyalty Business" in shown
+    assert "total 179.00 USD" in shown
+    assert '"total": "179.00"' in run(store, "invoices", "show", "INV-2026-000001", "--json")
+    assert "CN-2026-000001: -29.00 USD" in run(
+        store, "invoices", "credit", "INV-2026-000001", "--reason", "goodwill", "--line", "0=29"
+    )
+    assert "paid" in run(store, "invoices", "pay", "INV-2026-000001", "--note", "wire 7")
+    refused = run(store, "invoices", "void", "INV-2026-000001", "--reason", "x", code=2)
+    assert "invoice_not_open" in refused
+    bad = run(
+        store, "invoices", "credit", "INV-2026-000001", "--reason", "r", "--line", "zero", code=2
+    )
+    assert "line" in bad
+    run(store, "invoices", "pdf", "INV-2026-000001", "-o", str(tmp_path / "i.pdf"))
+    assert (tmp_path / "i.pdf").read_bytes().startswith(b"%PDF")
+    run(store, "invoices", "pdf", "CN-2026-000001", "-o", str(tmp_path / "c.pdf"))
+    assert (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF")
+    run(store, "invoices", "csv", "-o", str(tmp_path / "all.csv"))
+    assert "INV-2026-000001" in (tmp_path / "all.csv").read_text()
+    assert "invoice_not_found" in run(store, "invoices", "show", "INV-1999-000001", code=2)
+
+
+def test_b4_v1_plan_change_preview_then_upgrade_and_advice(store: CliRunner) -> None:
+    run(store, "bill")
+    run(store, "clock", "set", "2026-05-20T19:00:00Z")
+    run(store, "consume", "store", "orders", "3000")
+    advice = run(store, "advice", "store", "--month", "2026-05")
+    assert "479.00 USD" in advice
+    assert "the same as Loyalty Professional" in " ".join(advice.split())
+    preview = run(store, "plans", "change", "store", "loyalty-professional", "--preview")
+    assert "prorated charge: 222.58 USD (23 of 31 days left" in " ".join(preview.split())
+    done = run(store, "plans", "change", "store", "loyalty-professional")
+    assert "invoice INV-2026-000002: 222.58 USD" in done
+    assert "same_plan" in run(store, "plans", "change", "store", "loyalty-professional", code=2)
+
+
+def test_the_clock_refuses_a_naive_time_and_resets(store: CliRunner) -> None:
+    assert "when" in run(store, "clock", "set", "2026-05-12T13:00:00", code=2)
+    run(store, "clock", "advance", "--months", "1200")  # no limit on how far it moves
+    assert "2126-05-12" in run(store, "clock", "show")
+    assert "real time" in run(store, "clock", "reset")
