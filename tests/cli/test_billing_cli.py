@@ -20,7 +20,7 @@ def store(allot: CliRunner) -> CliRunner:  # noqa: F811
     run(
         allot,
         *("accounts", "create", "store", "--name", "Store"),
-        *("--timezone", "America/New_York", "--currency", "USD"),
+        *("--timezone", "America/New_York", "--currency", "USD", "--tax-rate", "0"),
     )
     run(allot, "subscribe", "store", "loyalty-business")
     return allot
@@ -85,3 +85,18 @@ def test_the_clock_refuses_a_naive_time_and_resets(store: CliRunner) -> None:
     run(store, "clock", "advance", "--months", "1200")  # no limit on how far it moves
     assert "2126-05-12" in run(store, "clock", "show")
     assert "real time" in run(store, "clock", "reset")
+
+
+def test_b5_an_account_created_with_a_tax_rate_is_taxed(allot: CliRunner) -> None:  # noqa: F811
+    run(allot, "init")
+    run(allot, "catalog", "load", str(PRESETS / "stamp-card.yaml"))
+    run(allot, "clock", "set", "2026-03-02T09:00:00Z")
+    base = ("accounts", "create", "cafe", "--name", "Cafe", "--timezone", "Europe/Kyiv")
+    bad = run(allot, *base, "--currency", "EUR", "--tax-rate", "1.5", code=2)
+    assert "invalid_tax_rate [tax_rate]" in bad
+    run(allot, *base, "--currency", "EUR", "--tax-rate", "0.21")
+    run(allot, "subscribe", "cafe", "monthly")
+    run(allot, "bill")
+    shown = " ".join(run(allot, "invoices", "show", "INV-2026-000001").split())
+    assert "tax 21 % on 29.00 EUR: 6.09 EUR" in shown
+    assert "total 35.09 EUR" in shown

@@ -21,6 +21,7 @@ from allot.core.periods import Month, zone
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoices
 from allot.invoice.document import Party
+from allot.invoice.pdf import format_rate, render_pdf
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import run as run_billing
 from allot.kit import simclock
@@ -182,7 +183,7 @@ def invoices_show(
     console.print(f"subtotal {_money(inv.subtotal_minor, inv.currency)}")
     for t in inv.taxes:
         console.print(
-            f"tax {t.rate * 100:f} % on {_money(t.base_minor, inv.currency)}: "
+            f"tax {format_rate(t.rate)} on {_money(t.base_minor, inv.currency)}: "
             f"{_money(t.tax_minor, inv.currency)}"
         )
     console.print(f"[bold]total {_money(inv.total_minor, inv.currency)}[/]")
@@ -209,8 +210,6 @@ def invoices_pdf(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the PDF.")],
 ) -> None:
     """Write an invoice (or a credit note, by its CN- number) as a PDF."""
-    from allot.invoice.pdf import render_pdf
-
     with open_database() as db, db.read() as conn:
         note = invoice_repo.credit_note_by_number(conn, ref)
         if note is not None:

@@ -18,9 +18,12 @@ from allot.account import repository as account_repo
 from allot.account.service import create_account
 from allot.cli.context import console
 from allot.cli.render import PROMPT_TEXT, print_summary
+from allot.core.money import Money
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
 from allot.grant.service import grant
+from allot.invoice import repository as invoice_repo
+from allot.invoice.run import run as run_billing
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription import repository as subscription_repo
@@ -230,3 +233,17 @@ def run_demo(db: Database) -> None:
         print_summary(usage_summary(conn, clock, account_id="demo-store", month=Month(2026, 1)))
     clock.set(clock.now() + timedelta(days=1))
     console.print("[dim]Overage is billed per calendar month on a separate invoice on the 8th.[/]")
+
+    # The invoice run, as of 8 February 2026 in New York: every charge due so far,
+    # each issued once (running the demo again issues nothing new).
+    clock.set(_local(NEW_YORK, 2026, 2, 8, 9))
+    report = run_billing(db, clock)
+    console.print(f"\n[bold]Invoice run as of {clock.now():%d %b %Y}[/]")
+    with db.read() as conn:
+        for account_id in ("demo-coffee", "demo-store"):
+            for row in reversed(invoice_repo.listing(conn, account_id=account_id)):
+                console.print(
+                    f"  {row.number} {row.issued_on} {account_id}: {row.kind}, "
+                    f"{Money.from_minor(row.total_minor, row.currency)}"
+                )
+    console.print(f"  ({len(report.invoices)} issued by this run)")

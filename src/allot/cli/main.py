@@ -157,6 +157,7 @@ def accounts_create(
     currency: Annotated[str, typer.Option(help="ISO 4217, e.g. EUR.")],
     locale: str = "en",
     channel: Annotated[str, typer.Option(help="card or external.")] = "card",
+    tax_rate: Annotated[str, typer.Option(help="A fraction on every line: 0.2 = 20 %.")] = "0",
 ) -> None:
     """Create an account (one business)."""
     with open_database() as db, db.transaction() as conn:
@@ -169,6 +170,7 @@ def accounts_create(
             currency=currency,
             locale=locale,
             billing_channel=channel,
+            tax_rate=tax_rate,
         )
     console.print(
         f"created account {account.id} ({account.name}, {account.timezone}, {account.currency})"

@@ -14,6 +14,8 @@ one, in one transaction under the account's lock:
    before that day where the product line says so (B3);
 3. moves the calendar on.
 
+Partners are then invoiced for their codes, month by month (see `partners`).
+
 Every invoice also has a unique `billing_key` (subscription and period, or
 account, product line and month), and its number is taken in the same
 transaction: a run that repeats, or resumes after being killed at any point,
@@ -38,6 +40,7 @@ from allot.core.catalog import Plan, ProductLine
 from allot.core.invoicing import Charge
 from allot.core.periods import Month, anniversary, local_midnight, zone
 from allot.invoice import service
+from allot.invoice.partners import bill_partners
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.kit.db import Database
@@ -75,6 +78,7 @@ def run(
                 conn, by_day=by_day, usage_before=usage_before, after=after, limit=batch
             )
         if not due:
+            report.invoices += bill_partners(db, clock)
             return report
         for account_id in due:
             with db.transaction() as conn:

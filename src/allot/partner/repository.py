@@ -89,3 +89,14 @@ def charges(conn: Connection, partner_id: str, month: str) -> list[Any]:
             .order_by(partner_charges.c.grant_id, partner_charges.c.metric)
         )
     )
+
+
+def invoice_month(conn: Connection, partner_id: str) -> str | None:
+    """The next month to invoice the partner for (None: none invoiced yet)."""
+    return conn.execute(
+        sa.select(partners.c.invoice_month).where(partners.c.id == partner_id)
+    ).scalar_one_or_none()
+
+
+def set_invoice_month(conn: Connection, partner_id: str, month: str) -> None:
+    conn.execute(sa.update(partners).where(partners.c.id == partner_id).values(invoice_month=month))
