@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge, credit, freeze
+from allot.core.errors import Conflict, NotFound
+from allot.core.invoicing import Charge, Frozen, credit, freeze
 from allot.core.money import Money
 from allot.invoice import repository as repo
 from allot.invoice.document import Document, DocumentLine, Party, TaxLine
@@ -320,6 +320,19 @@ def to_csv(invoices: Sequence[InvoiceRow]) -> str:
     return out.getvalue()
 
 
+def _document_line(line: Frozen, amount_minor: int) -> DocumentLine:
+    c = line.charge
+    return DocumentLine(
+        c.description,
+        c.quantity,
+        c.unit_price,
+        amount_minor,
+        c.tax_rate,
+        c.period_start,
+        c.period_end,
+    )
+
+
 def document(invoice: InvoiceRow, *, seller: Party, bill_to: Party, locale: str = "en") -> Document:
     return Document(
         kind="invoice",
@@ -329,18 +342,7 @@ def document(invoice: InvoiceRow, *, seller: Party, bill_to: Party, locale: str 
         seller=seller,
         bill_to=bill_to,
         currency=invoice.currency,
-        lines=tuple(
-            DocumentLine(
-                f.charge.description,
-                f.charge.quantity,
-                f.charge.unit_price,
-                f.amount_minor,
-                f.charge.tax_rate,
-                f.charge.period_start,
-                f.charge.period_end,
-            )
-            for f in invoice.lines
-        ),
+        lines=tuple(_document_line(f, f.amount_minor) for f in invoice.lines),
         subtotal_minor=invoice.subtotal_minor,
         taxes=tuple(TaxLine(t.rate, t.base_minor, t.tax_minor) for t in invoice.taxes),
         total_minor=invoice.total_minor,
@@ -364,19 +366,7 @@ def credit_note_document(
         seller=seller,
         bill_to=bill_to,
         currency=invoice.currency,
-        lines=tuple(
-            DocumentLine(
-                f.charge.description,
-                f.charge.quantity,
-                f.charge.unit_price,
-                taken[i],
-                f.charge.tax_rate,
-                f.charge.period_start,
-                f.charge.period_end,
-            )
-            for i, f in enumerate(invoice.lines)
-            if i in taken
-        ),
+        lines=tuple(_document_line(f, taken[i]) for i, f in enumerate(invoice.lines) if i in taken),
         subtotal_minor=note.subtotal_minor,
         taxes=tuple(TaxLine(t.rate, t.base_minor, t.tax_minor) for t in note.taxes),
         total_minor=note.total_minor,
@@ -388,10 +378,3 @@ def credit_note_document(
 
 def dumps(data: Mapping[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def check_amount(value: object, currency: str, *, field: str) -> Money:
-    money = Money.of(value, currency)
-    if money.amount <= 0:
-        raise InvalidInput("invalid_amount", "must be more than zero", field=field)
-    return money

@@ -121,20 +121,14 @@ def change_quantity(
     """
     get_account(conn, account_id, lock=True)
     validate.positive_int(quantity, field="quantity", maximum=100_000)
-    sub = next((s for s in repo.live(conn, account_id) if s.id == subscription_id), None)
-    if sub is None:
-        raise NotFound(
-            "subscription_not_found",
-            f"no live subscription {subscription_id}",
-            field="subscription_id",
-        )
+    sub = _live(conn, account_id, subscription_id)
     if quantity > 1 and not sub.plan.per_quantity:
         raise InvalidInput(
             "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
         )
     repo.set_quantity(conn, subscription_id, quantity)
     account_repo.touch(conn, account_id)
-    changed = next(s for s in repo.live(conn, account_id) if s.id == subscription_id)
+    changed = _live(conn, account_id, subscription_id)
     _updated(conn, clock, changed, change="quantity")
     return changed
 
