@@ -15,9 +15,12 @@ from allot.account.api import router as accounts
 from allot.api_context import Db
 from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
+from allot.invoice.api import billing
+from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
+from allot.subscription.api import router as plans
 from allot.usage.api import router as usage
 from allot.webhook.api import router as webhooks
 
@@ -73,7 +76,7 @@ def create_app(
         return Health(status="ok", database=db.dialect, version=__version__)
 
     # Each router straight on the app: one level of route matching per request.
-    for router in (v1, usage, accounts, codes, catalog, webhooks):
+    for router in (v1, usage, accounts, codes, catalog, webhooks, invoices, plans, billing):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES
         )

@@ -11,7 +11,9 @@ raises `AllotError` carrying the problem's `status`, `code` and field errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -19,6 +21,14 @@ from pydantic import BaseModel, TypeAdapter
 
 from allot.account.schemas import AccountPage, AccountRead, SubscriptionRead
 from allot.catalog.api import LoadReportRead, PlanRead
+from allot.invoice.schemas import (
+    BillingRunRead,
+    ClockRead,
+    CreditNoteRead,
+    InvoicePage,
+    InvoiceRead,
+)
+from allot.subscription.schemas import MonthAdviceRead, PlanChangePreviewRead, PlanChangeRead
 from allot.usage.schemas import BatchResponse, Decision, EntryPage, UsageRead
 
 M = TypeVar("M", bound=BaseModel)
@@ -76,6 +86,19 @@ class Client:
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
+        return self._send(
+            method, path, json=json, params=params, idempotency_key=idempotency_key
+        ).json()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         clean = None if params is None else {k: v for k, v in params.items() if v is not None}
         response = self._http.request(method, path, json=json, params=clean, headers=headers)
@@ -87,7 +110,7 @@ class Client:
             if "retry-after" in response.headers:
                 problem["retry_after"] = response.headers["retry-after"]
             raise AllotError(response.status_code, problem)
-        return response.json()
+        return response
 
     @staticmethod
     def _as(model: type[M], data: Any) -> M:
@@ -271,4 +294,149 @@ class Client:
                     "limit": limit,
                 },
             ),
+        )
+
+    # -- invoices -----------------------------------------------------------------------
+
+    def invoices(
+        self, account_id: str, *, after: int | None = None, limit: int = 100
+    ) -> InvoicePage:
+        """The account's invoices, newest first; pass `next_after` as `after` for older ones."""
+        return self._as(
+            InvoicePage,
+            self._call(
+                "GET", f"/accounts/{account_id}/invoices", params={"after": after, "limit": limit}
+            ),
+        )
+
+    def partner_invoices(
+        self, partner_id: str, *, after: int | None = None, limit: int = 100
+    ) -> InvoicePage:
+        return self._as(
+            InvoicePage,
+            self._call(
+                "GET", f"/partners/{partner_id}/invoices", params={"after": after, "limit": limit}
+            ),
+        )
+
+    def invoices_csv(self, account_id: str) -> str:
+        return self._send("GET", f"/accounts/{account_id}/invoices.csv").text
+
+    def invoice(self, invoice_id: int) -> InvoiceRead:
+        return self._as(InvoiceRead, self._call("GET", f"/invoices/{invoice_id}"))
+
+    def invoice_pdf(self, invoice_id: int) -> bytes:
+        return self._send("GET", f"/invoices/{invoice_id}/pdf").content
+
+    def pay_invoice(
+        self, invoice_id: int, *, note: str | None = None, idempotency_key: str | None = None
+    ) -> InvoiceRead:
+        return self._as(
+            InvoiceRead,
+            self._call(
+                "POST",
+                f"/invoices/{invoice_id}/pay",
+                json=None if note is None else {"note": note},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def void_invoice(
+        self, invoice_id: int, reason: str, *, idempotency_key: str | None = None
+    ) -> InvoiceRead:
+        return self._settle(invoice_id, "void", reason, idempotency_key)
+
+    def mark_uncollectible(
+        self, invoice_id: int, reason: str, *, idempotency_key: str | None = None
+    ) -> InvoiceRead:
+        return self._settle(invoice_id, "uncollectible", reason, idempotency_key)
+
+    def _settle(
+        self, invoice_id: int, action: str, reason: str, idempotency_key: str | None
+    ) -> InvoiceRead:
+        return self._as(
+            InvoiceRead,
+            self._call(
+                "POST",
+                f"/invoices/{invoice_id}/{action}",
+                json={"reason": reason},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def credit_note(
+        self,
+        invoice_id: int,
+        reason: str,
+        *,
+        lines: Mapping[int, Decimal | str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreditNoteRead:
+        """Take back `lines` (line position → amount before tax), or all that is left."""
+        body: dict[str, Any] = {"reason": reason}
+        if lines is not None:
+            body["lines"] = [{"position": p, "amount": str(a)} for p, a in lines.items()]
+        return self._as(
+            CreditNoteRead,
+            self._call(
+                "POST",
+                f"/invoices/{invoice_id}/credit-notes",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    # -- the invoice run and the clock (operator) -------------------------------------------
+
+    def run_billing(self) -> BillingRunRead:
+        return self._as(BillingRunRead, self._call("POST", "/billing/run"))
+
+    def clock(self) -> ClockRead:
+        return self._as(ClockRead, self._call("GET", "/clock"))
+
+    def set_clock(self, now: datetime) -> ClockRead:
+        return self._as(ClockRead, self._call("PUT", "/clock", json={"now": now.isoformat()}))
+
+    def advance_clock(self, *, months: int = 0, days: int = 0, hours: int = 0) -> ClockRead:
+        advance = {"months": months, "days": days, "hours": hours}
+        return self._as(ClockRead, self._call("PUT", "/clock", json={"advance": advance}))
+
+    def reset_clock(self) -> ClockRead:
+        return self._as(ClockRead, self._call("DELETE", "/clock"))
+
+    # -- plan changes and advice -------------------------------------------------------------
+
+    def preview_plan_change(
+        self, account_id: str, subscription_id: int, plan: str
+    ) -> PlanChangePreviewRead:
+        return self._as(
+            PlanChangePreviewRead,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/subscriptions/{subscription_id}/plan-change/preview",
+                json={"plan": plan},
+            ),
+        )
+
+    def change_plan(
+        self,
+        account_id: str,
+        subscription_id: int,
+        plan: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PlanChangeRead:
+        return self._as(
+            PlanChangeRead,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/subscriptions/{subscription_id}/plan-change",
+                json={"plan": plan},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def advice(self, account_id: str, *, month: str | None = None) -> list[MonthAdviceRead]:
+        return TypeAdapter(list[MonthAdviceRead]).validate_python(
+            self._call("GET", f"/accounts/{account_id}/advice", params={"month": month})
         )

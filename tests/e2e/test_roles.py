@@ -9,10 +9,15 @@ functions answer 403). Default deny: a route missing from this table fails
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from allot.core.invoicing import Charge
+from allot.invoice import service as invoice_service
+from allot.invoice.run import run
 from tests.e2e.conftest import Api
 
 SEAT = {"holder": "x"}
@@ -35,6 +40,12 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts/{a}/usage", None, False),
     ("GET", "/v1/accounts/{a}/ledger", None, False),
     ("POST", "/v1/accounts/{a}/codes/claim", {"code": "0000-0000-0000-0000-0"}, False),
+    ("GET", "/v1/accounts/{a}/invoices", None, False),
+    ("GET", "/v1/accounts/{a}/invoices.csv", None, False),
+    # Subscription 1 is the cafe's (Card Scanner Free); the store's own is 2.
+    ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change/preview", {"plan": "monthly"}, False),
+    ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change", {"plan": "monthly"}, False),
+    ("GET", "/v1/accounts/{a}/advice", None, False),
 ]
 # Routes of one partner: (method, path, body)
 PARTNER_ROUTES: list[tuple[str, str, Any]] = [
@@ -47,6 +58,7 @@ PARTNER_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/v1/partners/{p}/codes/1/revoke", None),
     ("POST", "/v1/partners/{p}/codes/1/assign", {"account_id": "cafe"}),
     ("GET", "/v1/partners/{p}/report?month=2026-03", None),
+    ("GET", "/v1/partners/{p}/invoices", None),
 ]
 GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts", None, True),
@@ -83,6 +95,26 @@ GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/webhooks/deliveries", None, True),
     ("GET", "/v1/webhooks/deliveries/1", None, True),
     ("POST", "/v1/webhooks/deliveries/1/redeliver", None, True),
+    ("POST", "/v1/billing/run", None, True),
+    ("GET", "/v1/clock", None, True),
+    ("PUT", "/v1/clock", {"advance": {"days": 1}}, True),
+    ("PUT", "/v1/clock", {"now": "2027-01-01T00:00:00+00:00"}, True),
+    ("DELETE", "/v1/clock", None, True),
+]
+# Routes of one invoice: (method, path, body, operator only). `{i}` is an invoice's id.
+INVOICE_ROUTES: list[tuple[str, str, Any, bool]] = [
+    ("GET", "/v1/invoices/{i}", None, False),
+    ("GET", "/v1/invoices/{i}/pdf", None, False),
+    ("POST", "/v1/invoices/{i}/pay", {"note": "cash"}, True),
+    ("POST", "/v1/invoices/{i}/void", {"reason": "mistake"}, True),
+    ("POST", "/v1/invoices/{i}/uncollectible", {"reason": "gone"}, True),
+    ("POST", "/v1/invoices/{i}/credit-notes", {"reason": "goodwill"}, True),
+    (
+        "POST",
+        "/v1/invoices/{i}/credit-notes",
+        {"reason": "part", "lines": [{"position": 0, "amount": "1.50"}]},
+        True,
+    ),
 ]
 
 
@@ -103,12 +135,42 @@ def state(api: Api) -> Any:
                 "plans",
                 "partners",
                 "grants",
+                "credit_notes",
+                "simulated_clock",
+                "subscription_changes",
             )
         ]
         codes = conn.exec_driver_sql(
             "SELECT id, account_id, paused, revoked_at FROM grants ORDER BY id"
         ).all()
-        return counts, [tuple(c) for c in codes]
+        invoices = conn.exec_driver_sql("SELECT id, state FROM invoices ORDER BY id").all()
+        return counts, [tuple(c) for c in codes], [tuple(i) for i in invoices]
+
+
+@pytest.fixture
+def invoices(api: Api) -> dict[str, int]:
+    """An invoice of each tenant: the store's from the run, the others issued directly."""
+    owners = {"store": run(api.db, api.clock).invoices[0].id}
+    charge = Charge("plan", "Monthly", 1, Decimal("29"), Decimal("29"))
+    with api.db.transaction() as conn:
+        for owner, account, partner in [
+            ("cafe", "cafe", None),
+            ("agency-1", None, "agency-1"),
+            ("agency-2", None, "agency-2"),
+        ]:
+            owners[owner] = invoice_service.issue(
+                conn,
+                api.clock,
+                billing_key=f"test:{owner}",
+                kind="subscription" if account else "partner",
+                currency="EUR",
+                charges=[charge],
+                issued_on=date(2026, 3, 2),
+                tax_rate=Decimal("0.2"),
+                account_id=account,
+                partner_id=partner,
+            ).id
+    return owners
 
 
 @pytest.mark.parametrize(
@@ -185,13 +247,72 @@ def test_storing_a_partners_charges_is_the_operators(api: Api) -> None:
         assert response.status_code == status, (who, partner, response.text)
 
 
+@pytest.mark.parametrize(
+    ("who", "owner"),
+    [
+        ("cafe", "store"),
+        ("store", "cafe"),
+        ("cafe", "agency-1"),
+        ("partner", "cafe"),
+        ("partner", "agency-2"),
+    ],
+)
+@pytest.mark.parametrize(("method", "path", "body", "_op"), INVOICE_ROUTES)
+def test_another_tenants_invoice_answers_404_and_nothing_changes(
+    api: Api,
+    invoices: dict[str, int],
+    who: str,
+    owner: str,
+    method: str,
+    path: str,
+    body: Any,
+    _op: bool,
+) -> None:
+    before = state(api)
+    response = call(api, who, method, path.format(i=invoices[owner]), body)
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "invoice_not_found"
+    assert state(api) == before
+
+
+@pytest.mark.parametrize(("who", "owner"), [("cafe", "cafe"), ("partner", "agency-1")])
+@pytest.mark.parametrize(("method", "path", "body", "operator_only"), INVOICE_ROUTES)
+def test_a_tenant_on_its_own_invoice(
+    api: Api,
+    invoices: dict[str, int],
+    who: str,
+    owner: str,
+    method: str,
+    path: str,
+    body: Any,
+    operator_only: bool,
+) -> None:
+    before = state(api)
+    response = call(api, who, method, path.format(i=invoices[owner]), body)
+    if operator_only:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "operator_only"
+        assert state(api) == before
+    else:
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("owner", ["store", "cafe", "agency-1"])
+@pytest.mark.parametrize(("method", "path", "body", "_op"), INVOICE_ROUTES)
+def test_the_operator_on_any_invoice(
+    api: Api, invoices: dict[str, int], owner: str, method: str, path: str, body: Any, _op: bool
+) -> None:
+    response = call(api, "operator", method, path.format(i=invoices[owner]), body)
+    assert response.status_code == (201 if path.endswith("credit-notes") else 200), response.text
+
+
 def _shape(path: str) -> str:
     """A path with its parameters and literal ids blanked, to compare table and spec."""
     return re.sub(r"\{[^}]+\}|(?<=/)\d+(?=/|$)", "{}", path.split("?")[0])
 
 
 def test_every_route_is_in_the_matrix(api: Api) -> None:
-    listed = {(m, _shape(p)) for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES}
+    listed = {(m, _shape(p)) for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES + INVOICE_ROUTES}
     listed |= {(m, _shape(p)) for m, p, _b in PARTNER_ROUTES}
     listed.add(("POST", _shape(CHARGES)))
     spec = api.client.get("/openapi.json").json()

@@ -122,11 +122,11 @@ def test_b5_partial_then_full_credit_notes(world: World) -> None:
     assert partial.total_minor == 7900
     assert rest.total_minor == 20000
     assert sum(n.total_minor for n in notes) == inv.total_minor  # nets to zero
-    with world.db.transaction() as conn, pytest.raises(InvalidInput) as err:
+    with world.db.transaction() as conn, pytest.raises(Conflict) as conflict:
         service.credit_note(
             conn, world.clock, invoice_id=inv.id, reason="more", issued_on=date(2026, 7, 15)
         )
-    assert err.value.code == "empty_credit"
+    assert conflict.value.code == "invoice_fully_credited"
     assert [e["number"] for e in events(world, "credit_note.issued")] == [
         "CN-2026-000001",
         "CN-2026-000002",
@@ -145,6 +145,16 @@ def test_b5_a_credit_note_cannot_exceed_its_line(world: World) -> None:
             issued_on=date(2026, 7, 15),
         )
     assert err.value.code == "credit_exceeds_line"
+    with world.db.transaction() as conn, pytest.raises(InvalidInput) as err:
+        service.credit_note(
+            conn,
+            world.clock,
+            invoice_id=inv.id,
+            reason="half a cent",
+            amounts={0: "10.005"},
+            issued_on=date(2026, 7, 15),
+        )
+    assert (err.value.code, err.value.field) == ("too_many_decimals", "lines")
     with world.db.read() as conn:
         assert repo.credit_notes_of(conn, inv.id) == []  # nothing half-written
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from allot.core.errors import Conflict, NotFound
+from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze
 from allot.core.money import Money
 from allot.invoice import repository as repo
@@ -123,7 +123,7 @@ def _settle(
     note: str,
     event: str | None,
 ) -> InvoiceRow:
-    note = validate.text(note, field="reason")
+    note = validate.text(note, field="note" if state == "paid" else "reason")
     invoice = get_invoice(conn, invoice_id, lock=True)
     allowed = ("finalized", "uncollectible") if state == "paid" else ("finalized",)
     if invoice.state == state:
@@ -162,11 +162,22 @@ def credit_note(
     for earlier in repo.credit_notes_of(conn, invoice_id):
         for pos, minor in earlier.lines:
             already[pos] = already.get(pos, 0) + minor
+    if all(already.get(i, 0) >= f.amount_minor for i, f in enumerate(invoice.lines)):
+        raise Conflict(
+            "invoice_fully_credited", f"invoice {invoice.number} is already fully credited"
+        )
     minor_amounts = None
     if amounts is not None:
-        minor_amounts = {
-            int(pos): Money.of(value, invoice.currency).to_minor() for pos, value in amounts.items()
-        }
+        minor_amounts = {}
+        for pos, value in amounts.items():
+            money = Money.of(value, invoice.currency)
+            if money.rounded().amount != money.amount:
+                raise InvalidInput(
+                    "too_many_decimals",
+                    f"{value} has more decimals than {invoice.currency} allows",
+                    field="lines",
+                )
+            minor_amounts[int(pos)] = money.to_minor()
     taken = credit(invoice.totals(), minor_amounts, already=already)
     year = issued_on.year
     number = series_number(

@@ -178,7 +178,18 @@ class ChangePreview:
 def preview_change(
     conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, plan_code: str
 ) -> ChangePreview:
-    preview, _ = _plan_change(conn, clock, account_id, subscription_id, plan_code)
+    """What `change_plan` would do, changing nothing.
+
+    It works on the calendar as the change would see it: what is due is billed
+    inside a savepoint that is then rolled back, so a run that is behind cannot
+    make the preview differ from the charge.
+    """
+    savepoint = conn.begin_nested()
+    try:
+        bill_account(conn, clock, account_id=account_id)
+        preview, _ = _plan_change(conn, clock, account_id, subscription_id, plan_code)
+    finally:
+        savepoint.rollback()
     return preview
 
 

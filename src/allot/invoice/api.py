@@ -1,0 +1,374 @@
+"""/v1/invoices (read, settle, correct), the invoice run, and the simulated clock.
+
+Who sees an invoice: the operator every one, an account key its account's,
+a partner key its partner's. Any other key gets the 404 a missing invoice
+gets, so keys learn nothing about other tenants; settling and correcting
+are the operator's (403 for a key that may see the invoice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection
+
+from allot.account.service import get_account
+from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
+from allot.apikey.service import Principal
+from allot.core.errors import InvalidInput, NotFound
+from allot.core.periods import zone
+from allot.invoice import repository as repo
+from allot.invoice import service
+from allot.invoice.document import Party
+from allot.invoice.repository import InvoiceRow
+from allot.invoice.run import run
+from allot.invoice.schemas import (
+    CLOCK_CEILING,
+    CLOCK_FLOOR,
+    BillingRunRead,
+    ClockRead,
+    ClockSet,
+    CreditNoteCreate,
+    CreditNoteRead,
+    InvoicePage,
+    InvoicePay,
+    InvoiceRead,
+    InvoiceSettle,
+    credit_note_read,
+    invoice_read,
+    invoice_summary,
+)
+from allot.kit import simclock
+from allot.kit.clock import Clock
+from allot.kit.simclock import StoredClock
+from allot.partner.service import get_partner
+
+router = APIRouter(tags=["invoices"])
+billing = APIRouter(tags=["billing"])
+
+SELLER = Party("allot", "operator")
+CSV_ALL = 100_000  # an account's whole history in one export
+
+
+class PdfResponse(Response):
+    media_type = "application/pdf"
+
+
+class CsvResponse(Response):
+    media_type = "text/csv"
+
+
+PDF_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The invoice as an A4 PDF",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+CSV_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One row per invoice line, oldest invoice first",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+Limit = Annotated[int, Query(ge=1, le=1000)]
+After = Annotated[
+    int | None, Query(ge=1, le=2_147_483_647, description="`next_after` of the previous page.")
+]
+
+
+# --- who may see what ------------------------------------------------------------------
+
+
+def _visible(conn: Connection, principal: Principal, invoice_id: int) -> InvoiceRow:
+    """The invoice, or the 404 a missing one gets if this key may not see it."""
+    invoice = service.get_invoice(conn, invoice_id)
+    if principal.role == "operator":
+        return invoice
+    if invoice.account_id is not None and principal.may_see_account(invoice.account_id):
+        return invoice
+    if principal.role == "partner" and invoice.partner_id == principal.subject:
+        return invoice
+    raise NotFound("invoice_not_found", f"no invoice {invoice_id}", field="invoice_id")
+
+
+def _read(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
+    return invoice_read(invoice, repo.credit_notes_of(conn, invoice.id))
+
+
+def _page(rows: list[InvoiceRow], limit: int) -> InvoicePage:
+    return InvoicePage(
+        data=[invoice_summary(r) for r in rows],
+        next_after=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+def _bill_to(conn: Connection, invoice: InvoiceRow) -> Party:
+    if invoice.account_id is not None:
+        account = get_account(conn, invoice.account_id)
+        return Party(account.name, account.id)
+    if invoice.partner_id is not None:
+        partner = get_partner(conn, invoice.partner_id)
+        return Party(partner.name, partner.id)
+    return Party(invoice.payer, invoice.payer)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@router.get("/accounts/{account_id}/invoices", response_model=InvoicePage)
+def get_account_invoices(
+    account_id: str, db: Db, caller: Caller, limit: Limit = 100, after: After = None
+) -> InvoicePage:
+    """The account's invoices, newest first."""
+    with db.read() as conn:
+        caller.check(conn).require_account(account_id)
+        get_account(conn, account_id)
+        return _page(repo.listing(conn, account_id=account_id, limit=limit, before_id=after), limit)
+
+
+@router.get(
+    "/accounts/{account_id}/invoices.csv",
+    response_class=CsvResponse,
+    response_model=None,
+    responses=CSV_DOC,
+)
+def get_account_invoices_csv(account_id: str, db: Db, caller: Caller) -> Response:
+    """Every line of every invoice of the account, for a spreadsheet (amounts as decimals)."""
+    with db.read() as conn:
+        caller.check(conn).require_account(account_id)
+        get_account(conn, account_id)
+        rows = repo.listing(conn, account_id=account_id, limit=CSV_ALL)
+        full = [service.get_invoice(conn, r.id) for r in reversed(rows)]
+    return CsvResponse(
+        service.to_csv(full),
+        headers={"Content-Disposition": f'attachment; filename="{account_id}-invoices.csv"'},
+    )
+
+
+@router.get("/partners/{partner_id}/invoices", response_model=InvoicePage)
+def get_partner_invoices(
+    partner_id: str, db: Db, caller: Caller, limit: Limit = 100, after: After = None
+) -> InvoicePage:
+    """The partner's wholesale invoices, newest first."""
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        get_partner(conn, partner_id)
+        return _page(repo.listing(conn, partner_id=partner_id, limit=limit, before_id=after), limit)
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
+def get_one_invoice(invoice_id: PathId, db: Db, caller: Caller) -> InvoiceRead:
+    """The whole invoice: lines with exact and rounded amounts, taxes, credit notes."""
+    with db.read() as conn:
+        return _read(conn, _visible(conn, caller.check(conn), invoice_id))
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf",
+    response_class=PdfResponse,
+    response_model=None,
+    responses=PDF_DOC,
+)
+def get_invoice_pdf(invoice_id: PathId, db: Db, caller: Caller) -> Response:
+    from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
+
+    with db.read() as conn:
+        invoice = _visible(conn, caller.check(conn), invoice_id)
+        doc = service.document(invoice, seller=SELLER, bill_to=_bill_to(conn, invoice))
+    name = invoice.number or f"invoice-{invoice.id}"
+    return PdfResponse(
+        render_pdf(doc), headers={"Content-Disposition": f'inline; filename="{name}.pdf"'}
+    )
+
+
+# --- settling and correcting (operator) ---------------------------------------------------
+
+
+def _operator_action(
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: str | None,
+    invoice_id: int,
+    body: dict[str, Any],
+    action: Callable[[Connection, InvoiceRow], BaseModel],
+    status: int = 200,
+) -> object:
+    def work(conn: Connection, principal: Principal) -> tuple[int, BaseModel]:
+        invoice = _visible(conn, principal, invoice_id)
+        principal.require_operator()
+        return status, action(conn, invoice)
+
+    return idempotent(db, now, caller, key, {"invoice": invoice_id, **body}, work)
+
+
+@router.post("/invoices/{invoice_id}/pay", response_model=InvoiceRead)
+def post_pay(
+    invoice_id: PathId,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    body: InvoicePay | None = None,
+    key: IdempotencyKey = None,
+) -> object:
+    """Record a payment received outside allot (operator); paying a paid invoice is a no-op."""
+    note = (body or InvoicePay()).note
+
+    def pay(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
+        return _read(conn, service.mark_paid(conn, now, invoice_id=invoice.id, note=note))
+
+    return _operator_action(db, now, caller, key, invoice_id, {"note": note}, pay)
+
+
+@router.post("/invoices/{invoice_id}/void", response_model=InvoiceRead)
+def post_void(
+    invoice_id: PathId,
+    body: InvoiceSettle,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Cancel an unpaid invoice (operator); its number stays used. `invoice_not_open` (409)
+    once it is paid: correct it with a credit note instead."""
+
+    def void(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
+        return _read(conn, service.void(conn, now, invoice_id=invoice.id, reason=body.reason))
+
+    return _operator_action(db, now, caller, key, invoice_id, body.model_dump(), void)
+
+
+@router.post("/invoices/{invoice_id}/uncollectible", response_model=InvoiceRead)
+def post_uncollectible(
+    invoice_id: PathId,
+    body: InvoiceSettle,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Write an unpaid invoice off (operator); it may still be marked paid later."""
+
+    def give_up(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
+        return _read(
+            conn, service.mark_uncollectible(conn, now, invoice_id=invoice.id, reason=body.reason)
+        )
+
+    return _operator_action(db, now, caller, key, invoice_id, body.model_dump(), give_up)
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=CreditNoteRead)
+def post_credit_note(
+    invoice_id: PathId,
+    body: CreditNoteCreate,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Take back part (`lines`: amounts before tax) or all that is left of an invoice (operator).
+
+    Dated today in the account's time zone; tax follows each line's rate.
+    """
+    amounts = None if body.lines is None else {c.position: c.amount for c in body.lines}
+
+    def correct(conn: Connection, invoice: InvoiceRow) -> CreditNoteRead:
+        tz = get_account(conn, invoice.account_id).timezone if invoice.account_id else "UTC"
+        note = service.credit_note(
+            conn,
+            now,
+            invoice_id=invoice.id,
+            reason=body.reason,
+            amounts=amounts,
+            issued_on=now.now().astimezone(zone(tz)).date(),
+        )
+        return credit_note_read(invoice, note)
+
+    return _operator_action(
+        db, now, caller, key, invoice_id, body.model_dump(mode="json"), correct, 201
+    )
+
+
+# --- the invoice run and the clock (operator) ---------------------------------------------
+
+
+@billing.post("/billing/run", response_model=BillingRunRead)
+def post_billing_run(db: Db, now: Now, caller: Caller) -> BillingRunRead:
+    """Issue every invoice due as of the clock, exactly once: repeating it issues nothing new.
+
+    One transaction per account, as with `allot bill`.
+    """
+    with db.read() as conn:
+        caller.check(conn).require_operator()
+    as_of = now.now()
+    report = run(db, now)
+    counts: dict[str, int] = {}
+    for invoice in report.invoices:
+        counts[invoice.kind] = counts.get(invoice.kind, 0) + 1
+    return BillingRunRead(
+        as_of=as_of,
+        accounts=report.accounts,
+        issued=len(report.invoices),
+        counts=counts,
+        invoices=[i.number or str(i.id) for i in report.invoices],
+    )
+
+
+def _clock_read(now: Clock, stored: datetime | None) -> ClockRead:
+    return ClockRead(now=now.now(), simulated=stored is not None, stored=stored)
+
+
+def _seen_at_once(now: Clock, stored: datetime | None) -> None:
+    """This process reads the new time at once (others within their clock's ttl)."""
+    if isinstance(now, StoredClock):
+        now.refresh(stored, known=True)
+
+
+@billing.get("/clock", response_model=ClockRead)
+def get_clock(db: Db, now: Now, caller: Caller) -> ClockRead:
+    """The time the API and the invoice run read (operator)."""
+    with db.read() as conn:
+        caller.check(conn).require_operator()
+        stored = simclock.stored(conn)
+    return _clock_read(now, stored)
+
+
+@billing.put("/clock", response_model=ClockRead)
+def put_clock(body: ClockSet, db: Db, now: Now, caller: Caller) -> ClockRead:
+    """Simulation mode (operator): freeze the database's clock at `now`, or move it forward
+    by `advance` (from real time if it was not set). It moves only when told to."""
+    with db.transaction() as conn:
+        caller.check(conn).require_operator()
+        if body.now is not None:
+            at = body.now
+        else:
+            assert body.advance is not None
+            base = simclock.stored(conn) or now.now()
+            try:
+                at = simclock.moved(base.astimezone(UTC), **body.advance.model_dump())
+            except (OverflowError, ValueError):
+                at = CLOCK_CEILING
+            if not CLOCK_FLOOR <= at < CLOCK_CEILING:
+                raise InvalidInput(
+                    "clock_out_of_range",
+                    f"the clock would pass {CLOCK_CEILING.year - 1}",
+                    field="advance",
+                )
+        simclock.store(conn, at)
+    _seen_at_once(now, at)
+    return _clock_read(now, at)
+
+
+@billing.delete("/clock", response_model=ClockRead)
+def delete_clock(db: Db, now: Now, caller: Caller) -> ClockRead:
+    """Back to real time (operator)."""
+    with db.transaction() as conn:
+        caller.check(conn).require_operator()
+        simclock.store(conn, None)
+    _seen_at_once(now, None)
+    return _clock_read(now, None)

@@ -1,0 +1,89 @@
+"""/v1/accounts/{id}: changing a subscription's plan (EDIT TARIFF PLAN), and upgrade advice.
+
+The account itself may do both, as well as the operator: the preview shows
+the charge before anything changes, and confirming it charges exactly that.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.engine import Connection
+
+from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
+from allot.apikey.service import Principal
+from allot.core.periods import Month
+from allot.invoice import repository as invoice_repo
+from allot.invoice.schemas import invoice_read
+from allot.subscription.advice import upgrade_advice
+from allot.subscription.schemas import (
+    MonthAdviceRead,
+    PlanChange,
+    PlanChangePreviewRead,
+    PlanChangeRead,
+    advice_read,
+    preview_fields,
+)
+from allot.subscription.service import change_plan, preview_change
+
+router = APIRouter(prefix="/accounts/{account_id}", tags=["plans"])
+CHANGE = "/subscriptions/{subscription_id}/plan-change"
+
+
+@router.post(f"{CHANGE}/preview", response_model=PlanChangePreviewRead)
+def post_preview(
+    account_id: str, subscription_id: PathId, body: PlanChange, db: Db, now: Now, caller: Caller
+) -> PlanChangePreviewRead:
+    """What changing to `plan` would do now: the prorated charge, or the renewal date of a
+    downgrade, and the months whose overage an upgrade waives. Nothing changes."""
+    with db.transaction() as conn:  # the preview reads under the account's lock, like the change
+        caller.check(conn).require_account(account_id)
+        preview = preview_change(
+            conn, now, account_id=account_id, subscription_id=subscription_id, plan_code=body.plan
+        )
+        return PlanChangePreviewRead.model_validate(preview_fields(preview))
+
+
+@router.post(CHANGE, response_model=PlanChangeRead)
+def post_change(
+    account_id: str,
+    subscription_id: PathId,
+    body: PlanChange,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Upgrade now with a prorated charge (invoiced at once), or downgrade at the renewal."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, PlanChangeRead]:
+        principal.require_account(account_id)
+        preview, invoice = change_plan(
+            conn, now, account_id=account_id, subscription_id=subscription_id, plan_code=body.plan
+        )
+        issued = None
+        if invoice is not None:
+            issued = invoice_read(invoice, invoice_repo.credit_notes_of(conn, invoice.id))
+        return 200, PlanChangeRead.model_validate({**preview_fields(preview), "invoice": issued})
+
+    request = {"account": account_id, "subscription": subscription_id, **body.model_dump()}
+    return idempotent(db, now, caller, key, request, work)
+
+
+@router.get("/advice", response_model=list[MonthAdviceRead])
+def get_advice(
+    account_id: str,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])] = None,
+) -> list[MonthAdviceRead]:
+    """Per metric, this month to date and last month (or `month`): the cost of staying
+    against each plan above, the cheapest, the saving and the breakeven (V1)."""
+    with db.read() as conn:
+        caller.check(conn).require_account(account_id)
+        found = upgrade_advice(
+            conn, now, account_id=account_id, month=None if month is None else Month.parse(month)
+        )
+    return [advice_read(item) for item in found]
