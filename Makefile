@@ -67,6 +67,7 @@ bench: env
 	$(UV) run --no-sync python bench/consume.py
 	$(UV) run --no-sync python bench/usage_read.py
 	$(UV) run --no-sync python bench/http_consume.py
+	$(UV) run --no-sync python bench/billing_run.py
 
 clean:
 	rm -rf .venv .tools var .mypy_cache .ruff_cache .pytest_cache

@@ -221,6 +221,12 @@ def install(app: FastAPI) -> None:
         # A constraint caught two requests racing for the same thing; the loser retries.
         return problem(409, "concurrent_change", "another request changed this first; retry")
 
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(_request: Request, _exc: sa.exc.DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL character in PostgreSQL text): the
+        # transaction rolled back, nothing was written; the caller's input is at fault.
+        return problem(422, "invalid_value", "a value cannot be stored (e.g. a NUL character)")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}

@@ -233,6 +233,7 @@ def test_U1_consume_replays_and_refuses_a_reused_key(api: Api) -> None:
         ({"quantity": "two"}, "invalid_request", "quantity"),
         ({"occurred_at": "2026-01-31T23:30:00"}, "invalid_request", "occurred_at"),
         ({"metric": "no_such_metric"}, "metric_not_found", "metric"),
+        ({"metric": "\u0000"}, "metric_not_found", "metric"),  # PostgreSQL text holds no NUL
         ({"metric": "staff_seats"}, "wrong_metric_kind", "metric"),
     ],
 )

@@ -205,3 +205,10 @@ def test_b5_the_pdf_of_a_real_invoice(world: World, tmp_path: Path) -> None:
     assert "Orders over the allowance in 2026-06" in text
     assert "60.00 USD" in text
     assert "Total 60.00 USD" in text
+
+
+def test_b5_a_reason_with_a_nul_character_is_refused_by_name(world: World) -> None:
+    inv = first(world)
+    with world.db.transaction() as conn, pytest.raises(InvalidInput) as err:
+        service.void(conn, world.clock, invoice_id=inv.id, reason="oops\x00")
+    assert (err.value.code, err.value.field) == ("invalid_character", "reason")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,27 +93,31 @@ def next_number(conn: Connection, series: str) -> int:
     The upsert's row lock holds every other finalizer of the series until this
     transaction ends; a rollback gives the number back.
     """
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(number_series)
-        .values(series=series, last_value=1)
-        .on_conflict_do_update(
-            index_elements=[number_series.c.series],
-            set_={"last_value": number_series.c.last_value + 1},
-        )
-        .returning(number_series.c.last_value)
+    stmt = _NEXT_NUMBER["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    return int(conn.execute(stmt, {"series": series}).scalar_one())
+
+
+_NEXT_NUMBER = {
+    name: insert(number_series)
+    .values(series=sa.bindparam("series"), last_value=1)
+    .on_conflict_do_update(
+        index_elements=[number_series.c.series],
+        set_={"last_value": number_series.c.last_value + 1},
     )
-    return int(conn.execute(stmt).scalar_one())
+    .returning(number_series.c.last_value)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def last_numbers(conn: Connection) -> dict[str, int]:
     return {r.series: r.last_value for r in conn.execute(sa.select(number_series))}
 
 
+_ID_BY_KEY = sa.select(invoices.c.id).where(invoices.c.billing_key == sa.bindparam("key"))
+
+
 def id_by_key(conn: Connection, billing_key: str) -> int | None:
-    return conn.execute(
-        sa.select(invoices.c.id).where(invoices.c.billing_key == billing_key)
-    ).scalar_one_or_none()
+    return conn.execute(_ID_BY_KEY, {"key": billing_key}).scalar_one_or_none()
 
 
 def insert(
@@ -128,34 +133,39 @@ def insert(
     totals: Totals,
     notes: Sequence[str],
     at: datetime,
-) -> int:
-    invoice_id = int(
-        conn.execute(
-            sa.insert(invoices)
-            .values(
-                account_id=account_id,
-                partner_id=partner_id,
-                subscription_id=subscription_id,
-                kind=kind,
-                billing_key=billing_key,
-                state="draft",
-                currency=totals.currency,
-                issued_on=issued_on,
-                period_start=period[0] if period else None,
-                period_end=period[1] if period else None,
-                subtotal_minor=totals.subtotal_minor,
-                tax_minor=totals.tax_minor,
-                total_minor=totals.total_minor,
-                taxes=_taxes_json(totals.taxes),
-                rounding=totals.rounding,
-                notes=list(notes),
-                created_at=at,
-            )
-            .returning(invoices.c.id)
-        ).scalar_one()
+    number: str,
+) -> InvoiceRow:
+    """Write a finalized invoice with its number and lines; return it as written."""
+    row = InvoiceRow(
+        id=0,
+        account_id=account_id,
+        partner_id=partner_id,
+        subscription_id=subscription_id,
+        kind=kind,
+        billing_key=billing_key,
+        state="finalized",
+        number=number,
+        currency=totals.currency,
+        issued_on=issued_on,
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
+        subtotal_minor=totals.subtotal_minor,
+        tax_minor=totals.tax_minor,
+        total_minor=totals.total_minor,
+        taxes=totals.taxes,
+        rounding=totals.rounding,
+        notes=tuple(notes),
+        created_at=at,
+        finalized_at=at,
+        settled_at=None,
+        settlement_note=None,
+        lines=totals.lines,
     )
+    values = {f: getattr(row, f) for f in _COLUMNS}
+    values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
+    invoice_id = int(conn.execute(_INSERT_INVOICE, values).scalar_one())
     conn.execute(
-        sa.insert(invoice_lines),
+        _INSERT_LINES,
         [
             {
                 "invoice_id": invoice_id,
@@ -174,7 +184,13 @@ def insert(
             for i, f in enumerate(totals.lines)
         ],
     )
-    return invoice_id
+    return dataclasses.replace(row, id=invoice_id)
+
+
+# Built once: a statement built per call costs SQLAlchemy a new cache key each time.
+_INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
+_COLUMNS = tuple(f for f in InvoiceRow.__dataclass_fields__ if f not in ("id", "lines"))
+_INSERT_LINES = sa.insert(invoice_lines)
 
 
 def set_state(
@@ -184,15 +200,10 @@ def set_state(
     state: str,
     from_states: Sequence[str],
     at: datetime,
-    number: str | None = None,
     note: str | None = None,
 ) -> bool:
-    """Move an invoice between states; False if it was not in one of `from_states`."""
-    values: dict[str, object] = {"state": state}
-    if number is not None:
-        values.update(number=number, finalized_at=at)
-    else:
-        values.update(settled_at=at, settlement_note=note)
+    """Settle an invoice (paid, void, uncollectible); False if it was not in `from_states`."""
+    values: dict[str, object] = {"state": state, "settled_at": at, "settlement_note": note}
     done = conn.execute(
         sa.update(invoices)
         .where(invoices.c.id == invoice_id, invoices.c.state.in_(list(from_states)))

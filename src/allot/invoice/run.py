@@ -71,6 +71,7 @@ def run(
     by_day = now.date() + timedelta(days=1)
     usage_before = Month(by_day.year, by_day.month).key
     report = RunReport()
+    lines: dict[str, ProductLine] = {}  # read once per run: a handful, used by every account
     after: str | None = None
     while True:
         with db.read() as conn:
@@ -82,19 +83,25 @@ def run(
             return report
         for account_id in due:
             with db.transaction() as conn:
-                report.invoices += bill_account(conn, clock, account_id=account_id)
+                report.invoices += bill_account(conn, clock, account_id=account_id, lines=lines)
             report.accounts += 1
             if progress is not None:
                 progress(1)
         after = due[-1]
 
 
-def bill_account(conn: Connection, clock: Clock, *, account_id: str) -> list[InvoiceRow]:
+def bill_account(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    lines: dict[str, ProductLine] | None = None,
+) -> list[InvoiceRow]:
     """Issue what is due for one account as of the clock, in the caller's transaction."""
     account = get_account(conn, account_id, lock=True)
     today = clock.now().astimezone(zone(account.timezone)).date()
     issued: list[InvoiceRow] = []
-    lines: dict[str, ProductLine] = {}
+    lines = {} if lines is None else lines
     # Day by day through what is due, so that numbers follow the issue dates.
     while True:
         subs = sub_repo.live(conn, account_id)
@@ -116,6 +123,21 @@ def bill_account(conn: Connection, clock: Clock, *, account_id: str) -> list[Inv
             issued += _charge_periods(conn, clock, account, sub, day)
         for sub in subs:
             issued += _bill_usage(conn, clock, account, sub, lines[sub.product_line], day)
+        if min(_earliest_after(sub, lines[sub.product_line], day) for sub in subs) > today:
+            return issued  # the common case: one day was due; no need to read again
+
+
+def _earliest_after(sub: LiveSubscription, line: ProductLine, day: date) -> date:
+    """A lower bound of the subscription's next due date once `day` is billed."""
+    assert sub.next_bill_on is not None
+    charge = sub.next_bill_on
+    if charge <= day:
+        charge = anniversary(sub.started_on, sub.billed_months + 1)
+    month = Month.parse(sub.usage_month)
+    usage = usage_invoice_day(month, line.overage_invoice_day)
+    if usage <= day:
+        usage = usage_invoice_day(month.next(), line.overage_invoice_day)
+    return min(charge, usage)
 
 
 def _usage_due(sub: LiveSubscription, line: ProductLine) -> date:
@@ -193,8 +215,10 @@ def _bill_usage(
     line: ProductLine,
     today: date,
 ) -> list[InvoiceRow]:
-    tz = zone(account.timezone)
     month = Month.parse(sub.usage_month)
+    if usage_invoice_day(month, line.overage_invoice_day) > today:
+        return []  # the common case: no month due, nothing to read
+    tz = zone(account.timezone)
     issued = []
     changes = sub_repo.changes(conn, sub.id)
     names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}

@@ -25,6 +25,8 @@ def text(value: str, *, field: str, max_length: int = 200) -> str:
         raise InvalidInput("required", "must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput("too_long", f"must be at most {max_length} characters", field=field)
+    if "\x00" in value:
+        raise InvalidInput("invalid_character", "must not contain NUL characters", field=field)
     return value.strip()
 
 

@@ -69,7 +69,7 @@ def _request_hash(**body: object) -> str:
 
 
 def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
-    found = catalog_repo.metric_kind(conn, code)
+    found = None if "\x00" in code else catalog_repo.metric_kind(conn, code)
     if found is None:
         raise NotFound("metric_not_found", f"no metric {code!r} in the catalog", field="metric")
     if found is not kind:
