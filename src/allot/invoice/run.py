@@ -177,8 +177,7 @@ def _charge_periods(
             pending = None
         end = anniversary(sub.started_on, months + plan.interval.months)
         price = plan.price_for(sub.quantity)
-        if price:
-            each = plan.price or price
+        if price and plan.price is not None:
             issued.append(
                 service.issue(
                     conn,
@@ -191,7 +190,7 @@ def _charge_periods(
                             "plan",
                             f"{plan.name}" + (f" × {sub.quantity}" if sub.quantity > 1 else ""),
                             sub.quantity if plan.per_quantity else 1,
-                            each,
+                            plan.price,
                             price,
                             period_start=start,
                             period_end=end,

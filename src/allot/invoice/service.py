@@ -205,7 +205,7 @@ def credit_note(
             "account_id": invoice.account_id,
             "partner_id": invoice.partner_id,
             "currency": invoice.currency,
-            "total": str(Money.from_minor(note.total_minor, invoice.currency).amount),
+            "total": _decimal(note.total_minor, invoice.currency),
             "reason": note.reason,
         },
     )
@@ -216,11 +216,16 @@ def _event(conn: Connection, clock: Clock, type_: str, invoice: InvoiceRow) -> N
     emit(conn, clock, type=type_, account_id=invoice.account_id, payload=summary(invoice))
 
 
+def _decimal(minor: int, currency: str) -> str:
+    """Minor units as an exact decimal string, as money travels in JSON."""
+    return str(Money.from_minor(minor, currency).amount)
+
+
 def summary(invoice: InvoiceRow) -> dict[str, Any]:
     """An invoice as JSON: money as exact decimal strings, dates as ISO strings."""
 
     def money(minor: int) -> str:
-        return str(Money.from_minor(minor, invoice.currency).amount)
+        return _decimal(minor, invoice.currency)
 
     return {
         "id": invoice.id,
@@ -244,7 +249,7 @@ def to_json(invoice: InvoiceRow, notes: Sequence[CreditNoteRow] = ()) -> dict[st
     """The whole document: every line with its exact and rounded amounts, taxes, credit notes."""
 
     def money(minor: int) -> str:
-        return str(Money.from_minor(minor, invoice.currency).amount)
+        return _decimal(minor, invoice.currency)
 
     return {
         **summary(invoice),
@@ -319,7 +324,7 @@ def to_csv(invoices: Sequence[InvoiceRow]) -> str:
                     f.charge.description,
                     f.charge.quantity,
                     str(f.charge.unit_price),
-                    str(Money.from_minor(f.amount_minor, inv.currency).amount),
+                    _decimal(f.amount_minor, inv.currency),
                     str(f.charge.tax_rate),
                     f.charge.period_start.isoformat() if f.charge.period_start else "",
                     f.charge.period_end.isoformat() if f.charge.period_end else "",

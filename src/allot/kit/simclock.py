@@ -13,13 +13,13 @@ is seen at once.
 
 from __future__ import annotations
 
-import calendar
 import threading
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.core.periods import anniversary
 from allot.kit.clock import Clock, SystemClock, monotonic
 from allot.kit.db import Database
 from allot.kit.schema import metadata
@@ -82,8 +82,5 @@ def moved(at: datetime, *, months: int = 0, days: int = 0, hours: int = 0) -> da
 
     A month keeps the day of month where it can (31 Jan + 1 month = 28/29 Feb).
     """
-    total = at.month - 1 + months
-    year, month0 = divmod(total, 12)
-    year += at.year
-    day = min(at.day, calendar.monthrange(year, month0 + 1)[1])
-    return at.replace(year=year, month=month0 + 1, day=day) + timedelta(days=days, hours=hours)
+    day = anniversary(at.date(), months)
+    return datetime.combine(day, at.timetz()) + timedelta(days=days, hours=hours)
