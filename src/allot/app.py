@@ -20,6 +20,7 @@ from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
+from allot.referral.api import router as referral
 from allot.subscription.api import router as plans
 from allot.usage.api import router as usage
 from allot.webhook.api import router as webhooks
@@ -39,6 +40,7 @@ def create_app(
     rate_burst: int = 2000,
     threads: int = 3,
     claim_rate: str = "10/min",
+    referral_link: str = "/signup?ref={code}",
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -65,6 +67,7 @@ def create_app(
     app.state.limiter = Buckets(rate=parse_rate(rate_limit), burst=rate_burst)
     # Claiming a code is guessing-sensitive: its own, much smaller allowance (K2).
     app.state.claim_limiter = Buckets(rate=parse_rate(claim_rate), burst=10)
+    app.state.referral_link = referral_link
     http.install(app)
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 
@@ -76,7 +79,18 @@ def create_app(
         return Health(status="ok", database=db.dialect, version=__version__)
 
     # Each router straight on the app: one level of route matching per request.
-    for router in (v1, usage, accounts, codes, catalog, webhooks, invoices, plans, billing):
+    for router in (
+        v1,
+        usage,
+        accounts,
+        referral,
+        codes,
+        catalog,
+        webhooks,
+        invoices,
+        plans,
+        billing,
+    ):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES
         )

@@ -14,4 +14,5 @@ app = create_app(
     rate_burst=_settings.rate_burst,
     threads=_settings.api_threads,
     claim_rate=_settings.claim_rate,
+    referral_link=_settings.referral_link,
 )

@@ -16,6 +16,8 @@ class Settings:
     rate_burst: int = 2000
     api_threads: int = 3  # routes running at once per API process
     claim_rate: str = "10/min"  # Access Code claims per key and per account
+    # A4: the platform's sign-up page; {code} becomes the referrer's code
+    referral_link: str = "/signup?ref={code}"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -26,4 +28,5 @@ class Settings:
             rate_burst=int(os.environ.get("ALLOT_RATE_BURST", "2000")),
             api_threads=int(os.environ.get("ALLOT_API_THREADS", "3")),
             claim_rate=os.environ.get("ALLOT_CLAIM_RATE", "10/min"),
+            referral_link=os.environ.get("ALLOT_REFERRAL_LINK", "/signup?ref={code}"),
         )

@@ -14,6 +14,7 @@ from allot.invoice.models import (
 from allot.kit.schema import metadata
 from allot.kit.simclock import simulated_clock
 from allot.partner.models import partner_charges, partners
+from allot.referral.models import referral_programs, referrals
 from allot.subscription.models import subscription_changes, subscriptions
 from allot.usage.models import (
     seat_holds,
@@ -46,6 +47,8 @@ __all__ = [
     "partners",
     "plans",
     "product_lines",
+    "referral_programs",
+    "referrals",
     "seat_holds",
     "simulated_clock",
     "subscription_changes",

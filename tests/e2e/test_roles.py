@@ -46,6 +46,9 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change/preview", {"plan": "monthly"}, False),
     ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change", {"plan": "monthly"}, False),
     ("GET", "/v1/accounts/{a}/advice", None, False),
+    ("GET", "/v1/accounts/{a}/referral", None, False),
+    ("PUT", "/v1/accounts/{a}/referral", None, True),
+    ("DELETE", "/v1/accounts/{a}/referral", None, True),
 ]
 # Routes of one partner: (method, path, body)
 PARTNER_ROUTES: list[tuple[str, str, Any]] = [
@@ -138,6 +141,8 @@ def state(api: Api) -> Any:
                 "credit_notes",
                 "simulated_clock",
                 "subscription_changes",
+                "referral_programs",
+                "referrals",
             )
         ]
         codes = conn.exec_driver_sql(

@@ -20,6 +20,7 @@ from allot.account.schemas import (
 from allot.account.service import create_account, get_account, list_accounts, update_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
+from allot.referral.service import attribute
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import change_quantity, subscribe
@@ -68,19 +69,20 @@ def post_account(
 
     def work(conn: Connection, principal: Principal) -> tuple[int, AccountRead]:
         principal.require_operator()
-        return 201, account_read(
-            create_account(
-                conn,
-                now,
-                account_id=body.id,
-                name=body.name,
-                timezone=body.timezone,
-                currency=body.currency,
-                locale=body.locale,
-                billing_channel=body.billing_channel,
-                tax_rate=body.tax_rate,
-            )
+        account = create_account(
+            conn,
+            now,
+            account_id=body.id,
+            name=body.name,
+            timezone=body.timezone,
+            currency=body.currency,
+            locale=body.locale,
+            billing_channel=body.billing_channel,
+            tax_rate=body.tax_rate,
         )
+        if body.referral_code is not None:
+            attribute(conn, now, account_id=account.id, code=body.referral_code)
+        return 201, account_read(account)
 
     return idempotent(db, now, caller, key, body, work)
 

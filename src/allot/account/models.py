@@ -22,5 +22,10 @@ accounts = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
     # B5: one tax rate per account (a fraction: 0.20 is 20 %), on every line it is billed.
     sa.Column("tax_rate", ExactDecimal, nullable=False, server_default="0"),
+    # A4: referral rewards earned and not yet credited on an invoice; the sum over
+    # `referrals` of reward_minor - applied_minor, kept here so the invoice run
+    # learns from the account row it already reads whether there is any.
+    sa.Column("referral_credit_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.CheckConstraint("referral_credit_minor >= 0", name="referral_credit_not_negative"),
     sa.CheckConstraint("billing_channel IN ('card', 'external')", name="billing_channel"),
 )

@@ -24,6 +24,7 @@ class AccountRow:
     created_at: datetime
     revision: int
     tax_rate: Decimal = Decimal(0)
+    referral_credit_minor: int = 0
 
 
 _GET = sa.select(accounts).where(accounts.c.id == sa.bindparam("account_id"))

@@ -21,6 +21,11 @@ class AccountCreate(BaseModel):
     tax_rate: Decimal = Field(
         Decimal(0), max_digits=7, decimal_places=6, description="0.20 = 20 %, on every line."
     )
+    referral_code: str | None = Field(
+        None,
+        max_length=40,
+        description="The code of the referral link the business signed up through (A4).",
+    )
 
 
 class AccountUpdate(BaseModel):

@@ -117,6 +117,7 @@ _LINE_KEYS: Final = (
     "overage_invoice_day",
     "top_up_invoice_day",
     "waive_overage_on_upgrade",
+    "referral_reward",
 )
 _PLAN_KEYS: Final = (
     "name",
@@ -283,6 +284,7 @@ def catalog_to_dict(catalog: Catalog, extras: CatalogExtras | None = None) -> di
             "overage_invoice_day": pl.overage_invoice_day,
             "top_up_invoice_day": pl.top_up_invoice_day,
             "waive_overage_on_upgrade": pl.waive_overage_on_upgrade,
+            "referral_reward": None if pl.referral_reward is None else str(pl.referral_reward),
         }
         for code, pl in catalog.product_lines.items()
     }
@@ -726,6 +728,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
     overage_day = f.integer("overage_invoice_day", minimum=_FIRST_DAY, maximum=_LAST_DAY, default=8)
     top_up_day = f.integer("top_up_invoice_day", minimum=_FIRST_DAY, maximum=_LAST_DAY, default=1)
     waive = f.boolean("waive_overage_on_upgrade", False)
+    reward = f.money("referral_reward")
     if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day):
         return None
     assert name is not None
@@ -742,6 +745,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
             overage_invoice_day=overage_day,
             top_up_invoice_day=top_up_day,
             waive_overage_on_upgrade=waive,
+            referral_reward=reward,
         ),
     )
 

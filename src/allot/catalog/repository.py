@@ -70,6 +70,7 @@ def get_product_line(conn: Connection, code: str) -> ProductLine | None:
         row.overage_invoice_day,
         row.top_up_invoice_day,
         row.waive_overage_on_upgrade,
+        row.referral_reward,
     )
 
 
@@ -81,6 +82,7 @@ def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> N
         "overage_invoice_day": line.overage_invoice_day,
         "top_up_invoice_day": line.top_up_invoice_day,
         "waive_overage_on_upgrade": line.waive_overage_on_upgrade,
+        "referral_reward": line.referral_reward,
     }
     updated = conn.execute(
         sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)

@@ -22,6 +22,7 @@ from allot.cli.context import clock, console, domain_errors, fail, open_database
 from allot.cli.parse import allowances as parse_allowances
 from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
+from allot.cli.referral import referral_app
 from allot.cli.webhooks import webhooks_app, worker
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
@@ -30,6 +31,7 @@ from allot.grant.service import grant as give_grant
 from allot.grant.service import set_paused
 from allot.kit.ids import new_token
 from allot.kit.migrate import upgrade
+from allot.referral.service import attribute
 from allot.subscription import repository as subscription_repo
 from allot.subscription.service import subscribe as subscribe_account
 from allot.usage.service import consume as consume_units
@@ -52,6 +54,7 @@ app.add_typer(codes_app, name="codes")
 app.add_typer(clock_app, name="clock")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(plans_app, name="plans")
+app.add_typer(referral_app, name="referral")
 app.command()(worker)
 app.command()(bill)
 app.command()(advice)
@@ -158,6 +161,9 @@ def accounts_create(
     locale: str = "en",
     channel: Annotated[str, typer.Option(help="card or external.")] = "card",
     tax_rate: Annotated[str, typer.Option(help="A fraction on every line: 0.2 = 20 %.")] = "0",
+    referral: Annotated[
+        str | None, typer.Option(help="The referral code the business signed up through.")
+    ] = None,
 ) -> None:
     """Create an account (one business)."""
     with open_database() as db, db.transaction() as conn:
@@ -172,6 +178,8 @@ def accounts_create(
             billing_channel=channel,
             tax_rate=tax_rate,
         )
+        if referral is not None:
+            attribute(conn, clock(), account_id=account.id, code=referral)
     console.print(
         f"created account {account.id} ({account.name}, {account.timezone}, {account.currency})"
     )

@@ -141,6 +141,9 @@ class ProductLine:
     # B3 (reviews-loyalty): an upgrade before the usage invoice is issued waives
     # the overage of the month it bills
     waive_overage_on_upgrade: bool = False
+    # A4: what a referrer earns when a business it referred pays its first paid
+    # invoice on this line, in the currency of that invoice; None: no reward
+    referral_reward: Decimal | None = None
 
     def rank(self, plan_code: str) -> int:
         """A plan's place on the ladder (higher is an upgrade); -1 if not on it."""

@@ -157,9 +157,12 @@ def credit(
 
     `amounts` maps line index → minor units to take back (None: everything still
     creditable); `already` is what earlier credit notes took back per line. A
-    line can never be credited past what was charged for it. When the whole
-    invoice is credited the tax is the invoice's own, so the two net to zero
-    exactly; a partial credit recomputes tax per rate on what it takes back.
+    line can never be credited past what was charged for it, and a note never
+    past what the invoice still asks for: a credit line on the invoice (a
+    referral reward) lowers what can be taken back, so that "everything" takes
+    back the invoice's net, from its first lines on. When the whole invoice is
+    credited the tax is the invoice's own, so the two net to zero exactly; a
+    partial credit recomputes tax per rate on what it takes back.
 
         >>> inv = freeze([Charge("plan", "Monthly", 1, Decimal("29"), Decimal("29"))], "EUR",
         ...              tax_rate=Decimal("0.21"))
@@ -174,7 +177,15 @@ def credit(
         for i, f in enumerate(invoice.lines)
         if f.amount_minor > 0
     }
-    wanted = dict(creditable) if amounts is None else dict(amounts)
+    left = net_left(invoice, already)
+    if amounts is None:
+        wanted: dict[int, int] = {}
+        for i, room in creditable.items():
+            take = max(0, min(room, left - sum(wanted.values())))
+            if take:
+                wanted[i] = take
+    else:
+        wanted = dict(amounts)
     if not wanted or not any(wanted.values()):
         raise InvalidInput("empty_credit", "a credit note takes back at least one amount")
     for i, minor in wanted.items():
@@ -190,15 +201,23 @@ def credit(
             )
     lines = tuple(CreditLine(i, m) for i, m in sorted(wanted.items()) if m)
     subtotal = sum(c.amount_minor for c in lines)
-    whole = not already and all(
-        wanted.get(i, 0) == f.amount_minor for i, f in enumerate(invoice.lines)
-    )
-    if whole:
+    if subtotal > left:
+        raise InvalidInput(
+            "credit_exceeds_invoice",
+            f"{subtotal} exceeds the {left} the invoice still asks for before tax",
+            field="lines",
+        )
+    if not already and subtotal == invoice.subtotal_minor:
         taxes = invoice.taxes
     else:
         rates = [(invoice.lines[c.line].charge.tax_rate, c.amount_minor) for c in lines]
         taxes = _taxes(rates, invoice.currency, mode)
     return Credit(lines, subtotal, taxes, subtotal + sum(t.tax_minor for t in taxes))
+
+
+def net_left(invoice: Totals, already: Mapping[int, int]) -> int:
+    """What an invoice still asks for before tax, after earlier credit notes."""
+    return invoice.subtotal_minor - sum(already.values())
 
 
 def prorate(amount: Money, days_left: int, days_in_period: int) -> Money:

@@ -199,6 +199,7 @@ def _charge_periods(
                     issued_on=start,
                     tax_rate=account.tax_rate,
                     account_id=account.id,
+                    referral_credit_minor=account.referral_credit_minor,
                     subscription_id=sub.id,
                     period=(start, end),
                 )
@@ -263,6 +264,7 @@ def _bill_usage(
                     issued_on=on,
                     tax_rate=account.tax_rate,
                     account_id=account.id,
+                    referral_credit_minor=account.referral_credit_minor,
                     subscription_id=sub.id,
                     period=(month.first_day(), month.next().first_day()),
                     notes=notes,

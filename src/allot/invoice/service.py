@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge, Frozen, credit, freeze
+from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
 from allot.core.money import Money
 from allot.invoice import repository as repo
 from allot.invoice.document import Document, DocumentLine, Party, TaxLine
 from allot.invoice.repository import CreditNoteRow, InvoiceRow
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.referral import service as referral
 from allot.webhook.service import emit
 
 INVOICE_SERIES = "INV"
@@ -56,12 +57,24 @@ def issue(
     subscription_id: int | None = None,
     period: tuple[date, date] | None = None,
     notes: Sequence[str] = (),
+    referral_credit_minor: int = 0,
 ) -> InvoiceRow:
-    """Create and finalize the invoice for `billing_key`, or return the one already there."""
+    """Create and finalize the invoice for `billing_key`, or return the one already there.
+
+    `referral_credit_minor` is the account's balance of referral rewards as last
+    read (`accounts.referral_credit_minor`): when it is not zero, earned rewards
+    are credited on this invoice (A4).
+    """
     existing = repo.id_by_key(conn, billing_key)
     if existing is not None:
         return get_invoice(conn, existing)
     totals = freeze(charges, currency, tax_rate=tax_rate)
+    if account_id is not None and referral_credit_minor > 0 and totals.subtotal_minor > 0:
+        credits = referral.credit_lines(
+            conn, account_id=account_id, currency=currency, up_to_minor=totals.subtotal_minor
+        )
+        if credits:
+            totals = freeze([*charges, *credits], currency, tax_rate=tax_rate)
     # Born finalized: the number is taken and the row written in this transaction, so a
     # rollback gives both back (B6) — without writing a draft, re-reading it under a
     # lock, updating it and reading it again (5 statements per invoice saved).
@@ -132,6 +145,16 @@ def _settle(
         )
     repo.set_state(conn, invoice_id, state=state, from_states=allowed, at=clock.now(), note=note)
     done = get_invoice(conn, invoice_id)
+    if state == "paid" and done.account_id is not None:
+        referral.invoice_paid(
+            conn,
+            clock,
+            account_id=done.account_id,
+            invoice_id=done.id,
+            total_minor=done.total_minor,
+            currency=done.currency,
+            subscription_id=done.subscription_id,
+        )
     if event is not None:
         _event(conn, clock, event, done)
     return done
@@ -159,7 +182,7 @@ def credit_note(
     for earlier in repo.credit_notes_of(conn, invoice_id):
         for pos, minor in earlier.lines:
             already[pos] = already.get(pos, 0) + minor
-    if all(already.get(i, 0) >= f.amount_minor for i, f in enumerate(invoice.lines)):
+    if net_left(invoice.totals(), already) <= 0:
         raise Conflict(
             "invoice_fully_credited", f"invoice {invoice.number} is already fully credited"
         )

@@ -247,6 +247,7 @@ def change_plan(
                 issued_on=preview.effective_on,
                 tax_rate=account.tax_rate,
                 account_id=account_id,
+                referral_credit_minor=account.referral_credit_minor,
                 subscription_id=sub.id,
                 period=(preview.effective_on, end),
                 notes=[f"Prorated for the period {start} – {end}."],

@@ -32,6 +32,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.paid",
     "invoice.voided",
     "credit_note.issued",
+    "referral.reward_earned",
 )
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # generated secrets; Standard Webhooks asks for 24-64 bytes
