@@ -2,6 +2,7 @@
 
 from allot.account.models import accounts
 from allot.apikey.models import api_keys, idempotency_requests
+from allot.backlog.models import orders, review_gates, review_months
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
 from allot.invoice.models import (
@@ -43,12 +44,15 @@ __all__ = [
     "metadata",
     "metrics",
     "number_series",
+    "orders",
     "partner_charges",
     "partners",
     "plans",
     "product_lines",
     "referral_programs",
     "referrals",
+    "review_gates",
+    "review_months",
     "seat_holds",
     "simulated_clock",
     "subscription_changes",

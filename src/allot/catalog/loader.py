@@ -118,6 +118,7 @@ _LINE_KEYS: Final = (
     "top_up_invoice_day",
     "waive_overage_on_upgrade",
     "referral_reward",
+    "archive_oldest",
 )
 _PLAN_KEYS: Final = (
     "name",
@@ -285,6 +286,7 @@ def catalog_to_dict(catalog: Catalog, extras: CatalogExtras | None = None) -> di
             "top_up_invoice_day": pl.top_up_invoice_day,
             "waive_overage_on_upgrade": pl.waive_overage_on_upgrade,
             "referral_reward": None if pl.referral_reward is None else str(pl.referral_reward),
+            "archive_oldest": pl.archive_oldest,
         }
         for code, pl in catalog.product_lines.items()
     }
@@ -729,6 +731,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
     top_up_day = f.integer("top_up_invoice_day", minimum=_FIRST_DAY, maximum=_LAST_DAY, default=1)
     waive = f.boolean("waive_overage_on_upgrade", False)
     reward = f.money("referral_reward")
+    archive_oldest = f.boolean("archive_oldest", False)
     if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day):
         return None
     assert name is not None
@@ -746,6 +749,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
             top_up_invoice_day=top_up_day,
             waive_overage_on_upgrade=waive,
             referral_reward=reward,
+            archive_oldest=archive_oldest,
         ),
     )
 

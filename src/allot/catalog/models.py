@@ -30,6 +30,7 @@ product_lines = sa.Table(
     sa.Column("top_up_invoice_day", sa.Integer, nullable=False),
     sa.Column("waive_overage_on_upgrade", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("referral_reward", ExactDecimal, nullable=True),  # A4
+    sa.Column("archive_oldest", sa.Boolean, nullable=False, server_default=sa.false()),  # R3
 )
 
 # A row is one version of a plan and never changes: `definition` holds the

@@ -71,6 +71,7 @@ def get_product_line(conn: Connection, code: str) -> ProductLine | None:
         row.top_up_invoice_day,
         row.waive_overage_on_upgrade,
         row.referral_reward,
+        row.archive_oldest,
     )
 
 
@@ -83,6 +84,7 @@ def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> N
         "top_up_invoice_day": line.top_up_invoice_day,
         "waive_overage_on_upgrade": line.waive_overage_on_upgrade,
         "referral_reward": line.referral_reward,
+        "archive_oldest": line.archive_oldest,
     }
     updated = conn.execute(
         sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)

@@ -144,6 +144,8 @@ class ProductLine:
     # A4: what a referrer earns when a business it referred pays its first paid
     # invoice on this line, in the currency of that invoice; None: no reward
     referral_reward: Decimal | None = None
+    # R3 CHOICE: a full backlog archives the newest request (default) or the oldest
+    archive_oldest: bool = False
 
     def rank(self, plan_code: str) -> int:
         """A plan's place on the ladder (higher is an upgrade); -1 if not on it."""

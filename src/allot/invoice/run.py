@@ -37,7 +37,7 @@ from allot.account import repository as account_repo
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
-from allot.core.catalog import Plan, ProductLine
+from allot.core.catalog import OveragePolicy, Plan, ProductLine
 from allot.core.invoicing import Charge
 from allot.core.periods import Month, anniversary, local_midnight, zone
 from allot.invoice import service
@@ -160,7 +160,16 @@ def _earliest_after(sub: LiveSubscription, line: ProductLine, day: date) -> date
 
 
 def _usage_due(sub: LiveSubscription, line: ProductLine) -> date:
-    return usage_invoice_day(Month.parse(sub.usage_month), line.overage_invoice_day)
+    return usage_invoice_day(Month.parse(sub.usage_month), usage_day(sub.plan, line))
+
+
+def usage_day(plan: Plan, line: ProductLine) -> int:
+    """B2: a plan that only sells top-ups is billed on the top-up day (the 1st), else the
+    overage day (the 8th)."""
+    policies = {rule.policy for rule in plan.rules.values()}
+    if OveragePolicy.TOP_UP_THEN_BACKLOG in policies and OveragePolicy.BILL not in policies:
+        return line.top_up_invoice_day
+    return line.overage_invoice_day
 
 
 def _charge_periods(
@@ -235,21 +244,23 @@ def _bill_usage(
     today: date,
 ) -> list[InvoiceRow]:
     month = Month.parse(sub.usage_month)
-    if usage_invoice_day(month, line.overage_invoice_day) > today:
+    day = usage_day(sub.plan, line)
+    if usage_invoice_day(month, day) > today:
         return []  # the common case: no month due, nothing to read
     tz = zone(account.timezone)
     issued = []
     changes = sub_repo.changes(conn, sub.id)
     names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
-    while (on := usage_invoice_day(month, line.overage_invoice_day)) <= today:
+    while (on := usage_invoice_day(month, day)) <= today:
         plan = _plan_at(conn, sub, changes, month.end(tz), tz)
         bills = billable_usage(
             conn, account_id=account.id, timezone=account.timezone, plan=plan, month=month
         )
         notes: list[str] = []
         upgrade = _upgrade_between(changes, month.start(tz), local_midnight(on, tz))
-        if bills and line.waive_overage_on_upgrade and upgrade is not None:
-            bills = []
+        waived = [b for b in bills if b.kind != "top_up"]  # B3 waives overage, not top-ups
+        if waived and line.waive_overage_on_upgrade and upgrade is not None:
+            bills = [b for b in bills if b.kind == "top_up"]
             upgraded_on = upgrade.requested_at.astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
         if bills:
@@ -276,7 +287,12 @@ def _bill_usage(
 
 
 def _usage_charge(b: Billable, month: Month, plan: Plan, name: str) -> Charge:
-    if b.kind == "extra_seats":
+    if b.kind == "top_up":
+        text = (
+            f"Top-up: {b.units} {name.lower()} past the limit in {month} "
+            f"× {b.unit_price} {plan.currency}"
+        )
+    elif b.kind == "extra_seats":
         text = (
             f"Extra {name.lower()}: {b.units} seat-days in {month} "
             f"at {b.unit_price} {plan.currency} a month ÷ {b.days_in_month} days"

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from allot.account import repository as account_repo
 from allot.account.service import get_account
+from allot.backlog.service import make_room
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, prorate
@@ -252,6 +253,7 @@ def change_plan(
                 period=(preview.effective_on, end),
                 notes=[f"Prorated for the period {start} – {end}."],
             )
+        make_room(conn, clock, account_id=account_id)  # R4: a larger limit releases the backlog
     else:
         repo.set_pending(conn, sub.id, target)
     changed = _live(conn, account_id, subscription_id)

@@ -1,9 +1,10 @@
-"""What a month's usage bills on the plan (B2): overage units and extra seat-days.
+"""What a month's usage bills on the plan (B2): overage units, extra seat-days, top-ups.
 
 One function serves the billing page ("billed so far this month") and the
 usage invoice (the month, once it is over), so the two can never disagree.
 Units drawn from Access Codes never appear here (K8); recorded free overage
-and backlog are not billed either (U4).
+and backlog are not billed either (U4). Top-ups (R2) are the orders the Reviews
+gate let through past the limit, at the exact amount it summed as they came.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot.backlog import repository as backlog_repo
 from allot.catalog import repository as catalog_repo
 from allot.core.allocation import SourceKind
 from allot.core.catalog import MetricKind, OveragePolicy, Plan
@@ -26,7 +28,7 @@ from allot.usage.seats import extra_seat_days
 @dataclass(frozen=True, slots=True)
 class Billable:
     metric: str
-    kind: str  # "overage" (counter units) or "extra_seats" (gauge seat-days)
+    kind: str  # "overage" (counter units), "extra_seats" (gauge seat-days), "top_up" (R2)
     units: int  # units past the allowance, or seat-days held by extra seats
     unit_price: Decimal  # per unit; extra seats: per seat per full month
     amount: Money  # exact, before rounding
@@ -36,16 +38,16 @@ class Billable:
 def billable_usage(
     conn: Connection, *, account_id: str, timezone: str, plan: Plan, month: Month
 ) -> list[Billable]:
+    out = _top_ups(conn, account_id=account_id, plan=plan, month=month)
     billed = [
         (metric, rule)
         for metric, rule in sorted(plan.rules.items())
         if rule.policy is OveragePolicy.BILL and rule.overage_price is not None
     ]
     if not billed:
-        return []
+        return out
     kinds = _metric_kinds(conn)
     seat_days: dict[str, int] | None = None
-    out = []
     for metric, rule in billed:
         assert rule.overage_price is not None
         if kinds.get(metric) is MetricKind.GAUGE:
@@ -66,6 +68,20 @@ def billable_usage(
         if units:
             amount = overage_charge(units, rule.overage_price, plan.currency)
             out.append(Billable(metric, "overage", units, rule.overage_price, amount, month.days))
+    return out
+
+
+def _top_ups(conn: Connection, *, account_id: str, plan: Plan, month: Month) -> list[Billable]:
+    out = []
+    for metric, rule in sorted(plan.rules.items()):
+        if rule.policy is not OveragePolicy.TOP_UP_THEN_BACKLOG or rule.top_up_price is None:
+            continue
+        row = backlog_repo.month_row(conn, account_id, month.key)
+        if row.topped_up:
+            amount = Money(row.top_up_amount, plan.currency)
+            out.append(
+                Billable(metric, "top_up", row.topped_up, rule.top_up_price, amount, month.days)
+            )
     return out
 
 

@@ -33,6 +33,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.voided",
     "credit_note.issued",
     "referral.reward_earned",
+    "review_requests.released",
 )
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # generated secrets; Standard Webhooks asks for 24-64 bytes

@@ -1,0 +1,66 @@
+"""Orders and the Reviews gate's counters (R1-R5, U5)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from allot.kit.schema import metadata
+from allot.kit.types import ExactDecimal, UTCDateTime
+
+# One row per order the platform reported, deduplicated by the platform's order id.
+# The row is also the order's review request: `state` says what the platform is
+# to do with it (R5); an order excluded from reviews has no request (state NULL).
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("order_id", sa.String(128), primary_key=True),
+    sa.Column("placed_at", UTCDateTime, nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),  # placed, in the account's time zone (U5)
+    sa.Column("place", sa.Integer, nullable=False),  # its place in that month's count, from 1
+    sa.Column("excluded", sa.Boolean, nullable=False),
+    # within | top_up | overage | waiting | archived | counted: its fate on arrival
+    sa.Column("outcome", sa.String(16), nullable=False),
+    # to_send | waiting | archived | sent; NULL: no request (excluded, or no reviews)
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Column("paid_by", sa.String(16), nullable=True),  # plan | top_up, once released
+    sa.Column("released_month", sa.String(7), nullable=True),  # whose limit it counts against
+    sa.Column("released_at", UTCDateTime, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(
+        "state IS NULL OR state IN ('to_send', 'waiting', 'archived', 'sent')", name="state"
+    ),
+    sa.CheckConstraint("paid_by IS NULL OR paid_by IN ('plan', 'top_up')", name="paid_by"),
+    sa.Index("ix_orders_requests", "account_id", "state", "placed_at", "order_id"),
+)
+
+# What each month of an account has let through: the order count (every order,
+# U5), places used within the limit and paid by the top-up, and the top-up's
+# exact amount (summed at the price of the plan at the time, billed on the 1st).
+review_months = sa.Table(
+    "review_months",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("within", sa.Integer, nullable=False),
+    sa.Column("topped_up", sa.Integer, nullable=False),
+    sa.Column("top_up_amount", ExactDecimal, nullable=False),
+    sa.CheckConstraint("orders >= 0 AND within >= 0 AND topped_up >= 0", name="counts"),
+)
+
+# The account's gate: its top-up limit (R2), the backlog's size (the number of
+# orders in state 'waiting'), and the last month whose start released the backlog.
+review_gates = sa.Table(
+    "review_gates",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("top_up", sa.String(16), nullable=False),  # none | defined | unlimited
+    sa.Column("top_up_cap", ExactDecimal, nullable=True),  # defined only
+    sa.Column("waiting", sa.Integer, nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("top_up IN ('none', 'defined', 'unlimited')", name="top_up"),
+    sa.CheckConstraint("waiting >= 0", name="waiting"),
+)

@@ -1,0 +1,496 @@
+"""Orders in, review requests out (R1-R5, U4, U5).
+
+The platform reports every order (`ingest_orders`): each counts in the
+calendar month it was placed, in the account's time zone, excluded from
+reviews or not. On a Reviews plan (policy `top_up_then_backlog`) the gate of
+`allot.core.backlog` decides each order's fate in the order they were placed:
+its review request is sent now (within the order limit, or paid by the top-up
+limit), waits in the backlog, or is archived. On Loyalty and Full Suite (policy
+`bill`) nothing waits: past the limit an order is overage, billed per order,
+and its request (Full Suite sells reviews) is sent all the same (U4).
+
+The backlog is released when there is room again (R4): at the start of each
+calendar month, oldest first, before that month's own orders (the release is
+lazy: the first call on the account in a new month does it); and newest first
+when a top-up limit is raised or the plan upgraded mid-month.
+
+Top-ups are charged for the month they were used in, on its usage invoice at
+the start of the next month (B2). So that a month is never charged after its
+invoice, only the current month buys top-ups: an order reported late for an
+earlier month, past that month's limit, waits in the backlog.
+
+Every order also counts in the usage ledger (`consume`, one entry per month of
+a batch), so the billing page, alerts and overage invoices see it as any
+other metered unit. Reporting the same order again changes nothing; a batch's
+orders are placed by (placed_at, order id), so the same orders in any order
+within a batch get the same fates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from allot.account.repository import AccountRow
+from allot.account.service import get_account
+from allot.backlog import repository as repo
+from allot.backlog.repository import GateRow, MonthRow, OrderRow
+from allot.catalog import repository as catalog_repo
+from allot.core import backlog as core
+from allot.core.catalog import OveragePolicy, Plan
+from allot.core.errors import InvalidInput, Refused
+from allot.core.money import Money
+from allot.core.periods import Month, month_of, require_utc, zone
+from allot.kit import validate
+from allot.kit.clock import Clock
+from allot.subscription import repository as sub_repo
+from allot.usage.service import consume
+from allot.webhook.service import emit
+
+ORDERS = "orders"  # the metric an order counts in
+MAX_BATCH = 10_000
+REQUEST_STATES = ("to_send", "waiting", "archived", "sent")
+RELEASED_EVENT_IDS = 1000  # order ids per review_requests.released event
+TOP_UP_MODES = ("none", "defined", "unlimited")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIn:
+    order_id: str
+    placed_at: datetime
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What the account's plan says about orders, and the gate it makes this month."""
+
+    plan: Plan
+    policy: OveragePolicy
+    limit: int
+    top_up_price: Decimal | None
+    reviews: bool  # the plan sells review requests
+    free: bool
+    archive_oldest: bool
+
+
+@dataclass
+class IngestResult:
+    received: int
+    new: int
+    duplicates: int
+    outcomes: dict[str, int] = field(default_factory=dict)
+    released: int = 0  # review requests to send now, of these orders and of the backlog
+
+
+def _terms(conn: Connection, account_id: str) -> Terms:
+    for sub in sub_repo.live(conn, account_id):
+        rule = sub.plan.rule(ORDERS)
+        if rule is None:
+            continue
+        line = catalog_repo.get_product_line(conn, sub.product_line)
+        return Terms(
+            plan=sub.plan,
+            policy=rule.policy,
+            limit=sub.plan.included(ORDERS, sub.quantity),
+            top_up_price=rule.top_up_price,
+            reviews="reviews" in sub.plan.features,
+            free=not sub.plan.price_for(sub.quantity),
+            archive_oldest=line is not None and line.archive_oldest,
+        )
+    raise Refused(
+        "no_orders_plan",
+        f"account {account_id!r} is on no plan that counts orders",
+        field="account_id",
+    )
+
+
+def _top_up(row: GateRow) -> core.TopUpLimit:
+    if row.top_up == "unlimited":
+        return core.UNLIMITED
+    if row.top_up == "defined":
+        assert row.top_up_cap is not None
+        return core.TopUpLimit.defined(row.top_up_cap)
+    return core.NO_TOP_UP
+
+
+def _gate(terms: Terms, row: GateRow, *, top_up: bool) -> core.Gate:
+    return core.Gate.of(
+        terms.limit,
+        terms.top_up_price,
+        _top_up(row) if top_up and not terms.free else core.NO_TOP_UP,
+        archive_oldest=terms.archive_oldest,
+    )
+
+
+def _gate_row(conn: Connection, clock: Clock, account: AccountRow) -> GateRow:
+    found = repo.gate(conn, account.id)
+    if found is None:
+        found = GateRow(account.id, "none", None, 0, _now_month(clock, account).key, clock.now())
+        repo.insert_gate(conn, found)
+    return found
+
+
+def _now_month(clock: Clock, account: AccountRow) -> Month:
+    return month_of(clock.now(), zone(account.timezone))
+
+
+def _check(order: OrderIn, index: int, now: datetime) -> OrderIn:
+    where = f"orders[{index}]"
+    order_id = validate.text(order.order_id, field=f"{where}.order_id", max_length=128)
+    placed_at = require_utc(order.placed_at, field=f"{where}.placed_at")
+    if placed_at > now:
+        raise InvalidInput(
+            "placed_in_future", f"{placed_at.isoformat()} is after now", field=f"{where}.placed_at"
+        )
+    if not isinstance(order.excluded, bool):
+        raise InvalidInput("not_boolean", "must be true or false", field=f"{where}.excluded")
+    return OrderIn(order_id, placed_at, order.excluded)
+
+
+def ingest_orders(
+    conn: Connection, clock: Clock, *, account_id: str, orders: Sequence[OrderIn]
+) -> IngestResult:
+    """Record a batch of orders (R1-R3, U5): new ones are counted and gated, known ones skipped."""
+    if not 1 <= len(orders) <= MAX_BATCH:
+        raise InvalidInput("invalid_batch", f"send 1-{MAX_BATCH} orders at a time", field="orders")
+    now = clock.now()
+    checked = [_check(o, i, now) for i, o in enumerate(orders)]
+    account = get_account(conn, account_id, lock=True)
+    terms = _terms(conn, account_id)
+    gate_row, released = _roll(conn, clock, account, terms)
+    unique: dict[str, OrderIn] = {}
+    for o in checked:
+        unique.setdefault(o.order_id, o)
+    known = repo.known_ids(conn, account_id, list(unique))
+    fresh = sorted(
+        (o for o in unique.values() if o.order_id not in known),
+        key=lambda o: (o.placed_at, o.order_id),
+    )
+    result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
+    tz = zone(account.timezone)
+    current = _now_month(clock, account)
+    rows: list[dict[str, Any]] = []
+    outcomes: Counter[str] = Counter()
+    for month, group in groupby(fresh, key=lambda o: month_of(o.placed_at, tz)):
+        batch = list(group)
+        month_row = repo.month_row(conn, account_id, month.key)
+        if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
+            gate = _gate(terms, gate_row, top_up=month == current)
+            fates, gate_row = _admit(conn, clock, terms, gate, gate_row, month_row, batch)
+        else:
+            fates = _billed(terms, month_row, batch)
+        for o, (outcome, state, paid_by) in zip(batch, fates, strict=True):
+            month_row.orders += 1
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "order_id": o.order_id,
+                    "placed_at": o.placed_at,
+                    "month": month.key,
+                    "place": month_row.orders,
+                    "excluded": o.excluded,
+                    "outcome": outcome,
+                    "state": state,
+                    "paid_by": paid_by,
+                    "released_month": month.key if paid_by else None,
+                    "released_at": now if state == "to_send" else None,
+                    "sent_at": None,
+                    "recorded_at": now,
+                }
+            )
+            outcomes[outcome] += 1
+        repo.save_month(conn, month_row)
+        _count_usage(conn, clock, account_id, batch)
+    repo.insert_orders(conn, rows)
+    repo.update_gate(conn, gate_row)
+    sent = released + [r["order_id"] for r in rows if r["state"] == "to_send"]
+    _announce(conn, clock, account_id, sent)
+    result.outcomes = dict(outcomes)
+    result.released = len(sent)
+    return result
+
+
+_STATE = {
+    core.Outcome.WITHIN: ("to_send", "plan"),
+    core.Outcome.TOP_UP: ("to_send", "top_up"),
+    core.Outcome.WAITING: ("waiting", None),
+    core.Outcome.ARCHIVED: ("archived", None),
+    core.Outcome.COUNTED: (None, None),
+}
+
+
+def _admit(
+    conn: Connection,
+    clock: Clock,
+    terms: Terms,
+    gate: core.Gate,
+    gate_row: GateRow,
+    month_row: MonthRow,
+    batch: Sequence[OrderIn],
+) -> tuple[list[tuple[str, str | None, str | None]], GateRow]:
+    count = core.MonthCount(month_row.within, month_row.topped_up)
+    admitted = core.admit(gate, count, gate_row.waiting, [o.excluded for o in batch])
+    if admitted.evicted_oldest:
+        evicted = repo.waiting_ids(
+            conn, gate_row.account_id, limit=admitted.evicted_oldest, newest_first=False
+        )
+        repo.set_states(conn, gate_row.account_id, evicted, state="archived")
+    _took(gate, month_row, admitted.month)
+    fates: list[tuple[str, str | None, str | None]] = []
+    for o, outcome in zip(batch, admitted.outcomes, strict=True):
+        state, paid_by = _STATE[outcome]
+        if o.excluded or not terms.reviews:
+            state, paid_by = None, None
+        fates.append((outcome.value, state, paid_by))
+    return fates, _with(gate_row, clock, waiting=admitted.waiting)
+
+
+def _billed(
+    terms: Terms, month_row: MonthRow, batch: Sequence[OrderIn]
+) -> list[tuple[str, str | None, str | None]]:
+    """U4: Loyalty and Full Suite never hold a request back; past the limit is overage."""
+    fates: list[tuple[str, str | None, str | None]] = []
+    for o in batch:
+        within = month_row.within < terms.limit
+        month_row.within += within
+        request = terms.reviews and not o.excluded
+        fates.append(
+            (
+                "within" if within else "overage",
+                "to_send" if request else None,
+                "plan" if request else None,
+            )
+        )
+    return fates
+
+
+def _took(gate: core.Gate, row: MonthRow, after: core.MonthCount) -> None:
+    """Move a month's counters to `after`, adding the new top-ups' exact amount."""
+    added = core.MonthCount(0, after.topped_up - row.topped_up)
+    row.top_up_amount += core.top_up_charge(gate, added) if added.topped_up else Decimal(0)
+    row.within, row.topped_up = after.within, after.topped_up
+
+
+def _with(row: GateRow, clock: Clock, **changes: Any) -> GateRow:
+    return replace(row, updated_at=clock.now(), **changes)
+
+
+def _count_usage(conn: Connection, clock: Clock, account_id: str, batch: Sequence[OrderIn]) -> None:
+    """One ledger entry for a month's new orders; the key is the orders' own ids."""
+    digest = hashlib.sha256("\n".join(o.order_id for o in batch).encode()).hexdigest()
+    consume(
+        conn,
+        clock,
+        account_id=account_id,
+        metric=ORDERS,
+        quantity=len(batch),
+        idempotency_key=f"orders:{digest}",
+        occurred_at=batch[0].placed_at,
+    )
+
+
+def _release(
+    conn: Connection,
+    clock: Clock,
+    terms: Terms,
+    gate_row: GateRow,
+    month: Month,
+    *,
+    newest_first: bool,
+    top_up: bool,
+) -> tuple[GateRow, list[str]]:
+    """Release as much of the backlog as `month` has room for (R4); the ids released."""
+    if gate_row.waiting == 0 or terms.policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
+        return gate_row, []
+    gate = _gate(terms, gate_row, top_up=top_up)
+    month_row = repo.month_row(conn, gate_row.account_id, month.key)
+    freed = core.release(
+        gate, core.MonthCount(month_row.within, month_row.topped_up), gate_row.waiting
+    )
+    if not freed.released:
+        return gate_row, []
+    ids = repo.waiting_ids(
+        conn, gate_row.account_id, limit=freed.released, newest_first=newest_first
+    )
+    at = clock.now()
+    for chosen, paid_by in ((ids[: freed.within], "plan"), (ids[freed.within :], "top_up")):
+        repo.set_states(
+            conn,
+            gate_row.account_id,
+            chosen,
+            state="to_send",
+            paid_by=paid_by,
+            released_month=month.key,
+            released_at=at,
+        )
+    _took(gate, month_row, freed.month)
+    repo.save_month(conn, month_row)
+    return _with(gate_row, clock, waiting=freed.waiting), ids
+
+
+def _roll(
+    conn: Connection, clock: Clock, account: AccountRow, terms: Terms
+) -> tuple[GateRow, list[str]]:
+    """Release the backlog at the start of every month since the last call, oldest first."""
+    gate_row = _gate_row(conn, clock, account)
+    current = _now_month(clock, account)
+    month = Month.parse(gate_row.month)
+    released: list[str] = []
+    while month < current:
+        month = month.next()
+        gate_row, ids = _release(
+            conn, clock, terms, gate_row, month, newest_first=False, top_up=month == current
+        )
+        released += ids
+    if gate_row.month != current.key:
+        gate_row = _with(gate_row, clock, month=current.key)
+        repo.update_gate(conn, gate_row)
+    return gate_row, released
+
+
+def make_room(conn: Connection, clock: Clock, *, account_id: str) -> list[str]:
+    """After a top-up is raised or the plan upgraded: release the backlog newest first (R4)."""
+    account = get_account(conn, account_id, lock=True)
+    try:
+        terms = _terms(conn, account_id)
+    except Refused:
+        return []
+    gate_row, released = _roll(conn, clock, account, terms)
+    gate_row, ids = _release(
+        conn, clock, terms, gate_row, _now_month(clock, account), newest_first=True, top_up=True
+    )
+    repo.update_gate(conn, gate_row)
+    _announce(conn, clock, account_id, released + ids)
+    return released + ids
+
+
+def set_top_up_limit(
+    conn: Connection, clock: Clock, *, account_id: str, mode: str, cap: Decimal | None = None
+) -> GateRow:
+    """Set the account's top-up limit (R2): none, defined (a cap per month) or unlimited."""
+    if mode not in TOP_UP_MODES:
+        raise InvalidInput(
+            "invalid_top_up", f"must be one of {', '.join(TOP_UP_MODES)}", field="mode"
+        )
+    if (mode == "defined") != (cap is not None):
+        raise InvalidInput(
+            "invalid_top_up_cap", "a cap goes with mode 'defined', and only with it", field="cap"
+        )
+    account = get_account(conn, account_id, lock=True)
+    terms = _terms(conn, account_id)
+    limit = core.TopUpLimit(None) if mode == "unlimited" else core.TopUpLimit(cap or Decimal(0))
+    if cap is not None:
+        if cap <= 0:
+            raise InvalidInput("not_positive", "a cap is more than zero", field="cap")
+        if Money.of(cap, account.currency).rounded().amount != cap:
+            raise InvalidInput(
+                "too_many_decimals", f"more decimals than {account.currency} has", field="cap"
+            )
+    price = terms.top_up_price if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG else None
+    core.check_top_up(limit, top_up_price=price, free_plan=terms.free)
+    gate_row, released = _roll(conn, clock, account, terms)
+    gate_row = _with(gate_row, clock, top_up=mode, top_up_cap=cap)
+    repo.update_gate(conn, gate_row)
+    _announce(conn, clock, account_id, released)
+    make_room(conn, clock, account_id=account_id)
+    found = repo.gate(conn, account_id)
+    assert found is not None
+    return found
+
+
+def _announce(conn: Connection, clock: Clock, account_id: str, ids: Sequence[str]) -> None:
+    """R5: tell the platform which requests to send now, in events of at most 1,000 ids."""
+    for i in range(0, len(ids), RELEASED_EVENT_IDS):
+        emit(
+            conn,
+            clock,
+            type="review_requests.released",
+            account_id=account_id,
+            payload={"account_id": account_id, "order_ids": list(ids[i : i + RELEASED_EVENT_IDS])},
+        )
+
+
+def acknowledge(
+    conn: Connection, clock: Clock, *, account_id: str, order_ids: Sequence[str]
+) -> tuple[int, dict[str, str | None]]:
+    """The platform confirms it sent these requests; the others come back with their state."""
+    if not 1 <= len(order_ids) <= MAX_BATCH:
+        raise InvalidInput("invalid_batch", f"send 1-{MAX_BATCH} ids at a time", field="order_ids")
+    ids = [
+        validate.text(i, field=f"order_ids[{n}]", max_length=128) for n, i in enumerate(order_ids)
+    ]
+    get_account(conn, account_id, lock=True)
+    done = repo.acknowledge(conn, account_id, ids, at=clock.now())
+    states = repo.states_of(conn, account_id, ids)
+    others = {i: states.get(i, "unknown") for i in ids if states.get(i, "unknown") != "sent"}
+    return done, others
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewStatus:
+    """The Reviews page of an account for the current month."""
+
+    month: Month
+    plan: str
+    limit: int
+    orders: int
+    within: int
+    topped_up: int
+    top_up_amount: Decimal
+    top_up: str
+    top_up_cap: Decimal | None
+    top_up_orders: int | None  # what the cap buys in a month; None: unlimited
+    states: dict[str, int]
+
+
+def review_status(conn: Connection, clock: Clock, *, account_id: str) -> ReviewStatus:
+    """This month's counts and every request by state; rolls a new month's backlog first."""
+    account = get_account(conn, account_id, lock=True)
+    terms = _terms(conn, account_id)
+    gate_row, released = _roll(conn, clock, account, terms)
+    _announce(conn, clock, account_id, released)
+    month = _now_month(clock, account)
+    row = repo.month_row(conn, account_id, month.key)
+    gate = _gate(terms, gate_row, top_up=True) if terms.top_up_price else None
+    return ReviewStatus(
+        month=month,
+        plan=terms.plan.name,
+        limit=terms.limit,
+        orders=row.orders,
+        within=row.within,
+        topped_up=row.topped_up,
+        top_up_amount=row.top_up_amount,
+        top_up=gate_row.top_up,
+        top_up_cap=gate_row.top_up_cap,
+        top_up_orders=None if gate is None else core.top_up_orders(gate),
+        states=repo.state_counts(conn, account_id),
+    )
+
+
+def list_requests(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    state: str,
+    after: str | None = None,
+    limit: int = 1000,
+) -> list[OrderRow]:
+    """R5: requests to send, waiting or archived (and sent), oldest placed first."""
+    if state not in REQUEST_STATES:
+        raise InvalidInput(
+            "invalid_state", f"must be one of {', '.join(REQUEST_STATES)}", field="state"
+        )
+    if not 1 <= limit <= MAX_BATCH:
+        raise InvalidInput("invalid_limit", f"limit must be 1-{MAX_BATCH}", field="limit")
+    review_status(conn, clock, account_id=account_id)  # a new month releases the backlog first
+    return repo.requests(conn, account_id, state=state, after=after, limit=limit)
