@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from allot import __version__, http
 from allot.account.api import router as accounts
 from allot.api_context import Db
+from allot.backlog.api import router as reviews
 from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
 from allot.invoice.api import billing
@@ -84,6 +85,7 @@ def create_app(
         usage,
         accounts,
         referral,
+        reviews,
         codes,
         catalog,
         webhooks,

@@ -21,6 +21,7 @@ from allot.invoice.run import run
 from tests.e2e.conftest import Api
 
 SEAT = {"holder": "x"}
+ORDER_AT = "2026-03-01T10:00:00+00:00"
 # (method, path, body, operator only)
 ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts/{a}", None, False),
@@ -49,7 +50,15 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts/{a}/referral", None, False),
     ("PUT", "/v1/accounts/{a}/referral", None, True),
     ("DELETE", "/v1/accounts/{a}/referral", None, True),
+    ("POST", "/v1/accounts/{a}/orders", {"orders": [{"id": "o1", "placed_at": ORDER_AT}]}, False),
+    ("GET", "/v1/accounts/{a}/reviews", None, False),
+    ("PUT", "/v1/accounts/{a}/top-up", {"mode": "unlimited"}, False),
+    ("GET", "/v1/accounts/{a}/review-requests", None, False),
+    ("POST", "/v1/accounts/{a}/review-requests/ack", {"order_ids": ["o1"]}, False),
 ]
+# Refusals an account may get on its own account for what its plan does not sell
+# (the cafe is on a loyalty-card plan: no orders, no reviews).
+OWN_REFUSALS = {"no_orders_plan"}
 # Routes of one partner: (method, path, body)
 PARTNER_ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/v1/partners/{p}", None),
@@ -143,6 +152,8 @@ def state(api: Api) -> Any:
                 "subscription_changes",
                 "referral_programs",
                 "referrals",
+                "orders",
+                "review_gates",
             )
         ]
         codes = conn.exec_driver_sql(
@@ -200,6 +211,8 @@ def test_an_account_key_on_its_own_account(
     if operator_only:
         assert response.status_code == 403, response.text
         assert response.json()["code"] == "operator_only"
+    elif response.status_code == 409:
+        assert response.json()["code"] in OWN_REFUSALS, response.text
     else:
         assert response.status_code in (200, 201, 404), response.text
         if response.status_code == 404:  # e.g. releasing a seat nobody holds

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from allot.account import repository as account_repo
 from allot.account.service import create_account
+from allot.backlog.service import OrderIn, ingest_orders, review_status, set_top_up_limit
 from allot.cli.context import console
 from allot.cli.render import PROMPT_TEXT, print_summary
+from allot.cli.reviews import show_status
 from allot.core.money import Money
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
@@ -68,6 +71,22 @@ def _ensure_accounts(db: Database, clock: FixedClock) -> None:
                 label="Code #1",
                 issuer="Brew Consultants (partner)",
                 allowances={"card_operations": 18, "staff_seats": 36},
+            )
+        if account_repo.get(conn, "demo-candles") is None:
+            create_account(
+                conn,
+                clock,
+                account_id="demo-candles",
+                name="Ivy & Oak candles",
+                timezone="America/New_York",
+                currency="USD",
+            )
+            subscribe(
+                conn,
+                clock,
+                account_id="demo-candles",
+                plan_code="reviews-business",
+                started_on=date(2025, 12, 1),
             )
         if account_repo.get(conn, "demo-store") is None:
             create_account(
@@ -166,11 +185,40 @@ def _stamps(db: Database, clock: FixedClock, month: str) -> Callable[[int, datet
     return stamp
 
 
+def _december_rush(db: Database, clock: FixedClock) -> None:
+    """A Reviews Business store's December: 4,500 orders against 1,500, a $150 top-up."""
+    console.rule("[bold]Ivy & Oak candles — Reviews Business, the December 2025 rush")
+    clock.set(_local(NEW_YORK, 2025, 12, 1, 9))
+    with db.transaction() as conn:
+        set_top_up_limit(conn, clock, account_id="demo-candles", mode="defined", cap=Decimal(150))
+    start = _local(NEW_YORK, 2025, 12, 1, 9)
+    step = (_local(NEW_YORK, 2025, 12, 31, 20) - start) / 4500
+    orders = [
+        OrderIn(f"dec-{n:04d}", start + step * n, excluded=n % 10 == 0) for n in range(1, 4501)
+    ]
+    clock.set(_local(NEW_YORK, 2025, 12, 31, 21))
+    for week in range(0, len(orders), 1000):
+        with db.transaction() as conn:
+            ingest_orders(conn, clock, account_id="demo-candles", orders=orders[week : week + 1000])
+    with db.transaction() as conn:
+        show_status(review_status(conn, clock, account_id="demo-candles"), "demo-candles")
+    console.print(
+        "[dim]Orders 1-1,500 within the limit; $150 at $0.14 buys 1,071 more ($149.94, billed "
+        "on 1 January); then 1,500 requests wait and the newest are archived.[/]"
+    )
+    clock.set(_local(NEW_YORK, 2026, 1, 2, 9))
+    console.print("\n[bold]2 January: the backlog goes first, oldest first, in January's limit[/]")
+    with db.transaction() as conn:
+        show_status(review_status(conn, clock, account_id="demo-candles"), "demo-candles")
+
+
 def run_demo(db: Database) -> None:
     clock = FixedClock(_local(KYIV, 2026, 1, 1, 8))
     _ensure_accounts(db, clock)
     _learn_labels(db, "demo-coffee")
     _learn_labels(db, "demo-store")
+    _december_rush(db, clock)
+    clock.set(_local(KYIV, 2026, 1, 1, 8))
 
     console.rule("[bold]Bean & Leaf coffee shop — free plan + partner Code #1, January 2026")
     times = [_local(KYIV, 2026, 1, day, 8 + i * 2) for day in range(1, 32) for i in range(4)]
@@ -240,7 +288,7 @@ def run_demo(db: Database) -> None:
     report = run_billing(db, clock)
     console.print(f"\n[bold]Invoice run as of {clock.now():%d %b %Y}[/]")
     with db.read() as conn:
-        for account_id in ("demo-coffee", "demo-store"):
+        for account_id in ("demo-coffee", "demo-candles", "demo-store"):
             for row in reversed(invoice_repo.listing(conn, account_id=account_id)):
                 console.print(
                     f"  {row.number} {row.issued_on} {account_id}: {row.kind}, "

@@ -23,6 +23,7 @@ from allot.cli.parse import allowances as parse_allowances
 from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
 from allot.cli.referral import referral_app
+from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app, worker
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
@@ -55,6 +56,9 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(invoices_app, name="invoices")
 app.add_typer(plans_app, name="plans")
 app.add_typer(referral_app, name="referral")
+app.add_typer(orders_app, name="orders")
+app.add_typer(reviews_app, name="reviews")
+app.add_typer(topup_app, name="topup")
 app.command()(worker)
 app.command()(bill)
 app.command()(advice)
