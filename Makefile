@@ -68,6 +68,7 @@ bench: env
 	$(UV) run --no-sync python bench/usage_read.py
 	$(UV) run --no-sync python bench/http_consume.py
 	$(UV) run --no-sync python bench/billing_run.py
+	$(UV) run --no-sync python bench/ingest.py
 
 clean:
 	rm -rf .venv .tools var .mypy_cache .ruff_cache .pytest_cache

@@ -29,13 +29,14 @@ within a batch get the same fates.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
@@ -156,6 +157,63 @@ def _check(order: OrderIn, index: int, now: datetime) -> OrderIn:
     return OrderIn(order_id, placed_at, order.excluded)
 
 
+# An order as the gate handles it: (placed_at in UTC, order id, excluded). Sorting
+# these tuples sorts by (placed_at, order id): ids are unique by then.
+_Order = tuple[datetime, str, bool]
+
+
+def _checked(orders: Sequence[OrderIn], now: datetime) -> list[_Order]:
+    """Every order checked as `_check` does, in the order given.
+
+    An order in the usual shape (a str id of at most 128 characters without NUL,
+    an aware datetime not after now, a bool) passes with a few tests inline; any
+    other goes through `_check`, which normalizes it or names what is wrong.
+    """
+    out: list[_Order] = []
+    append = out.append
+    for index, order in enumerate(orders):
+        order_id, placed_at, excluded = order.order_id, order.placed_at, order.excluded
+        if (
+            type(placed_at) is datetime
+            and placed_at.tzinfo is not UTC  # e.g. pydantic's own UTC, or an offset
+            and placed_at.utcoffset() is not None
+        ):
+            placed_at = placed_at.astimezone(UTC)
+        if (
+            type(order_id) is str
+            and len(order_id) <= 128
+            and "\x00" not in order_id
+            and type(placed_at) is datetime
+            and placed_at.tzinfo is UTC
+            and placed_at <= now
+            and (excluded is True or excluded is False)
+        ):
+            stripped = order_id.strip()
+            if stripped:
+                append((placed_at, stripped, excluded))
+                continue
+        full = _check(order, index, now)
+        append((full.placed_at, full.order_id, full.excluded))
+    return out
+
+
+def _by_month(fresh: list[_Order], tz: ZoneInfo) -> Iterator[tuple[Month, list[_Order]]]:
+    """Runs of `fresh` (sorted) by the calendar month they were placed in, in `tz` (U5).
+
+    A month is the half-open interval of instants [start, end) in `tz`
+    (`allot.core.periods`), so a run ends at the first order at or after its
+    month's end: one `month_of` per month, not per order. (Local time never
+    goes back across the 1st of a month in any zone of the tz database, so
+    this is `month_of` of every order; a run still takes at least one order.)
+    """
+    i = 0
+    while i < len(fresh):
+        month = month_of(fresh[i][0], tz)
+        j = max(bisect_left(fresh, (month.end(tz),), i), i + 1)
+        yield month, fresh[i:j]
+        i = j
+
+
 def ingest_orders(
     conn: Connection, clock: Clock, *, account_id: str, orders: Sequence[OrderIn]
 ) -> IngestResult:
@@ -163,114 +221,112 @@ def ingest_orders(
     if not 1 <= len(orders) <= MAX_BATCH:
         raise InvalidInput("invalid_batch", f"send 1-{MAX_BATCH} orders at a time", field="orders")
     now = clock.now()
-    checked = [_check(o, i, now) for i, o in enumerate(orders)]
+    checked = _checked(orders, now)
     account = get_account(conn, account_id, lock=True)
     terms = _terms(conn, account_id)
     gate_row, released = _roll(conn, clock, account, terms)
-    unique: dict[str, OrderIn] = {}
-    for o in checked:
-        unique.setdefault(o.order_id, o)
+    unique = {o[1]: o for o in reversed(checked)}  # the first of each id
     known = repo.known_ids(conn, account_id, list(unique))
     fresh = sorted(
-        (o for o in unique.values() if o.order_id not in known),
-        key=lambda o: (o.placed_at, o.order_id),
+        unique.values() if not known else (o for o in unique.values() if o[1] not in known)
     )
     result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
     tz = zone(account.timezone)
     current = _now_month(clock, account)
-    rows: list[dict[str, Any]] = []
-    outcomes: Counter[str] = Counter()
-    for month, group in groupby(fresh, key=lambda o: month_of(o.placed_at, tz)):
-        batch = list(group)
+    rows = repo.NewOrders()
+    for month, batch in _by_month(fresh, tz):
         month_row = repo.month_row(conn, account_id, month.key)
+        excluded = [o[2] for o in batch]
+        outcomes: Sequence[str]
         if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
             gate = _gate(terms, gate_row, top_up=month == current)
-            fates, gate_row = _admit(conn, clock, terms, gate, gate_row, month_row, batch)
+            outcomes, gate_row = _admit(conn, clock, gate, gate_row, month_row, excluded)
         else:
-            fates = _billed(terms, month_row, batch)
-        for o, (outcome, state, paid_by) in zip(batch, fates, strict=True):
-            month_row.orders += 1
-            rows.append(
-                {
-                    "account_id": account_id,
-                    "order_id": o.order_id,
-                    "placed_at": o.placed_at,
-                    "month": month.key,
-                    "place": month_row.orders,
-                    "excluded": o.excluded,
-                    "outcome": outcome,
-                    "state": state,
-                    "paid_by": paid_by,
-                    "released_month": month.key if paid_by else None,
-                    "released_at": now if state == "to_send" else None,
-                    "sent_at": None,
-                    "recorded_at": now,
-                }
-            )
-            outcomes[outcome] += 1
+            outcomes = _billed(terms, month_row, len(batch))
+        fate = _fates(terms, month, now)
+        fates = [fate[key] for key in zip(outcomes, excluded, strict=True)]
+        ids = [o[1] for o in batch]
+        rows.order_id += ids
+        rows.placed_at += [o[0] for o in batch]
+        rows.month += [month.key] * len(batch)
+        rows.place += range(month_row.orders + 1, month_row.orders + len(batch) + 1)
+        rows.excluded += excluded
+        for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
+            getattr(rows, column).extend(values)
+        month_row.orders += len(batch)
         repo.save_month(conn, month_row)
-        _count_usage(conn, clock, account_id, batch)
-    repo.insert_orders(conn, rows)
+        _count_usage(conn, clock, account_id, ids, batch[0][0])
+    repo.insert_orders(conn, account_id, rows, recorded_at=now)
     repo.update_gate(conn, gate_row)
-    sent = released + [r["order_id"] for r in rows if r["state"] == "to_send"]
+    sent = released + [i for i, s in zip(rows.order_id, rows.state, strict=True) if s == "to_send"]
     _announce(conn, clock, account_id, sent)
-    result.outcomes = dict(outcomes)
+    result.outcomes = dict(Counter(rows.outcome))
     result.released = len(sent)
     return result
 
 
-_STATE = {
+_STATE: dict[str, tuple[str | None, str | None]] = {
     core.Outcome.WITHIN: ("to_send", "plan"),
     core.Outcome.TOP_UP: ("to_send", "top_up"),
     core.Outcome.WAITING: ("waiting", None),
     core.Outcome.ARCHIVED: ("archived", None),
     core.Outcome.COUNTED: (None, None),
 }
+# U4: Loyalty and Full Suite never hold a request back; past the limit is overage.
+_BILLED: dict[str, tuple[str | None, str | None]] = {
+    "within": ("to_send", "plan"),
+    "overage": ("to_send", "plan"),
+}
+_FATE_COLUMNS = ("outcome", "state", "paid_by", "released_month", "released_at")
+_Fate = tuple[str, str | None, str | None, str | None, datetime | None]
+
+
+def _fates(terms: Terms, month: Month, now: datetime) -> dict[tuple[str, bool], _Fate]:
+    """The columns of an order of `month`, by (outcome, excluded): `_FATE_COLUMNS`.
+
+    An excluded order has no request, nor has any order on a plan without
+    reviews; a request sent now counts against `month` (its limit or top-up).
+    """
+    states = _STATE if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG else _BILLED
+    fates: dict[tuple[str, bool], _Fate] = {}
+    for outcome, (state, paid_by) in states.items():
+        for excluded in (False, True):
+            request = terms.reviews and not excluded
+            s, p = (state, paid_by) if request else (None, None)
+            fates[outcome, excluded] = (
+                str(outcome),
+                s,
+                p,
+                month.key if p else None,
+                now if s == "to_send" else None,
+            )
+    return fates
 
 
 def _admit(
     conn: Connection,
     clock: Clock,
-    terms: Terms,
     gate: core.Gate,
     gate_row: GateRow,
     month_row: MonthRow,
-    batch: Sequence[OrderIn],
-) -> tuple[list[tuple[str, str | None, str | None]], GateRow]:
+    excluded: Sequence[bool],
+) -> tuple[tuple[core.Outcome, ...], GateRow]:
     count = core.MonthCount(month_row.within, month_row.topped_up)
-    admitted = core.admit(gate, count, gate_row.waiting, [o.excluded for o in batch])
+    admitted = core.admit(gate, count, gate_row.waiting, excluded)
     if admitted.evicted_oldest:
         evicted = repo.waiting_ids(
             conn, gate_row.account_id, limit=admitted.evicted_oldest, newest_first=False
         )
         repo.set_states(conn, gate_row.account_id, evicted, state="archived")
     _took(gate, month_row, admitted.month)
-    fates: list[tuple[str, str | None, str | None]] = []
-    for o, outcome in zip(batch, admitted.outcomes, strict=True):
-        state, paid_by = _STATE[outcome]
-        if o.excluded or not terms.reviews:
-            state, paid_by = None, None
-        fates.append((outcome.value, state, paid_by))
-    return fates, _with(gate_row, clock, waiting=admitted.waiting)
+    return admitted.outcomes, _with(gate_row, clock, waiting=admitted.waiting)
 
 
-def _billed(
-    terms: Terms, month_row: MonthRow, batch: Sequence[OrderIn]
-) -> list[tuple[str, str | None, str | None]]:
-    """U4: Loyalty and Full Suite never hold a request back; past the limit is overage."""
-    fates: list[tuple[str, str | None, str | None]] = []
-    for o in batch:
-        within = month_row.within < terms.limit
-        month_row.within += within
-        request = terms.reviews and not o.excluded
-        fates.append(
-            (
-                "within" if within else "overage",
-                "to_send" if request else None,
-                "plan" if request else None,
-            )
-        )
-    return fates
+def _billed(terms: Terms, month_row: MonthRow, n: int) -> list[str]:
+    """U4: the month's first orders up to the limit are within it, the rest overage."""
+    within = max(0, min(n, terms.limit - month_row.within))
+    month_row.within += within
+    return ["within"] * within + ["overage"] * (n - within)
 
 
 def _took(gate: core.Gate, row: MonthRow, after: core.MonthCount) -> None:
@@ -284,17 +340,19 @@ def _with(row: GateRow, clock: Clock, **changes: Any) -> GateRow:
     return replace(row, updated_at=clock.now(), **changes)
 
 
-def _count_usage(conn: Connection, clock: Clock, account_id: str, batch: Sequence[OrderIn]) -> None:
+def _count_usage(
+    conn: Connection, clock: Clock, account_id: str, ids: Sequence[str], first: datetime
+) -> None:
     """One ledger entry for a month's new orders; the key is the orders' own ids."""
-    digest = hashlib.sha256("\n".join(o.order_id for o in batch).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
     consume(
         conn,
         clock,
         account_id=account_id,
         metric=ORDERS,
-        quantity=len(batch),
+        quantity=len(ids),
         idempotency_key=f"orders:{digest}",
-        occurred_at=batch[0].placed_at,
+        occurred_at=first,
     )
 
 

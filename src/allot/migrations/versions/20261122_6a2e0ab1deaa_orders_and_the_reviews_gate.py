@@ -42,9 +42,6 @@ def upgrade() -> None:
             "state IS NULL OR state IN ('to_send', 'waiting', 'archived', 'sent')",
             name=op.f("ck_orders_state"),
         ),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_orders_account_id_accounts")
-        ),
         sa.PrimaryKeyConstraint("account_id", "order_id", name=op.f("pk_orders")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
