@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,6 +23,8 @@ from allot.invoice.models import (
     invoices,
     number_series,
 )
+from allot.kit.types import UTCDateTime
+from allot.webhook import repository as webhook_repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,12 @@ def id_by_key(conn: Connection, billing_key: str) -> int | None:
     return conn.execute(_ID_BY_KEY, {"key": billing_key}).scalar_one_or_none()
 
 
-def insert(
+def number_in(series: str, value: int) -> str:
+    """`INV-2026` and 1 → `INV-2026-000001` (at least six digits)."""
+    return f"{series}-{value:06d}"
+
+
+def issue(
     conn: Connection,
     *,
     account_id: str | None,
@@ -133,9 +142,19 @@ def insert(
     totals: Totals,
     notes: Sequence[str],
     at: datetime,
-    number: str,
-) -> InvoiceRow:
-    """Write a finalized invoice with its number and lines; return it as written."""
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+) -> InvoiceRow | None:
+    """Write the invoice for `billing_key` finalized, with the next number of `series`, its
+    lines and its `event_type` event (`payload` of the row); None, and nothing written or
+    taken, if the key has its invoice already.
+
+    The number is taken by the statement that writes the invoice (B5: a rollback gives both
+    back). From then to the commit the series' row is locked and every other finalizer
+    waits, so on PostgreSQL the number, the invoice, its lines, the event and its
+    deliveries are one statement: the lock is held for that statement and the commit.
+    """
     row = InvoiceRow(
         id=0,
         account_id=account_id,
@@ -144,7 +163,7 @@ def insert(
         kind=kind,
         billing_key=billing_key,
         state="finalized",
-        number=number,
+        number=None,
         currency=totals.currency,
         issued_on=issued_on,
         period_start=period[0] if period else None,
@@ -161,36 +180,202 @@ def insert(
         settlement_note=None,
         lines=totals.lines,
     )
-    values = {f: getattr(row, f) for f in _COLUMNS}
+    values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
     values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
-    invoice_id = int(conn.execute(_INSERT_INVOICE, values).scalar_one())
-    conn.execute(
-        _INSERT_LINES,
-        [
-            {
-                "invoice_id": invoice_id,
-                "position": i,
-                "kind": f.charge.kind,
-                "description": f.charge.description,
-                "metric": f.charge.metric,
-                "quantity": f.charge.quantity,
-                "unit_price": f.charge.unit_price,
-                "amount": f.charge.amount,
-                "amount_minor": f.amount_minor,
-                "tax_rate": f.charge.tax_rate,
-                "period_start": f.charge.period_start,
-                "period_end": f.charge.period_end,
-            }
-            for i, f in enumerate(totals.lines)
-        ],
+    written = _issue_pg if conn.dialect.name == "postgresql" else _issue_sqlite
+    done = written(conn, row, values, series, event_type, payload)
+    if done is None:
+        if id_by_key(conn, billing_key) is not None:
+            return None
+        # The series' first number (of the year): open it at 0 and write again.
+        conn.execute(_OPEN_SERIES[conn.dialect.name], {"series": series})
+        done = written(conn, row, values, series, event_type, payload)
+        assert done is not None
+    return done
+
+
+def _issue_pg(
+    conn: Connection,
+    row: InvoiceRow,
+    values: dict[str, Any],
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+) -> InvoiceRow | None:
+    event = payload(row)
+    if tuple(event) != tuple(_EVENT_FIELDS):
+        raise ValueError(f"the payload's keys {tuple(event)} are not {tuple(_EVENT_FIELDS)}")
+    params = dict(values, series_name=series, event_type=event_type, at=row.created_at)
+    params.update({f"event_{k}": v for k, v in event.items() if _EVENT_FIELDS[k] is not None})
+    for column in _LINE_COLUMNS:
+        params[f"line_{column}"] = [v[column] for v in _line_values(row.lines)]
+    found = conn.execute(_ISSUE_PG, params).one_or_none()
+    if found is None:
+        return None
+    return dataclasses.replace(row, id=found.id, number=found.number)
+
+
+def _issue_sqlite(
+    conn: Connection,
+    row: InvoiceRow,
+    values: dict[str, Any],
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+) -> InvoiceRow | None:
+    key = {"series_name": series, "billing_key": row.billing_key}
+    taken = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
+    if taken is None:
+        return None
+    number = number_in(series, taken)
+    invoice_id = int(conn.execute(_INSERT_INVOICE, dict(values, number=number)).scalar_one())
+    conn.execute(_INSERT_LINES, [dict(v, invoice_id=invoice_id) for v in _line_values(row.lines)])
+    done = dataclasses.replace(row, id=invoice_id, number=number)
+    event_id = webhook_repo.insert_event(
+        conn,
+        event_type=event_type,
+        account_id=done.account_id,
+        payload=dict(payload(done)),
+        at=done.created_at,
     )
-    return dataclasses.replace(row, id=invoice_id)
+    webhook_repo.insert_deliveries(
+        conn, event_id=event_id, event_type=event_type, at=done.created_at
+    )
+    return done
 
 
-# Built once: a statement built per call costs SQLAlchemy a new cache key each time.
-_INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
+def _line_values(lines: Sequence[Frozen]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": i,
+            "kind": f.charge.kind,
+            "description": f.charge.description,
+            "metric": f.charge.metric,
+            "quantity": f.charge.quantity,
+            "unit_price": f.charge.unit_price,
+            "amount": f.charge.amount,
+            "amount_minor": f.amount_minor,
+            "tax_rate": f.charge.tax_rate,
+            "period_start": f.charge.period_start,
+            "period_end": f.charge.period_end,
+        }
+        for i, f in enumerate(lines)
+    ]
+
+
+# Statements are built once: SQLAlchemy then finds their compiled form by cache key. (The
+# dialects' INSERT … ON CONFLICT has no cache key and is compiled on every execution, so
+# the hot path takes its number with a plain UPDATE and opens a new series apart.)
 _COLUMNS = tuple(f for f in InvoiceRow.__dataclass_fields__ if f not in ("id", "lines"))
+_INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
 _INSERT_LINES = sa.insert(invoice_lines)
+_LINE_COLUMNS = tuple(c.name for c in invoice_lines.c if c.name != "invoice_id")
+
+_OPEN_SERIES = {
+    name: insert(number_series)
+    .values(series=sa.bindparam("series"), last_value=0)
+    .on_conflict_do_nothing(index_elements=[number_series.c.series])
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+# The next number of an open series, unless the billing key has its invoice already.
+_TAKE_NUMBER = (
+    sa.update(number_series)
+    .where(
+        number_series.c.series == sa.bindparam("series_name", type_=sa.String),
+        ~sa.exists().where(invoices.c.billing_key == sa.bindparam("billing_key", type_=sa.String)),
+    )
+    .values(last_value=number_series.c.last_value + 1)
+    .returning(number_series.c.last_value)
+)
+
+# The `invoice.finalized` payload's fields (`service.summary`), in order, with the type
+# of each bound value; `id` and `number` come from the row the statement writes.
+_EVENT_FIELDS: dict[str, sa.types.TypeEngine[Any] | None] = {
+    "id": None,
+    "number": None,
+    "kind": sa.String(),
+    "state": sa.String(),
+    "account_id": sa.String(),
+    "partner_id": sa.String(),
+    "subscription_id": sa.BigInteger(),
+    "currency": sa.String(),
+    "issued_on": sa.String(),
+    "period_start": sa.String(),
+    "period_end": sa.String(),
+    "subtotal": sa.String(),
+    "tax": sa.String(),
+    "total": sa.String(),
+}
+
+
+def _issue_statement() -> sa.Select[Any]:
+    """PostgreSQL: take the number, write the invoice, its lines, the event and its
+    deliveries, and return (id, number) — no row if `_TAKE_NUMBER` took none."""
+    taken = _TAKE_NUMBER.cte("taken")
+    digits = sa.cast(taken.c.last_value, sa.Text)
+    number = (
+        sa.bindparam("series_name", type_=sa.String)
+        + "-"
+        + sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
+    )
+    written = (
+        sa.insert(invoices)
+        .from_select(
+            list(_COLUMNS),
+            sa.select(
+                *(
+                    number if c == "number" else sa.bindparam(c, type_=invoices.c[c].type)
+                    for c in _COLUMNS
+                )
+            ).select_from(taken),
+        )
+        .returning(invoices.c.id, invoices.c.number, invoices.c.account_id)
+        .cte("written")
+    )
+    rows = (
+        sa.func.unnest(
+            *(
+                sa.bindparam(f"line_{c}", type_=ARRAY(invoice_lines.c[c].type))
+                for c in _LINE_COLUMNS
+            )
+        )
+        .table_valued(*_LINE_COLUMNS, name="line")
+        .render_derived()
+    )
+    lines = (
+        sa.insert(invoice_lines)
+        .from_select(
+            ["invoice_id", *_LINE_COLUMNS],
+            sa.select(written.c.id, *(rows.c[c] for c in _LINE_COLUMNS)).select_from(
+                sa.join(written, rows, sa.true())
+            ),
+        )
+        .cte("lines")
+    )
+    payload = sa.func.json_build_object(
+        *(
+            part
+            for field, type_ in _EVENT_FIELDS.items()
+            for part in (
+                sa.literal_column(f"'{field}'"),
+                written.c[field] if type_ is None else sa.bindparam(f"event_{field}", type_=type_),
+            )
+        )
+    )
+    events, deliveries = webhook_repo.outbox_ctes(
+        sa.select(
+            sa.bindparam("event_type", type_=sa.String),
+            written.c.account_id,
+            payload,
+            sa.bindparam("at", type_=UTCDateTime),
+        ),
+        name="finalized",
+    )
+    return sa.select(written.c.id, written.c.number).add_cte(lines, events, deliveries)
+
+
+_ISSUE_PG = _issue_statement()
 
 
 def set_state(

@@ -38,7 +38,7 @@ CREDIT_NOTE_SERIES = "CN"
 
 def series_number(prefix: str, year: int, value: int) -> str:
     """`INV-2026-000001`: one gap-free series per document kind and year."""
-    return f"{prefix}-{year:04d}-{value:06d}"
+    return repo.number_in(f"{prefix}-{year:04d}", value)
 
 
 def issue(
@@ -58,18 +58,10 @@ def issue(
     notes: Sequence[str] = (),
 ) -> InvoiceRow:
     """Create and finalize the invoice for `billing_key`, or return the one already there."""
-    existing = repo.id_by_key(conn, billing_key)
-    if existing is not None:
-        return get_invoice(conn, existing)
     totals = freeze(charges, currency, tax_rate=tax_rate)
     # Born finalized: the number is taken and the row written in this transaction, so a
-    # rollback gives both back (B6) — without writing a draft, re-reading it under a
-    # lock, updating it and reading it again (5 statements per invoice saved).
-    year = issued_on.year
-    number = series_number(
-        INVOICE_SERIES, year, repo.next_number(conn, f"{INVOICE_SERIES}-{year:04d}")
-    )
-    done = repo.insert(
+    # rollback gives both back (B6) — and taken only if the key has no invoice yet.
+    done = repo.issue(
         conn,
         account_id=account_id,
         partner_id=partner_id,
@@ -81,9 +73,14 @@ def issue(
         totals=totals,
         notes=notes,
         at=clock.now(),
-        number=number,
+        series=f"{INVOICE_SERIES}-{issued_on.year:04d}",
+        event_type="invoice.finalized",
+        payload=summary,
     )
-    _event(conn, clock, "invoice.finalized", done)
+    if done is None:
+        existing = repo.id_by_key(conn, billing_key)
+        assert existing is not None
+        return get_invoice(conn, existing)
     return done
 
 

@@ -142,13 +142,12 @@ def insert_event(
     payload: dict[str, Any],
     at: datetime,
 ) -> int:
-    return int(
-        conn.execute(
-            sa.insert(webhook_events)
-            .values(type=event_type, account_id=account_id, payload=payload, created_at=at)
-            .returning(webhook_events.c.id)
-        ).scalar_one()
-    )
+    values = {"type": event_type, "account_id": account_id, "payload": payload, "created_at": at}
+    return int(conn.execute(_INSERT_EVENT, values).scalar_one())
+
+
+# Built once: one built per call costs a new cache key and, with a JSON value, a compile.
+_INSERT_EVENT = sa.insert(webhook_events).returning(webhook_events.c.id)
 
 
 def insert_deliveries(conn: Connection, *, event_id: int, event_type: str, at: datetime) -> None:
@@ -169,19 +168,19 @@ def _subscribed(dialect: str) -> sa.ColumnElement[bool]:
     return sa.exists().where(names.c.value == sa.bindparam("event_type", type_=sa.String))
 
 
-def _deliveries_of(event_ids: sa.ColumnElement[int], dialect: str) -> sa.Insert:
-    """INSERT … SELECT: a pending delivery of each event in `event_ids` per subscriber."""
+def _deliveries_of(
+    event_id: sa.ColumnElement[int], dialect: str, events: sa.FromClause | None = None
+) -> sa.Insert:
+    """INSERT … SELECT: a pending delivery of each event (of `events`) per subscriber."""
     at = sa.bindparam("at", type_=UTCDateTime)
+    endpoints: sa.FromClause = webhook_endpoints
+    if events is not None:
+        endpoints = sa.join(events, webhook_endpoints, sa.true())
     return sa.insert(webhook_deliveries).from_select(
         ["event_id", "endpoint_id", "state", "attempts", "next_attempt_at", "created_at"],
-        sa.select(
-            event_ids,
-            webhook_endpoints.c.id,
-            sa.literal(PENDING),
-            sa.literal(0),
-            at,
-            at,
-        ).where(webhook_endpoints.c.disabled.is_(False), _subscribed(dialect)),
+        sa.select(event_id, webhook_endpoints.c.id, sa.literal(PENDING), sa.literal(0), at, at)
+        .select_from(endpoints)
+        .where(webhook_endpoints.c.disabled.is_(False), _subscribed(dialect)),
     )
 
 
@@ -190,6 +189,25 @@ _DELIVERIES = {
     dialect: _deliveries_of(sa.bindparam("event_id", type_=sa.BigInteger), dialect)
     for dialect in ("sqlite", "postgresql")
 }
+
+
+def outbox_ctes(events: sa.Select[Any], *, name: str) -> tuple[sa.CTE, sa.CTE]:
+    """The outbox writes of a statement that also writes what the events report (PostgreSQL).
+
+    `events` selects (type, account_id, payload, created_at) rows; the first CTE
+    inserts them, the second a pending delivery of each per subscribed endpoint
+    (as `insert_deliveries`: its statement needs `:event_type` and `:at` bound).
+    Attach both with `add_cte`: PostgreSQL runs a data-modifying CTE whether or
+    not the statement reads it.
+    """
+    inserted = (
+        sa.insert(webhook_events)
+        .from_select(["type", "account_id", "payload", "created_at"], events)
+        .returning(webhook_events.c.id)
+        .cte(f"{name}_events")
+    )
+    deliveries = _deliveries_of(inserted.c.id, "postgresql", inserted).cte(f"{name}_deliveries")
+    return inserted, deliveries
 
 
 _DELIVERY = sa.select(
