@@ -176,6 +176,10 @@ def _charge_periods(
             plan = _apply_scheduled(conn, sub, pending)
             pending = None
         end = anniversary(sub.started_on, months + plan.interval.months)
+        months += plan.interval.months
+        next_on = end
+        # The calendar moves first: the invoice's number stays locked until the commit.
+        sub_repo.advance_period(conn, sub.id, billed_months=months, next_bill_on=next_on)
         price = plan.price_for(sub.quantity)
         if price and plan.price is not None:
             issued.append(
@@ -203,9 +207,6 @@ def _charge_periods(
                     period=(start, end),
                 )
             )
-        months += plan.interval.months
-        next_on = end
-        sub_repo.advance_period(conn, sub.id, billed_months=months, next_bill_on=next_on)
     return issued
 
 
@@ -251,6 +252,7 @@ def _bill_usage(
             bills = []
             upgraded_on = upgrade.requested_at.astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
+        sub_repo.advance_usage(conn, sub.id, usage_month=month.next().key)  # first, as above
         if bills:
             issued.append(
                 service.issue(
@@ -269,7 +271,6 @@ def _bill_usage(
                 )
             )
         month = month.next()
-        sub_repo.advance_usage(conn, sub.id, usage_month=month.key)
     return issued
 
 

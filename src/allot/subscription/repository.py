@@ -153,18 +153,18 @@ def advance_period(
     conn: Connection, subscription_id: int, *, billed_months: int, next_bill_on: date
 ) -> None:
     conn.execute(
-        sa.update(subscriptions)
-        .where(subscriptions.c.id == subscription_id)
-        .values(billed_months=billed_months, next_bill_on=next_bill_on)
+        _SET_CALENDAR,
+        {"sub_id": subscription_id, "billed_months": billed_months, "next_bill_on": next_bill_on},
     )
 
 
 def advance_usage(conn: Connection, subscription_id: int, *, usage_month: str) -> None:
-    conn.execute(
-        sa.update(subscriptions)
-        .where(subscriptions.c.id == subscription_id)
-        .values(usage_month=usage_month)
-    )
+    conn.execute(_SET_CALENDAR, {"sub_id": subscription_id, "usage_month": usage_month})
+
+
+# Built once, as it runs for every subscription billed; it sets the columns named by the
+# parameters besides `sub_id`.
+_SET_CALENDAR = sa.update(subscriptions).where(subscriptions.c.id == sa.bindparam("sub_id"))
 
 
 def set_plan(
