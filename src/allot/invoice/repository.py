@@ -145,15 +145,16 @@ def issue(
     series: str,
     event_type: str,
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
+    along: Along | None = None,
 ) -> InvoiceRow | None:
     """Write the invoice for `billing_key` finalized, with the next number of `series`, its
     lines and its `event_type` event (`payload` of the row); None, and nothing written or
-    taken, if the key has its invoice already.
+    taken, if the key has its invoice already. `along` is written first, in any case.
 
     The number is taken by the statement that writes the invoice (B5: a rollback gives both
     back). From then to the commit the series' row is locked and every other finalizer
-    waits, so on PostgreSQL the number, the invoice, its lines, the event and its
-    deliveries are one statement: the lock is held for that statement and the commit.
+    waits, so on PostgreSQL `along`, the number, the invoice, its lines, the event and its
+    deliveries are one statement: the lock is held for its end and the commit.
     """
     row = InvoiceRow(
         id=0,
@@ -182,16 +183,29 @@ def issue(
     )
     values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
     values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
-    written = _issue_pg if conn.dialect.name == "postgresql" else _issue_sqlite
-    done = written(conn, row, values, series, event_type, payload)
+    if conn.dialect.name == "postgresql":
+        done = _issue_pg(conn, row, values, series, event_type, payload, along)
+    else:
+        if along is not None:
+            conn.execute(*along)
+        done = _issue_sqlite(conn, row, values, series, event_type, payload)
     if done is None:
         if id_by_key(conn, billing_key) is not None:
             return None
-        # The series' first number (of the year): open it at 0 and write again.
+        # The series' first number (of the year): open it at 0 and write again (`along`
+        # is written already).
         conn.execute(_OPEN_SERIES[conn.dialect.name], {"series": series})
-        done = written(conn, row, values, series, event_type, payload)
+        if conn.dialect.name == "postgresql":
+            done = _issue_pg(conn, row, values, series, event_type, payload, None)
+        else:
+            done = _issue_sqlite(conn, row, values, series, event_type, payload)
         assert done is not None
     return done
+
+
+Along = tuple[sa.Update, Mapping[str, Any]]
+"""A write for the round trip of an invoice (PostgreSQL), made before the number is taken:
+an UPDATE, built once, with its parameters, named apart from the invoice's (`along_…`)."""
 
 
 def _issue_pg(
@@ -201,12 +215,13 @@ def _issue_pg(
     series: str,
     event_type: str,
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
+    along: Along | None,
 ) -> InvoiceRow | None:
     event = json.dumps(dict(payload(row)))
     if not event.startswith(_EVENT_HEAD):
         raise ValueError(f"an event payload that does not start with id and number: {event}")
-    params = dict(
-        values,
+    params: dict[str, Any] = {f"invoice_{k}": v for k, v in values.items()}
+    params.update(
         series_name=series,
         lines=[
             {k: v.isoformat() if isinstance(v, date) else v for k, v in line.items()}
@@ -216,7 +231,15 @@ def _issue_pg(
         event_tail=event[len(_EVENT_HEAD) :],
         at=row.created_at,
     )
-    found = conn.execute(_ISSUE_PG, params).one_or_none()
+    statement = _ISSUE_PG
+    if along is not None:
+        table = along[0].table
+        clash = params.keys() & table.c.keys() if isinstance(table, sa.Table) else set()
+        if clash:  # SQLAlchemy would add them to the UPDATE's SET
+            raise ValueError(f"parameters named after columns of {table}: {sorted(clash)}")
+        statement = _issue_pg_along(along[0])
+        params.update(along[1])
+    found = conn.execute(statement, params).one_or_none()
     if found is None:
         return None
     return dataclasses.replace(row, id=found.id, number=found.number)
@@ -230,7 +253,7 @@ def _issue_sqlite(
     event_type: str,
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
 ) -> InvoiceRow | None:
-    key = {"series_name": series, "billing_key": row.billing_key}
+    key = {"series_name": series, "invoice_billing_key": row.billing_key}
     taken = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
     if taken is None:
         return None
@@ -292,7 +315,9 @@ _TAKE_NUMBER = (
     sa.update(number_series)
     .where(
         number_series.c.series == sa.bindparam("series_name", type_=sa.String),
-        ~sa.exists().where(invoices.c.billing_key == sa.bindparam("billing_key", type_=sa.String)),
+        ~sa.exists().where(
+            invoices.c.billing_key == sa.bindparam("invoice_billing_key", type_=sa.String)
+        ),
     )
     .values(last_value=number_series.c.last_value + 1)
     .returning(number_series.c.last_value)
@@ -303,15 +328,27 @@ _TAKE_NUMBER = (
 _EVENT_HEAD = '{"id": 0, "number": null, '
 
 
-def _issue_statement() -> sa.Select[Any]:
+def _issue_statement(along: sa.Update | None = None) -> sa.Select[Any]:
     """PostgreSQL: take the number, write the invoice, its lines, the event and its
     deliveries, and return (id, number) — no row if `_TAKE_NUMBER` took none.
+
+    `along` is a CTE too, and the number's UPDATE reads it (its row count, whatever it is)
+    so that PostgreSQL writes it before it takes the number's row lock.
 
     (psycopg parses a statement's placeholders once if it is at most 4,096 bytes with at
     most 50 parameters, and on every execution otherwise: hence constants as literals,
     and the lines as one JSON parameter.)
     """
-    taken = _TAKE_NUMBER.cte("taken")
+    take = _TAKE_NUMBER
+    ctes: list[sa.CTE] = []
+    if along is not None:
+        first = along.returning(sa.literal_column("1").label("one")).cte("along")
+        take = take.where(
+            sa.select(sa.func.count()).select_from(first).scalar_subquery()
+            >= sa.literal_column("0")
+        )
+        ctes.append(first)
+    taken = take.cte("taken")
     digits = sa.cast(taken.c.last_value, sa.Text)
     six: sa.ColumnElement[int] = sa.literal_column("6")
     number = sa.func.concat(
@@ -334,7 +371,10 @@ def _issue_statement() -> sa.Select[Any]:
         .from_select(
             list(_COLUMNS),
             sa.select(
-                *(fixed.get(c, sa.bindparam(c, type_=invoices.c[c].type)) for c in _COLUMNS)
+                *(
+                    fixed.get(c, sa.bindparam(f"invoice_{c}", type_=invoices.c[c].type))
+                    for c in _COLUMNS
+                )
             ).select_from(taken),
         )
         .returning(invoices.c.id, invoices.c.number, invoices.c.account_id)
@@ -370,10 +410,18 @@ def _issue_statement() -> sa.Select[Any]:
         sa.select(sa.bindparam("event_type", type_=sa.String), written.c.account_id, payload, at),
         name="finalized",
     )
-    return sa.select(written.c.id, written.c.number).add_cte(lines, events, deliveries)
+    return sa.select(written.c.id, written.c.number).add_cte(*ctes, lines, events, deliveries)
 
 
 _ISSUE_PG = _issue_statement()
+_ISSUE_PG_ALONG: dict[sa.Update, sa.Select[Any]] = {}
+
+
+def _issue_pg_along(along: sa.Update) -> sa.Select[Any]:
+    statement = _ISSUE_PG_ALONG.get(along)
+    if statement is None:
+        statement = _ISSUE_PG_ALONG.setdefault(along, _issue_statement(along))
+    return statement
 
 
 def set_state(

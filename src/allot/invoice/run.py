@@ -178,10 +178,12 @@ def _charge_periods(
         end = anniversary(sub.started_on, months + plan.interval.months)
         months += plan.interval.months
         next_on = end
-        # The calendar moves first: the invoice's number stays locked until the commit.
-        sub_repo.advance_period(conn, sub.id, billed_months=months, next_bill_on=next_on)
+        # The calendar moves in the invoice's round trip, before its number is taken.
+        move = sub_repo.period_move(sub.id, billed_months=months, next_bill_on=next_on)
         price = plan.price_for(sub.quantity)
-        if price and plan.price is not None:
+        if not price or plan.price is None:
+            sub_repo.advance(conn, move)
+        else:
             issued.append(
                 service.issue(
                     conn,
@@ -205,6 +207,7 @@ def _charge_periods(
                     account_id=account.id,
                     subscription_id=sub.id,
                     period=(start, end),
+                    along=move,
                 )
             )
     return issued
@@ -252,8 +255,10 @@ def _bill_usage(
             bills = []
             upgraded_on = upgrade.requested_at.astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
-        sub_repo.advance_usage(conn, sub.id, usage_month=month.next().key)  # first, as above
-        if bills:
+        move = sub_repo.usage_move(sub.id, usage_month=month.next().key)  # as above
+        if not bills:
+            sub_repo.advance(conn, move)
+        else:
             issued.append(
                 service.issue(
                     conn,
@@ -268,6 +273,7 @@ def _bill_usage(
                     subscription_id=sub.id,
                     period=(month.first_day(), month.next().first_day()),
                     notes=notes,
+                    along=move,
                 )
             )
         month = month.next()

@@ -56,8 +56,13 @@ def issue(
     subscription_id: int | None = None,
     period: tuple[date, date] | None = None,
     notes: Sequence[str] = (),
+    along: repo.Along | None = None,
 ) -> InvoiceRow:
-    """Create and finalize the invoice for `billing_key`, or return the one already there."""
+    """Create and finalize the invoice for `billing_key`, or return the one already there.
+
+    `along`: a write of the caller's (the billing calendar's move) made in the same round
+    trip, before the number is taken, whether the invoice is new or not.
+    """
     totals = freeze(charges, currency, tax_rate=tax_rate)
     # Born finalized: the number is taken and the row written in this transaction, so a
     # rollback gives both back (B6) — and taken only if the key has no invoice yet.
@@ -76,6 +81,7 @@ def issue(
         series=f"{INVOICE_SERIES}-{issued_on.year:04d}",
         event_type="invoice.finalized",
         payload=summary,
+        along=along,
     )
     if done is None:
         existing = repo.id_by_key(conn, billing_key)
