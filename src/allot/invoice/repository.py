@@ -223,10 +223,7 @@ def _issue_pg(
     params: dict[str, Any] = {f"invoice_{k}": v for k, v in values.items()}
     params.update(
         series_name=series,
-        lines=[
-            {k: v.isoformat() if isinstance(v, date) else v for k, v in line.items()}
-            for line in _line_values(row.lines, text=True)
-        ],
+        lines=_line_values(row.lines, as_json=True),
         event_type=event_type,
         event_tail=event[len(_EVENT_HEAD) :],
         at=row.created_at,
@@ -274,9 +271,12 @@ def _issue_sqlite(
     return done
 
 
-def _line_values(lines: Sequence[Frozen], *, text: bool = False) -> list[dict[str, Any]]:
-    """The rows of `invoice_lines` but the invoice's id; `text`: exact decimals as strings."""
-    exact: Callable[[Decimal], Any] = str if text else Decimal
+def _line_values(lines: Sequence[Frozen], *, as_json: bool = False) -> list[dict[str, Any]]:
+    """The rows of `invoice_lines` but the invoice's id; `as_json`: decimals and dates as text."""
+    exact: Callable[[Decimal], Any] = str if as_json else Decimal
+    day: Callable[[date | None], Any] = (
+        (lambda d: None if d is None else d.isoformat()) if as_json else (lambda d: d)
+    )
     return [
         {
             "position": i,
@@ -288,8 +288,8 @@ def _line_values(lines: Sequence[Frozen], *, text: bool = False) -> list[dict[st
             "amount": exact(f.charge.amount),
             "amount_minor": f.amount_minor,
             "tax_rate": exact(f.charge.tax_rate),
-            "period_start": f.charge.period_start,
-            "period_end": f.charge.period_end,
+            "period_start": day(f.charge.period_start),
+            "period_end": day(f.charge.period_end),
         }
         for i, f in enumerate(lines)
     ]
