@@ -146,7 +146,7 @@ def insert_event(
     return int(conn.execute(_INSERT_EVENT, values).scalar_one())
 
 
-# Built once: one built per call costs a new cache key and, with a JSON value, a compile.
+# Built once: a statement built per call costs SQLAlchemy a new cache key each time.
 _INSERT_EVENT = sa.insert(webhook_events).returning(webhook_events.c.id)
 
 
