@@ -316,7 +316,11 @@ def raw_postgres_run(db: Database, n: int) -> float:
 
 
 def profile(db: Database, n: int) -> None:
-    """Where one account's transaction goes: statements, driver time, Python, commit."""
+    """Where one account's transaction goes: statements, driver time, Python, commit.
+
+    The run is profiled on one worker: cProfile sees only the thread it was started in, and
+    with several workers the driver's times (summed over threads) outgrow the run's.
+    """
     make_subscriptions(db, n)
     clock = FixedClock(RUN_AT)
     counts: Counter[str] = Counter()
@@ -335,7 +339,7 @@ def profile(db: Database, n: int) -> None:
     event.listen(db.engine, "after_cursor_execute", after)
     t0 = monotonic()
     with _commit_timer(db, edges):
-        report = run(db, clock)
+        report = run(db, clock, workers=1)
     whole = monotonic() - t0
     event.remove(db.engine, "before_cursor_execute", before)
     event.remove(db.engine, "after_cursor_execute", after)
@@ -374,7 +378,7 @@ def profile(db: Database, n: int) -> None:
         conn.execute(sa.update(subscriptions).values(billed_months=0, next_bill_on=STARTED_ON))
     prof = cProfile.Profile()
     prof.enable()
-    run(db, clock)
+    run(db, clock, workers=1)
     prof.disable()
     stats = pstats.Stats(prof)
     by_part: Counter[str] = Counter()

@@ -21,11 +21,13 @@ from allot.core.errors import Conflict, InvalidInput
 from allot.invoice import repository as repo
 from allot.invoice import service
 from allot.invoice.document import Party
+from allot.invoice.models import number_series
 from allot.invoice.pdf import render_pdf
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
-from allot.webhook.models import webhook_events
+from allot.webhook.models import webhook_deliveries, webhook_events
+from allot.webhook.service import create_endpoint, remove_endpoint
 from tests.scenarios.world import World, local
 
 NY = "America/New_York"
@@ -69,6 +71,82 @@ def test_b5_every_issued_invoice_is_finalized_numbered_and_announced(world: Worl
     finalized = events(world, "invoice.finalized")
     assert [e["number"] for e in finalized] == [i.number for i in invoices]
     assert finalized[2]["total"] == "60.00"
+
+
+def test_b5_the_finalized_event_is_the_invoice_summary_and_reaches_its_subscribers(
+    world: World,
+) -> None:
+    """The event is written by the statement that writes the invoice (on PostgreSQL): the same
+    fields in the same order as `summary`, and one delivery per subscribed, enabled endpoint."""
+    url = "http://127.0.0.1:9/hooks"
+    with world.db.transaction() as conn:
+        wants = create_endpoint(
+            conn,
+            world.clock,
+            url=url,
+            event_types=["invoice.paid", "invoice.finalized"],
+            allow_private=True,
+        )
+        create_endpoint(
+            conn, world.clock, url=url, event_types=["invoice.paid"], allow_private=True
+        )
+        gone = create_endpoint(
+            conn, world.clock, url=url, event_types=["invoice.finalized"], allow_private=True
+        )
+        remove_endpoint(conn, endpoint_id=gone.id)
+    world.at(NY, 2026, 9, 15)
+    world.bill()
+    invoices = world.invoices("store")
+    with world.db.read() as conn:
+        rows = conn.execute(
+            sa.select(webhook_events.c.id, webhook_events.c.account_id, webhook_events.c.payload)
+            .where(webhook_events.c.type == "invoice.finalized")
+            .order_by(webhook_events.c.id)
+        ).all()
+        delivered = conn.execute(
+            sa.select(webhook_deliveries.c.event_id, webhook_deliveries.c.endpoint_id)
+            .where(webhook_deliveries.c.event_id.in_([r.id for r in rows]))
+            .order_by(webhook_deliveries.c.event_id)
+        ).all()
+    assert len(invoices) == 6  # the 4 of the fixture, then 12 August and 12 September
+    assert [list(r.payload.items()) for r in rows] == [
+        list(service.summary(i).items()) for i in invoices
+    ]
+    assert {r.account_id for r in rows} == {"store"}
+    assert [tuple(d) for d in delivered] == [(r.id, wants.id) for r in rows[4:]]
+
+
+def test_b5_numbers_go_on_past_six_digits(world: World) -> None:
+    with world.db.transaction() as conn:
+        conn.execute(sa.update(number_series).values(last_value=999_999))
+    world.at(NY, 2026, 9, 15)
+    world.bill()
+    numbers = [i.number for i in world.invoices("store")[4:]]
+    assert numbers == ["INV-2026-1000000", "INV-2026-1000001"]  # 12 August, 12 September
+    assert numbers[0] == service.series_number("INV", 2026, 1_000_000)
+
+
+def test_b6_issuing_a_billed_key_again_returns_its_invoice_and_takes_no_number(
+    world: World,
+) -> None:
+    inv = first(world)
+    with world.db.transaction() as conn:
+        again = service.issue(
+            conn,
+            world.clock,
+            billing_key=inv.billing_key,
+            kind=inv.kind,
+            currency=inv.currency,
+            charges=[line.charge for line in inv.lines],
+            issued_on=inv.issued_on,
+            tax_rate=Decimal(0),
+            account_id=inv.account_id,
+            subscription_id=inv.subscription_id,
+            period=(date(2026, 5, 12), date(2026, 6, 12)),
+        )
+        assert again == inv
+        assert repo.last_numbers(conn) == {"INV-2026": 4}
+    assert len(events(world, "invoice.finalized")) == 4
 
 
 def test_b5_mark_paid_by_hand_then_void_is_refused(world: World) -> None:

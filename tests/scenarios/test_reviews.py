@@ -265,3 +265,21 @@ def test_R5_the_platform_lists_requests_acknowledges_them_and_hears_of_releases(
     assert done == 2
     assert others == {"o01501": "waiting", "nope": "unknown"}
     assert states(world)["o00001"] == "sent"
+
+
+def test_B2_R2_months_of_top_ups_billed_on_each_1st_in_one_late_run(world: World) -> None:
+    """A run that is months behind issues every top-up invoice, each on its 1st."""
+    top_up(world, "unlimited")
+    world.at(NY, 2026, 12, 20)
+    ingest(world, batch(1, 1600, start=DEC))
+    world.at(NY, 2027, 1, 20)
+    ingest(world, batch(1601, 3300, start=local(NY, 2027, 1, 2)))
+    world.at(NY, 2027, 3, 10)
+    world.bill()
+    usage = world.invoices("store", "usage")
+    assert [(i.issued_on.isoformat(), i.total_minor) for i in usage] == [
+        ("2027-01-01", 100 * 14),
+        ("2027-02-01", 200 * 14),
+    ]
+    numbers = [i.number for i in world.invoices("store")]
+    assert numbers == sorted(numbers)  # numbered in issue-date order

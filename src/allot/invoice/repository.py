@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +23,8 @@ from allot.invoice.models import (
     invoices,
     number_series,
 )
+from allot.kit.types import UTCDateTime
+from allot.webhook import repository as webhook_repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,12 @@ def id_by_key(conn: Connection, billing_key: str) -> int | None:
     return conn.execute(_ID_BY_KEY, {"key": billing_key}).scalar_one_or_none()
 
 
-def insert(
+def number_in(series: str, value: int) -> str:
+    """`INV-2026` and 1 → `INV-2026-000001` (at least six digits)."""
+    return f"{series}-{value:06d}"
+
+
+def issue(
     conn: Connection,
     *,
     account_id: str | None,
@@ -133,9 +142,20 @@ def insert(
     totals: Totals,
     notes: Sequence[str],
     at: datetime,
-    number: str,
-) -> InvoiceRow:
-    """Write a finalized invoice with its number and lines; return it as written."""
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+    along: Along | None = None,
+) -> InvoiceRow | None:
+    """Write the invoice for `billing_key` finalized, with the next number of `series`, its
+    lines and its `event_type` event (`payload` of the row); None, and nothing written or
+    taken, if the key has its invoice already. `along` is written first, in any case.
+
+    The number is taken by the statement that writes the invoice (B5: a rollback gives both
+    back). From then to the commit the series' row is locked and every other finalizer
+    waits, so on PostgreSQL `along`, the number, the invoice, its lines, the event and its
+    deliveries are one statement: the lock is held for its end and the commit.
+    """
     row = InvoiceRow(
         id=0,
         account_id=account_id,
@@ -144,7 +164,7 @@ def insert(
         kind=kind,
         billing_key=billing_key,
         state="finalized",
-        number=number,
+        number=None,
         currency=totals.currency,
         issued_on=issued_on,
         period_start=period[0] if period else None,
@@ -161,36 +181,247 @@ def insert(
         settlement_note=None,
         lines=totals.lines,
     )
-    values = {f: getattr(row, f) for f in _COLUMNS}
+    values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
     values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
-    invoice_id = int(conn.execute(_INSERT_INVOICE, values).scalar_one())
-    conn.execute(
-        _INSERT_LINES,
-        [
-            {
-                "invoice_id": invoice_id,
-                "position": i,
-                "kind": f.charge.kind,
-                "description": f.charge.description,
-                "metric": f.charge.metric,
-                "quantity": f.charge.quantity,
-                "unit_price": f.charge.unit_price,
-                "amount": f.charge.amount,
-                "amount_minor": f.amount_minor,
-                "tax_rate": f.charge.tax_rate,
-                "period_start": f.charge.period_start,
-                "period_end": f.charge.period_end,
-            }
-            for i, f in enumerate(totals.lines)
-        ],
+    if conn.dialect.name == "postgresql":
+        done = _issue_pg(conn, row, values, series, event_type, payload, along)
+    else:
+        if along is not None:
+            conn.execute(*along)
+        done = _issue_sqlite(conn, row, values, series, event_type, payload)
+    if done is None:
+        if id_by_key(conn, billing_key) is not None:
+            return None
+        # The series' first number (of the year): open it at 0 and write again (`along`
+        # is written already).
+        conn.execute(_OPEN_SERIES[conn.dialect.name], {"series": series})
+        if conn.dialect.name == "postgresql":
+            done = _issue_pg(conn, row, values, series, event_type, payload, None)
+        else:
+            done = _issue_sqlite(conn, row, values, series, event_type, payload)
+        assert done is not None
+    return done
+
+
+Along = tuple[sa.Update, Mapping[str, Any]]
+"""A write for the round trip of an invoice (PostgreSQL), made before the number is taken:
+an UPDATE, built once, with its parameters, named apart from the invoice's (`along_…`)."""
+
+
+def _issue_pg(
+    conn: Connection,
+    row: InvoiceRow,
+    values: dict[str, Any],
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+    along: Along | None,
+) -> InvoiceRow | None:
+    event = json.dumps(dict(payload(row)))
+    if not event.startswith(_EVENT_HEAD):
+        raise ValueError(f"an event payload that does not start with id and number: {event}")
+    params: dict[str, Any] = {f"invoice_{k}": v for k, v in values.items()}
+    params.update(
+        series_name=series,
+        lines=_line_values(row.lines, as_json=True),
+        event_type=event_type,
+        event_tail=event[len(_EVENT_HEAD) :],
+        at=row.created_at,
     )
-    return dataclasses.replace(row, id=invoice_id)
+    statement = _ISSUE_PG
+    if along is not None:
+        table = along[0].table
+        clash = params.keys() & table.c.keys() if isinstance(table, sa.Table) else set()
+        if clash:  # SQLAlchemy would add them to the UPDATE's SET
+            raise ValueError(f"parameters named after columns of {table}: {sorted(clash)}")
+        statement = _issue_pg_along(along[0])
+        params.update(along[1])
+    found = conn.execute(statement, params).one_or_none()
+    if found is None:
+        return None
+    return dataclasses.replace(row, id=found.id, number=found.number)
 
 
-# Built once: a statement built per call costs SQLAlchemy a new cache key each time.
-_INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
+def _issue_sqlite(
+    conn: Connection,
+    row: InvoiceRow,
+    values: dict[str, Any],
+    series: str,
+    event_type: str,
+    payload: Callable[[InvoiceRow], Mapping[str, Any]],
+) -> InvoiceRow | None:
+    key = {"series_name": series, "invoice_billing_key": row.billing_key}
+    taken = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
+    if taken is None:
+        return None
+    number = number_in(series, taken)
+    invoice_id = int(conn.execute(_INSERT_INVOICE, dict(values, number=number)).scalar_one())
+    conn.execute(_INSERT_LINES, [dict(v, invoice_id=invoice_id) for v in _line_values(row.lines)])
+    done = dataclasses.replace(row, id=invoice_id, number=number)
+    event_id = webhook_repo.insert_event(
+        conn,
+        event_type=event_type,
+        account_id=done.account_id,
+        payload=dict(payload(done)),
+        at=done.created_at,
+    )
+    webhook_repo.insert_deliveries(
+        conn, event_id=event_id, event_type=event_type, at=done.created_at
+    )
+    return done
+
+
+def _line_values(lines: Sequence[Frozen], *, as_json: bool = False) -> list[dict[str, Any]]:
+    """The rows of `invoice_lines` but the invoice's id; `as_json`: decimals and dates as text."""
+    exact: Callable[[Decimal], Any] = str if as_json else Decimal
+    day: Callable[[date | None], Any] = (
+        (lambda d: None if d is None else d.isoformat()) if as_json else (lambda d: d)
+    )
+    return [
+        {
+            "position": i,
+            "kind": f.charge.kind,
+            "description": f.charge.description,
+            "metric": f.charge.metric,
+            "quantity": f.charge.quantity,
+            "unit_price": exact(f.charge.unit_price),
+            "amount": exact(f.charge.amount),
+            "amount_minor": f.amount_minor,
+            "tax_rate": exact(f.charge.tax_rate),
+            "period_start": day(f.charge.period_start),
+            "period_end": day(f.charge.period_end),
+        }
+        for i, f in enumerate(lines)
+    ]
+
+
+# Statements are built once: SQLAlchemy then finds their compiled form by cache key. (The
+# dialects' INSERT … ON CONFLICT has no cache key and is compiled on every execution, so
+# the hot path takes its number with a plain UPDATE and opens a new series apart.)
 _COLUMNS = tuple(f for f in InvoiceRow.__dataclass_fields__ if f not in ("id", "lines"))
+_INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
 _INSERT_LINES = sa.insert(invoice_lines)
+_LINE_COLUMNS = tuple(c.name for c in invoice_lines.c if c.name != "invoice_id")
+
+_OPEN_SERIES = {
+    name: insert(number_series)
+    .values(series=sa.bindparam("series"), last_value=0)
+    .on_conflict_do_nothing(index_elements=[number_series.c.series])
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+# The next number of an open series, unless the billing key has its invoice already.
+_TAKE_NUMBER = (
+    sa.update(number_series)
+    .where(
+        number_series.c.series == sa.bindparam("series_name", type_=sa.String),
+        ~sa.exists().where(
+            invoices.c.billing_key == sa.bindparam("invoice_billing_key", type_=sa.String)
+        ),
+    )
+    .values(last_value=number_series.c.last_value + 1)
+    .returning(number_series.c.last_value)
+)
+
+# The event's payload is `payload(row)`, whose first fields are the id and the number that
+# the statement gives the invoice: it writes them, then the rest of the JSON as bound.
+_EVENT_HEAD = '{"id": 0, "number": null, '
+
+
+def _issue_statement(along: sa.Update | None = None) -> sa.Select[Any]:
+    """PostgreSQL: take the number, write the invoice, its lines, the event and its
+    deliveries, and return (id, number) — no row if `_TAKE_NUMBER` took none.
+
+    `along` is a CTE too, and the number's UPDATE reads it (its row count, whatever it is)
+    so that PostgreSQL writes it before it takes the number's row lock.
+
+    (psycopg parses a statement's placeholders once if it is at most 4,096 bytes with at
+    most 50 parameters, and on every execution otherwise: hence constants as literals,
+    and the lines as one JSON parameter.)
+    """
+    take = _TAKE_NUMBER
+    ctes: list[sa.CTE] = []
+    if along is not None:
+        first = along.returning(sa.literal_column("1").label("one")).cte("along")
+        take = take.where(
+            sa.select(sa.func.count()).select_from(first).scalar_subquery()
+            >= sa.literal_column("0")
+        )
+        ctes.append(first)
+    taken = take.cte("taken")
+    digits = sa.cast(taken.c.last_value, sa.Text)
+    six: sa.ColumnElement[int] = sa.literal_column("6")
+    number = sa.func.concat(
+        sa.bindparam("series_name", type_=sa.String),
+        sa.literal_column("'-'"),
+        sa.func.lpad(
+            digits, sa.func.greatest(six, sa.func.length(digits)), sa.literal_column("'0'")
+        ),
+    )
+    at = sa.bindparam("at", type_=UTCDateTime)
+    fixed: dict[str, sa.ColumnElement[Any]] = {
+        "number": number,
+        "created_at": at,
+        "finalized_at": at,
+        "settled_at": sa.null(),
+        "settlement_note": sa.null(),
+    }
+    written = (
+        sa.insert(invoices)
+        .from_select(
+            list(_COLUMNS),
+            sa.select(
+                *(
+                    fixed.get(c, sa.bindparam(f"invoice_{c}", type_=invoices.c[c].type))
+                    for c in _COLUMNS
+                )
+            ).select_from(taken),
+        )
+        .returning(invoices.c.id, invoices.c.number, invoices.c.account_id)
+        .cte("written")
+    )
+    rows = (
+        sa.func.json_to_recordset(sa.bindparam("lines", type_=sa.JSON))
+        .table_valued(*(sa.column(c, invoice_lines.c[c].type) for c in _LINE_COLUMNS))
+        .render_derived(name="line", with_types=True)
+    )
+    lines = (
+        sa.insert(invoice_lines)
+        .from_select(
+            ["invoice_id", *_LINE_COLUMNS],
+            sa.select(written.c.id, *(rows.c[c] for c in _LINE_COLUMNS)).select_from(
+                sa.join(written, rows, sa.true())
+            ),
+        )
+        .cte("lines")
+    )
+    payload = sa.cast(
+        sa.func.concat(
+            sa.literal_column("""'{"id": '"""),
+            written.c.id,
+            sa.literal_column("""', "number": '"""),
+            sa.func.to_json(written.c.number),
+            sa.literal_column("', '"),
+            sa.bindparam("event_tail", type_=sa.String),
+        ),
+        sa.JSON,
+    )
+    events, deliveries = webhook_repo.outbox_ctes(
+        sa.select(sa.bindparam("event_type", type_=sa.String), written.c.account_id, payload, at),
+        name="finalized",
+    )
+    return sa.select(written.c.id, written.c.number).add_cte(*ctes, lines, events, deliveries)
+
+
+_ISSUE_PG = _issue_statement()
+_ISSUE_PG_ALONG: dict[sa.Update, sa.Select[Any]] = {}
+
+
+def _issue_pg_along(along: sa.Update) -> sa.Select[Any]:
+    statement = _ISSUE_PG_ALONG.get(along)
+    if statement is None:
+        statement = _ISSUE_PG_ALONG.setdefault(along, _issue_statement(along))
+    return statement
 
 
 def set_state(

@@ -152,10 +152,10 @@ def _earliest_after(sub: LiveSubscription, line: ProductLine, day: date) -> date
     charge = sub.next_bill_on
     if charge <= day:
         charge = anniversary(sub.started_on, sub.billed_months + 1)
-    month = Month.parse(sub.usage_month)
-    usage = usage_invoice_day(month, line.overage_invoice_day)
+    month, on = Month.parse(sub.usage_month), usage_day(sub.plan, line)
+    usage = usage_invoice_day(month, on)
     if usage <= day:
-        usage = usage_invoice_day(month.next(), line.overage_invoice_day)
+        usage = usage_invoice_day(month.next(), on)
     return min(charge, usage)
 
 
@@ -185,8 +185,14 @@ def _charge_periods(
             plan = _apply_scheduled(conn, sub, pending)
             pending = None
         end = anniversary(sub.started_on, months + plan.interval.months)
+        months += plan.interval.months
+        next_on = end
+        # The calendar moves in the invoice's round trip, before its number is taken.
+        move = sub_repo.period_move(sub.id, billed_months=months, next_bill_on=next_on)
         price = plan.price_for(sub.quantity)
-        if price and plan.price is not None:
+        if not price or plan.price is None:
+            sub_repo.advance(conn, move)
+        else:
             issued.append(
                 service.issue(
                     conn,
@@ -211,11 +217,9 @@ def _charge_periods(
                     referral_credit_minor=account.referral_credit_minor,
                     subscription_id=sub.id,
                     period=(start, end),
+                    along=move,
                 )
             )
-        months += plan.interval.months
-        next_on = end
-        sub_repo.advance_period(conn, sub.id, billed_months=months, next_bill_on=next_on)
     return issued
 
 
@@ -263,7 +267,10 @@ def _bill_usage(
             bills = [b for b in bills if b.kind == "top_up"]
             upgraded_on = upgrade.requested_at.astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
-        if bills:
+        move = sub_repo.usage_move(sub.id, usage_month=month.next().key)  # as above
+        if not bills:
+            sub_repo.advance(conn, move)
+        else:
             issued.append(
                 service.issue(
                     conn,
@@ -279,10 +286,10 @@ def _bill_usage(
                     subscription_id=sub.id,
                     period=(month.first_day(), month.next().first_day()),
                     notes=notes,
+                    along=move,
                 )
             )
         month = month.next()
-        sub_repo.advance_usage(conn, sub.id, usage_month=month.key)
     return issued
 
 

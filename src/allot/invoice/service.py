@@ -39,7 +39,7 @@ CREDIT_NOTE_SERIES = "CN"
 
 def series_number(prefix: str, year: int, value: int) -> str:
     """`INV-2026-000001`: one gap-free series per document kind and year."""
-    return f"{prefix}-{year:04d}-{value:06d}"
+    return repo.number_in(f"{prefix}-{year:04d}", value)
 
 
 def issue(
@@ -58,31 +58,31 @@ def issue(
     period: tuple[date, date] | None = None,
     notes: Sequence[str] = (),
     referral_credit_minor: int = 0,
+    along: repo.Along | None = None,
 ) -> InvoiceRow:
     """Create and finalize the invoice for `billing_key`, or return the one already there.
 
+    `along`: a write of the caller's (the billing calendar's move) made in the same round
+    trip, before the number is taken, whether the invoice is new or not.
     `referral_credit_minor` is the account's balance of referral rewards as last
     read (`accounts.referral_credit_minor`): when it is not zero, earned rewards
-    are credited on this invoice (A4).
+    are credited on this invoice (A4) — only if it is new, so a rerun credits nothing.
     """
-    existing = repo.id_by_key(conn, billing_key)
-    if existing is not None:
-        return get_invoice(conn, existing)
     totals = freeze(charges, currency, tax_rate=tax_rate)
-    if account_id is not None and referral_credit_minor > 0 and totals.subtotal_minor > 0:
+    if (
+        account_id is not None
+        and referral_credit_minor > 0
+        and totals.subtotal_minor > 0
+        and repo.id_by_key(conn, billing_key) is None
+    ):
         credits = referral.credit_lines(
             conn, account_id=account_id, currency=currency, up_to_minor=totals.subtotal_minor
         )
         if credits:
             totals = freeze([*charges, *credits], currency, tax_rate=tax_rate)
     # Born finalized: the number is taken and the row written in this transaction, so a
-    # rollback gives both back (B6) — without writing a draft, re-reading it under a
-    # lock, updating it and reading it again (5 statements per invoice saved).
-    year = issued_on.year
-    number = series_number(
-        INVOICE_SERIES, year, repo.next_number(conn, f"{INVOICE_SERIES}-{year:04d}")
-    )
-    done = repo.insert(
+    # rollback gives both back (B6) — and taken only if the key has no invoice yet.
+    done = repo.issue(
         conn,
         account_id=account_id,
         partner_id=partner_id,
@@ -94,9 +94,15 @@ def issue(
         totals=totals,
         notes=notes,
         at=clock.now(),
-        number=number,
+        series=f"{INVOICE_SERIES}-{issued_on.year:04d}",
+        event_type="invoice.finalized",
+        payload=summary,
+        along=along,
     )
-    _event(conn, clock, "invoice.finalized", done)
+    if done is None:
+        existing = repo.id_by_key(conn, billing_key)
+        assert existing is not None
+        return get_invoice(conn, existing)
     return done
 
 

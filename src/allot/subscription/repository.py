@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -54,8 +55,11 @@ _LIVE = sa.select(
 ).join(plans, plans.c.id == subscriptions.c.plan_id)
 
 
+# 'canceled' as a literal, not a parameter: PostgreSQL then plans the prepared statement once
+# (on the live subscriptions' partial index) instead of at every execution.
 _LIVE_OF_ACCOUNT = _LIVE.where(
-    subscriptions.c.account_id == sa.bindparam("account_id"), subscriptions.c.state != "canceled"
+    subscriptions.c.account_id == sa.bindparam("account_id"),
+    subscriptions.c.state != sa.literal_column("'canceled'"),
 ).order_by(subscriptions.c.id)
 
 
@@ -149,22 +153,40 @@ def due_accounts(
     return list(conn.execute(stmt).scalars())
 
 
-def advance_period(
-    conn: Connection, subscription_id: int, *, billed_months: int, next_bill_on: date
-) -> None:
-    conn.execute(
-        sa.update(subscriptions)
-        .where(subscriptions.c.id == subscription_id)
-        .values(billed_months=billed_months, next_bill_on=next_bill_on)
-    )
+Move = tuple[sa.Update, dict[str, Any]]
+"""A move of a subscription's billing calendar: a statement and its parameters, made alone
+(`advance`) or in the round trip of the invoice it goes with (`invoice.repository.Along`)."""
 
 
-def advance_usage(conn: Connection, subscription_id: int, *, usage_month: str) -> None:
-    conn.execute(
-        sa.update(subscriptions)
-        .where(subscriptions.c.id == subscription_id)
-        .values(usage_month=usage_month)
-    )
+def advance(conn: Connection, move: Move) -> None:
+    conn.execute(*move)
+
+
+def period_move(subscription_id: int, *, billed_months: int, next_bill_on: date) -> Move:
+    """Periods up to `billed_months` months of the contract are charged; the next is due on
+    `next_bill_on`."""
+    return _MOVE_PERIOD, {
+        "along_subscription_id": subscription_id,
+        "along_billed_months": billed_months,
+        "along_next_bill_on": next_bill_on,
+    }
+
+
+def usage_move(subscription_id: int, *, usage_month: str) -> Move:
+    """The months before `usage_month` have had their usage billed."""
+    return _MOVE_USAGE, {"along_subscription_id": subscription_id, "along_usage_month": usage_month}
+
+
+# Built once, as they run for every subscription billed; the parameters are named apart
+# from an invoice's, whose statement may carry them (see `invoice.repository.Along`).
+_CALENDAR_OF = sa.update(subscriptions).where(
+    subscriptions.c.id == sa.bindparam("along_subscription_id", type_=sa.BigInteger)
+)
+_MOVE_PERIOD = _CALENDAR_OF.values(
+    billed_months=sa.bindparam("along_billed_months", type_=sa.Integer),
+    next_bill_on=sa.bindparam("along_next_bill_on", type_=sa.Date),
+)
+_MOVE_USAGE = _CALENDAR_OF.values(usage_month=sa.bindparam("along_usage_month", type_=sa.String))
 
 
 def set_plan(

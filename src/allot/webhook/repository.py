@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.kit.types import UTCDateTime
 from allot.webhook.models import (
     webhook_attempts,
     webhook_deliveries,
@@ -125,16 +126,6 @@ def list_endpoints(conn: Connection, *, include_disabled: bool = False) -> list[
     return [_endpoint(r) for r in conn.execute(stmt)]
 
 
-_SUBSCRIBERS = sa.select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
-    webhook_endpoints.c.disabled.is_(False)
-)
-
-
-def subscribers(conn: Connection, event_type: str) -> list[int]:
-    """Enabled endpoints subscribed to `event_type` (a handful: filtered here, not in JSON SQL)."""
-    return [r.id for r in conn.execute(_SUBSCRIBERS) if event_type in r.event_types]
-
-
 def disable_endpoint(conn: Connection, endpoint_id: int) -> None:
     conn.execute(
         sa.update(webhook_endpoints)
@@ -151,34 +142,72 @@ def insert_event(
     payload: dict[str, Any],
     at: datetime,
 ) -> int:
-    return int(
-        conn.execute(
-            sa.insert(webhook_events)
-            .values(type=event_type, account_id=account_id, payload=payload, created_at=at)
-            .returning(webhook_events.c.id)
-        ).scalar_one()
-    )
+    values = {"type": event_type, "account_id": account_id, "payload": payload, "created_at": at}
+    return int(conn.execute(_INSERT_EVENT, values).scalar_one())
 
 
-def insert_deliveries(
-    conn: Connection, *, event_id: int, endpoint_ids: Sequence[int], at: datetime
-) -> None:
-    if not endpoint_ids:
-        return
+# Built once: a statement built per call costs SQLAlchemy a new cache key each time.
+_INSERT_EVENT = sa.insert(webhook_events).returning(webhook_events.c.id)
+
+
+def insert_deliveries(conn: Connection, *, event_id: int, event_type: str, at: datetime) -> None:
+    """One pending delivery of the event per enabled endpoint subscribed to its type.
+
+    The endpoints are chosen by the INSERT itself, so emitting an event costs no read.
+    """
     conn.execute(
-        sa.insert(webhook_deliveries),
-        [
-            {
-                "event_id": event_id,
-                "endpoint_id": endpoint_id,
-                "state": PENDING,
-                "attempts": 0,
-                "next_attempt_at": at,
-                "created_at": at,
-            }
-            for endpoint_id in endpoint_ids
-        ],
+        _DELIVERIES[conn.dialect.name],
+        {"event_id": event_id, "event_type": event_type, "at": at},
     )
+
+
+def _subscribed(dialect: str) -> sa.ColumnElement[bool]:
+    """The endpoint's `event_types` (a JSON list) names `:event_type`."""
+    elements = sa.func.json_each if dialect == "sqlite" else sa.func.json_array_elements_text
+    names = elements(webhook_endpoints.c.event_types).table_valued("value")
+    return sa.exists().where(names.c.value == sa.bindparam("event_type", type_=sa.String))
+
+
+def _deliveries_of(
+    event_id: sa.ColumnElement[int], dialect: str, events: sa.FromClause | None = None
+) -> sa.Insert:
+    """INSERT … SELECT: a pending delivery of each event (of `events`) per subscriber."""
+    at = sa.bindparam("at", type_=UTCDateTime)
+    endpoints: sa.FromClause = webhook_endpoints
+    if events is not None:
+        endpoints = sa.join(events, webhook_endpoints, sa.true())
+    return sa.insert(webhook_deliveries).from_select(
+        ["event_id", "endpoint_id", "state", "attempts", "next_attempt_at", "created_at"],
+        sa.select(event_id, webhook_endpoints.c.id, sa.literal(PENDING), sa.literal(0), at, at)
+        .select_from(endpoints)
+        .where(webhook_endpoints.c.disabled.is_(False), _subscribed(dialect)),
+    )
+
+
+# Built once per dialect: SQLAlchemy then finds the compiled form by its cache key.
+_DELIVERIES = {
+    dialect: _deliveries_of(sa.bindparam("event_id", type_=sa.BigInteger), dialect)
+    for dialect in ("sqlite", "postgresql")
+}
+
+
+def outbox_ctes(events: sa.Select[Any], *, name: str) -> tuple[sa.CTE, sa.CTE]:
+    """The outbox writes of a statement that also writes what the events report (PostgreSQL).
+
+    `events` selects (type, account_id, payload, created_at) rows; the first CTE
+    inserts them, the second a pending delivery of each per subscribed endpoint
+    (as `insert_deliveries`: its statement needs `:event_type` and `:at` bound).
+    Attach both with `add_cte`: PostgreSQL runs a data-modifying CTE whether or
+    not the statement reads it.
+    """
+    inserted = (
+        sa.insert(webhook_events)
+        .from_select(["type", "account_id", "payload", "created_at"], events)
+        .returning(webhook_events.c.id)
+        .cte(f"{name}_events")
+    )
+    deliveries = _deliveries_of(inserted.c.id, "postgresql", inserted).cte(f"{name}_deliveries")
+    return inserted, deliveries
 
 
 _DELIVERY = sa.select(

@@ -60,9 +60,7 @@ def emit(
         raise ValueError(f"webhook payload of {type!r} is over {MAX_PAYLOAD} bytes")
     now = clock.now()
     event_id = repo.insert_event(conn, event_type=type, account_id=account_id, payload=data, at=now)
-    repo.insert_deliveries(
-        conn, event_id=event_id, endpoint_ids=repo.subscribers(conn, type), at=now
-    )
+    repo.insert_deliveries(conn, event_id=event_id, event_type=type, at=now)
     return event_id
 
 
