@@ -13,13 +13,16 @@ build. Each makes its own databases and removes them afterwards:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import pstats
 import secrets
 import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -54,7 +57,9 @@ __all__ = [
     "PG_URL",
     "Database",
     "FixedClock",
+    "backend",
     "bench_catalog",
+    "commit_timer",
     "databases",
     "env_float",
     "env_int",
@@ -64,6 +69,7 @@ __all__ = [
     "monotonic",
     "percentile",
     "postgres_database",
+    "print_profile",
     "print_table",
     "psycopg_conninfo",
     "raw_sqlite",
@@ -315,3 +321,61 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
     for row in cells:
         print(line(row))
     sys.stdout.flush()
+
+
+def backend(name: str) -> contextlib.AbstractContextManager[Database]:
+    """A fresh database of the named kind: `sqlite` or `postgresql`."""
+    return sqlite_database() if name == "sqlite" else postgres_database()
+
+
+@contextmanager
+def commit_timer(db: Database, edges: dict[str, float]) -> Iterator[None]:
+    """Add the time COMMIT takes in the driver to `edges["commit"]` (wraps `do_commit`)."""
+    dialect = db.engine.dialect
+    plain = dialect.do_commit
+
+    def timed(dbapi_connection: Any) -> None:
+        t0 = monotonic()
+        plain(dbapi_connection)
+        edges["commit"] += monotonic() - t0
+
+    dialect.do_commit = timed  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del dialect.do_commit
+
+
+def _part(filename: str, func: str) -> str:
+    if filename == "~":
+        if "sqlite3" in func or "psycopg" in func or "pq" in func:
+            return "driver (C)"
+        return "builtins"
+    for marker, part in (
+        ("/allot/core/", "allot.core"),
+        ("/allot/", "allot services/repos"),
+        ("/sqlalchemy/", "sqlalchemy"),
+        ("/psycopg", "driver (python)"),
+        ("sqlite3", "driver (python)"),
+        ("zoneinfo", "zoneinfo"),
+        ("json", "json"),
+        ("threading", "threading"),
+    ):
+        if marker in filename:
+            return part
+    return "other stdlib"
+
+
+def print_profile(stats: pstats.Stats, *, scale: float, unit: str, dialect: str) -> None:
+    """cProfile's own time grouped by part (allot, SQLAlchemy, driver...), `scale` per `unit`."""
+    by_part: Counter[str] = Counter()
+    raw: Any = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
+        by_part[_part(filename, func)] += tt
+    total = sum(by_part.values())
+    print_table(
+        ["cProfile own time by part", unit, "share"],
+        [[p, t * scale, t / total] for p, t in by_part.most_common()],
+        title=f"{dialect}: cProfile (profiler overhead included)",
+    )
+    print()

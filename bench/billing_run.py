@@ -33,7 +33,6 @@ import json
 import pstats
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -46,15 +45,16 @@ from _harness import (
     Database,
     FixedClock,
     PostgresUnavailable,
+    backend,
     bench_catalog,
+    commit_timer,
     loud_notice,
     machine_note,
     monotonic,
-    postgres_database,
+    print_profile,
     print_table,
     psycopg_conninfo,
     raw_sqlite,
-    sqlite_database,
 )
 from allot.account.models import accounts
 from allot.account.repository import new_revision
@@ -338,7 +338,7 @@ def profile(db: Database, n: int) -> None:
     event.listen(db.engine, "before_cursor_execute", before)
     event.listen(db.engine, "after_cursor_execute", after)
     t0 = monotonic()
-    with _commit_timer(db, edges):
+    with commit_timer(db, edges):
         report = run(db, clock, workers=1)
     whole = monotonic() - t0
     event.remove(db.engine, "before_cursor_execute", before)
@@ -381,63 +381,12 @@ def profile(db: Database, n: int) -> None:
     run(db, clock, workers=1)
     prof.disable()
     stats = pstats.Stats(prof)
-    by_part: Counter[str] = Counter()
-    raw: Any = stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
-        by_part[_part(filename, func)] += tt
-    total = sum(by_part.values())
-    print_table(
-        ["cProfile own time by part", "µs/account", "share"],
-        [[p, t * per, t / total] for p, t in by_part.most_common()],
-        title=f"{db.dialect}: cProfile (profiler overhead included)",
-    )
-    print()
+    print_profile(stats, scale=per, unit="µs/account", dialect=db.dialect)
     stats.sort_stats("cumulative").print_stats(r"allot/", 30)
     stats.sort_stats("tottime").print_stats(20)
 
 
-@contextmanager
-def _commit_timer(db: Database, edges: dict[str, float]) -> Iterator[None]:
-    """Time COMMIT in the driver, by wrapping the dialect's `do_commit`."""
-    dialect = db.engine.dialect
-    plain = dialect.do_commit
-
-    def timed(dbapi_connection: Any) -> None:
-        t0 = monotonic()
-        plain(dbapi_connection)
-        edges["commit"] += monotonic() - t0
-
-    dialect.do_commit = timed  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del dialect.do_commit  # type: ignore[attr-defined]
-
-
-def _part(filename: str, func: str) -> str:
-    if filename == "~":
-        if "sqlite3" in func or "psycopg" in func or "pq" in func:
-            return "driver (C)"
-        return "builtins"
-    for marker, part in (
-        ("/allot/core/", "allot.core"),
-        ("/allot/", "allot services/repos"),
-        ("/sqlalchemy/", "sqlalchemy"),
-        ("/psycopg", "driver (python)"),
-        ("sqlite3", "driver (python)"),
-        ("zoneinfo", "zoneinfo"),
-        ("json", "json"),
-    ):
-        if marker in filename:
-            return part
-    return "other stdlib"
-
-
 # --- main ----------------------------------------------------------------------
-
-
-def backend(name: str) -> AbstractContextManager[Database]:
-    return sqlite_database() if name == "sqlite" else postgres_database()
 
 
 def bench(name: str, sizes: Sequence[int]) -> list[list[Any]]:

@@ -48,6 +48,7 @@ from _harness import (
     make_accounts,
     monotonic,
     percentile,
+    print_profile,
     print_table,
     psycopg_conninfo,
     raw_sqlite,
@@ -349,39 +350,8 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
             )
     prof.disable()
     stats = pstats.Stats(prof)
-    by_part: dict[str, float] = {}
-    raw: Any = stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
-        by_part[_part(filename, func)] = by_part.get(_part(filename, func), 0.0) + tt
-    whole = sum(by_part.values())
-    print_table(
-        ["cProfile own time by part", "ms/op", "share"],
-        [
-            [part, t * 1000 / ops, t / whole]
-            for part, t in sorted(by_part.items(), key=lambda kv: -kv[1])
-        ],
-        title=f"{db.dialect}: cProfile (profiler overhead included)",
-    )
-    print()
+    print_profile(stats, scale=1000 / ops, unit="ms/op", dialect=db.dialect)
     stats.sort_stats("tottime").print_stats(15)
-
-
-def _part(filename: str, func: str) -> str:
-    if filename == "~":
-        if "sqlite3" in func or "psycopg" in func or "pq" in func:
-            return "driver (C)"
-        return "builtins"
-    for marker, part in (
-        ("/allot/core/", "allot.core"),
-        ("/allot/", "allot services/repos"),
-        ("/sqlalchemy/", "sqlalchemy"),
-        ("/psycopg", "driver (python)"),
-        ("sqlite3", "driver (python)"),
-        ("threading", "threading"),
-    ):
-        if marker in filename:
-            return part
-    return "other stdlib"
 
 
 # --- main --------------------------------------------------------------------

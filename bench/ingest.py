@@ -52,7 +52,6 @@ import pstats
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -69,14 +68,15 @@ from _harness import (
     Database,
     FixedClock,
     PostgresUnavailable,
+    backend,
+    commit_timer,
     loud_notice,
     machine_note,
     monotonic,
-    postgres_database,
+    print_profile,
     print_table,
     psycopg_conninfo,
     raw_sqlite,
-    sqlite_database,
 )
 from allot.account.service import create_account
 from allot.backlog.models import orders as orders_table
@@ -453,7 +453,7 @@ def profile(db: Database, n_stores: int, per_store: int, batch: int) -> None:
     edges = {"commit": 0.0}
     event.listen(db.engine, "before_cursor_execute", before)
     event.listen(db.engine, "after_cursor_execute", after)
-    with _commit_timer(db, edges):
+    with commit_timer(db, edges):
         whole = send(db, measured).seconds
     event.remove(db.engine, "before_cursor_execute", before)
     event.remove(db.engine, "after_cursor_execute", after)
@@ -486,63 +486,12 @@ def profile(db: Database, n_stores: int, per_store: int, batch: int) -> None:
     prof.disable()
     per = 1e6 / sum(len(b) for _, b in rest)
     stats = pstats.Stats(prof)
-    by_part: Counter[str] = Counter()
-    raw: Any = stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in raw.items():
-        by_part[_part(filename, func)] += tt
-    total = sum(by_part.values())
-    print_table(
-        ["cProfile own time by part", "µs/order", "share"],
-        [[p, t * per, t / total] for p, t in by_part.most_common()],
-        title=f"{db.dialect}: cProfile (profiler overhead included)",
-    )
-    print()
+    print_profile(stats, scale=per, unit="µs/order", dialect=db.dialect)
     stats.sort_stats("cumulative").print_stats(r"allot/", 25)
     stats.sort_stats("tottime").print_stats(25)
 
 
-@contextmanager
-def _commit_timer(db: Database, edges: dict[str, float]) -> Iterator[None]:
-    """Time COMMIT in the driver, by wrapping the dialect's `do_commit`."""
-    dialect = db.engine.dialect
-    plain = dialect.do_commit
-
-    def timed(dbapi_connection: Any) -> None:
-        t0 = monotonic()
-        plain(dbapi_connection)
-        edges["commit"] += monotonic() - t0
-
-    dialect.do_commit = timed  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del dialect.do_commit
-
-
-def _part(filename: str, func: str) -> str:
-    if filename == "~":
-        if "sqlite3" in func or "psycopg" in func or "pq" in func:
-            return "driver (C)"
-        return "builtins"
-    for marker, part in (
-        ("/allot/core/", "allot.core"),
-        ("/allot/", "allot services/repos"),
-        ("/sqlalchemy/", "sqlalchemy"),
-        ("/psycopg", "driver (python)"),
-        ("sqlite3", "driver (python)"),
-        ("zoneinfo", "zoneinfo"),
-        ("json", "json"),
-    ):
-        if marker in filename:
-            return part
-    return "other stdlib"
-
-
 # --- main ----------------------------------------------------------------------
-
-
-def backend(name: str) -> AbstractContextManager[Database]:
-    return sqlite_database() if name == "sqlite" else postgres_database()
 
 
 def bench(name: str, args: argparse.Namespace) -> Iterator[list[Any]]:

@@ -27,15 +27,20 @@ def write_orders(path: Path, first: int, last: int, *, account: str | None = "st
     return path
 
 
+def store_on(runner: CliRunner, plan: str, at: str) -> None:
+    """A New York store on `plan`, the clock at `at`."""
+    run(runner, "init")
+    run(runner, "catalog", "load", str(PRESETS / "reviews-loyalty.yaml"))
+    run(runner, "clock", "set", at)
+    run(runner, "accounts", "create", "store", "--name", "Store", *NY)
+    run(runner, "subscribe", "store", plan)
+
+
 def test_r1_r5_a_december_rush_from_the_command_line(
     allot: CliRunner,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    run(allot, "init")
-    run(allot, "catalog", "load", str(PRESETS / "reviews-loyalty.yaml"))
-    run(allot, "clock", "set", "2026-12-01T14:00:00Z")
-    run(allot, "accounts", "create", "store", "--name", "Store", *NY)
-    run(allot, "subscribe", "store", "reviews-business")
+    store_on(allot, "reviews-business", "2026-12-01T14:00:00Z")
     shown = run(allot, "topup", "set", "store", "--cap", "150")
     assert "top-up limit: 150 (buys 1,071 orders)" in shown
     run(allot, "clock", "set", "2026-12-28T14:00:00Z")
@@ -62,11 +67,7 @@ def test_bad_input_names_the_line_and_writes_nothing(
     allot: CliRunner,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    run(allot, "init")
-    run(allot, "catalog", "load", str(PRESETS / "reviews-loyalty.yaml"))
-    run(allot, "clock", "set", "2026-12-20T14:00:00Z")
-    run(allot, "accounts", "create", "store", "--name", "Store", *NY)
-    run(allot, "subscribe", "store", "reviews-free")
+    store_on(allot, "reviews-free", "2026-12-20T14:00:00Z")
     bad = write_orders(tmp_path / "bad.csv", 1, 5)
     bad.write_text(bad.read_text() + "store,o9,yesterday,false\n", encoding="utf-8")
     refused = run(allot, "orders", "ingest", str(bad), code=2)
