@@ -108,8 +108,7 @@ def store_id(i: int) -> str:
 def make_stores(db: Database, n: int) -> None:
     """The preset loaded, N stores on Reviews Business since the 1st, with a $140 top-up limit.
 
-    (An order placed before the subscription started would count at the gate but
-    find no plan in the usage ledger: `consume` blocks it.)
+    (An order placed before the subscription started is refused.)
     """
     clock = FixedClock(NOW)
     loaded = load_catalog_with_extras(PRESET)

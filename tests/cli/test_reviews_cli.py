@@ -28,12 +28,12 @@ def write_orders(path: Path, first: int, last: int, *, account: str | None = "st
 
 
 def store_on(runner: CliRunner, plan: str, at: str) -> None:
-    """A New York store on `plan`, the clock at `at`."""
+    """A New York store on `plan` since 1 December 2026, the clock at `at`."""
     run(runner, "init")
     run(runner, "catalog", "load", str(PRESETS / "reviews-loyalty.yaml"))
     run(runner, "clock", "set", at)
     run(runner, "accounts", "create", "store", "--name", "Store", *NY)
-    run(runner, "subscribe", "store", plan)
+    run(runner, "subscribe", "store", plan, "--start", "2026-12-01")
 
 
 def test_r1_r5_a_december_rush_from_the_command_line(
@@ -76,6 +76,12 @@ def test_bad_input_names_the_line_and_writes_nothing(
     plain = write_orders(tmp_path / "plain.csv", 1, 5, account=None)
     assert "missing_columns [file]" in run(allot, "orders", "ingest", str(plain), code=2)
     assert "5 new" in run(allot, "orders", "ingest", str(plain), "--account", "store")
+    early = write_orders(tmp_path / "early.csv", 1, 3)
+    early.write_text(early.read_text() + "store,o0,2026-11-30T12:00:00Z,false\n", encoding="utf-8")
+    refused = run(allot, "orders", "ingest", str(early), "--batch", "2", code=2)
+    assert "before_plan_started [placed_at]" in refused
+    assert "early.csv:5" in refused  # the line, not the order's place in its batch
+    assert "2 orders in earlier batches were recorded" in " ".join(refused.split())
     refused = run(allot, "topup", "set", "store", "--unlimited", code=2)
     assert "top_up_not_on_free_plan" in refused
     assert "exactly one" in run(allot, "topup", "set", "store", "--cap", "5", "--none", code=2)

@@ -25,7 +25,9 @@ def shop(api: Api) -> Api:
     )
     assert made.status_code == 201, made.text
     sub = api.client.post(
-        "/v1/accounts/shop/subscriptions", json={"plan": "reviews-business"}, headers=op
+        "/v1/accounts/shop/subscriptions",
+        json={"plan": "reviews-business", "started_on": "2026-03-01"},
+        headers=op,
     )
     assert sub.status_code == 201, sub.text
     return api
@@ -77,6 +79,11 @@ def test_r1_r2_r5_a_store_with_a_150_dollar_top_up(shop: Api) -> None:
     [
         ({"id": "a", "placed_at": "2026-03-02T10:00:00"}, "invalid_request", "placed_at"),
         ({"id": "a", "placed_at": "2027-03-02T10:00:00+00:00"}, "placed_in_future", "placed_at"),
+        (
+            {"id": "a", "placed_at": "2026-03-01T04:59:00+00:00"},  # 23:59 on 28 Feb in NY
+            "before_plan_started",
+            "orders[1].placed_at",
+        ),
         ({"id": "", "placed_at": "2026-03-02T10:00:00+00:00"}, "invalid_request", "id"),
         (
             {"id": "a", "placed_at": "2026-03-02T10:00:00Z", "excluded": "no"},
@@ -88,7 +95,7 @@ def test_r1_r2_r5_a_store_with_a_150_dollar_top_up(shop: Api) -> None:
 def test_bad_orders_name_the_field_and_nothing_is_counted(
     shop: Api, order: dict[str, Any], code: str, field: str
 ) -> None:
-    good = {"id": "fine", "placed_at": "2026-03-02T09:00:00+00:00"}
+    good = {"id": "fine", "placed_at": "2026-03-01T05:00:00+00:00"}  # the plan's first minute
     refused = post(shop, {"orders": [good, order]})
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == code

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,11 +21,14 @@ from allot.backlog.service import (
     review_status,
     set_top_up_limit,
 )
-from allot.core.errors import Refused
+from allot.catalog.loader import load_catalog_with_extras
+from allot.catalog.service import load_catalog
+from allot.core.errors import InvalidInput, Refused
+from allot.core.periods import Month
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.webhook.models import webhook_events
-from tests.scenarios.world import World, local
+from tests.scenarios.world import PRESETS, World, local
 
 NY = "America/New_York"
 
@@ -192,6 +196,63 @@ def test_U5_an_order_placed_on_31_january_reported_on_1_february_counts_in_janua
     with world.db.read() as conn:
         month = conn.execute(sa.text("SELECT month FROM orders")).scalar_one()
     assert month == "2027-01"
+
+
+def test_U5_an_order_placed_before_the_plan_started_is_refused_and_nothing_counts(
+    world: World,
+) -> None:
+    world.at(NY, 2026, 12, 20)
+    before = OrderIn("before", local(NY, 2026, 11, 30, 23, 59))  # the plan starts 1 December
+    with pytest.raises(InvalidInput) as refused:
+        ingest(world, [*batch(1, 3, start=DEC), before])
+    assert (refused.value.code, refused.value.field) == (
+        "before_plan_started",
+        "orders[3].placed_at",
+    )
+    assert states(world) == {}
+    (orders,) = [m for m in world.page("store").metrics if m.metric == "orders"]
+    assert orders.used == 0  # neither the gate nor the usage ledger counted the batch
+
+
+@pytest.fixture
+def oldest_first(db: Database, tmp_path: Path) -> World:
+    """The world with the Reviews line's catalog option: a full backlog archives its oldest."""
+    w = World(db, FixedClock(local(NY, 2026, 12, 1, 9)))
+    text = (PRESETS / "reviews-loyalty.yaml").read_text()
+    path = tmp_path / "reviews-loyalty.yaml"
+    path.write_text(text.replace("archive_oldest: false #", "archive_oldest: true #", 1))
+    loaded = load_catalog_with_extras(path)
+    with db.transaction() as conn:
+        load_catalog(conn, w.clock, catalog=loaded.catalog, details=loaded.extras.details())
+    w.business("store", plan="reviews-business", tz=NY, currency="USD")
+    return w
+
+
+def test_R3_archive_oldest_keeps_the_newest_1500_waiting(oldest_first: World) -> None:
+    oldest_first.at(NY, 2026, 12, 20)
+    ingest(oldest_first, batch(1, 3200, start=DEC))
+    assert of_state(oldest_first, "to_send") == ids(1, 1500)
+    assert of_state(oldest_first, "waiting") == ids(1701, 3200)
+    assert of_state(oldest_first, "archived") == ids(1501, 1700)
+
+
+def test_R3_archive_oldest_across_two_months_of_one_batch(oldest_first: World) -> None:
+    """December reported late beside January, both past the limit, in one batch: January's
+    new requests push December's waiting ones out, oldest first, then their own oldest."""
+    w = oldest_first
+    w.at(NY, 2027, 1, 20)
+    december, january = batch(1, 3100, start=DEC), batch(3101, 6300, start=local(NY, 2027, 1, 2))
+    with w.db.transaction() as conn:
+        ingest_orders(conn, w.clock, account_id="store", orders=[*january, *december])
+    assert of_state(w, "to_send") == ids(1, 1500) | ids(3101, 4600)
+    assert of_state(w, "archived") == ids(1501, 3100) | ids(4601, 4800)
+    assert of_state(w, "waiting") == ids(4801, 6300)
+    with w.db.transaction() as conn:
+        status = review_status(conn, w.clock, account_id="store")
+    assert (status.orders, status.within, status.states["waiting"]) == (3200, 1500, 1500)
+    for month, count in ((Month(2026, 12), 3100), (Month(2027, 1), 3200)):
+        (orders,) = [m for m in w.page("store", month).metrics if m.metric == "orders"]
+        assert orders.used == count  # the gate and the usage ledger agree
 
 
 def test_replaying_and_reordering_orders_gives_the_same_states_and_charges(

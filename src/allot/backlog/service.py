@@ -81,6 +81,7 @@ class Terms:
     reviews: bool  # the plan sells review requests
     free: bool
     archive_oldest: bool
+    starts_at: datetime  # the plan's first instant: no order counts before it
 
 
 @dataclass
@@ -106,6 +107,7 @@ def _terms(conn: Connection, account_id: str) -> Terms:
             reviews="reviews" in sub.plan.features,
             free=not sub.plan.price_for(sub.quantity),
             archive_oldest=line is not None and line.archive_oldest,
+            starts_at=sub.starts_at,
         )
     raise Refused(
         "no_orders_plan",
@@ -197,6 +199,20 @@ def _checked(orders: Sequence[OrderIn], now: datetime) -> list[_Order]:
     return out
 
 
+def _check_started(checked: Sequence[_Order], terms: Terms, account: AccountRow) -> None:
+    """Refuse a batch with an order placed before the plan started: no plan counted it."""
+    if min(checked)[0] >= terms.starts_at:
+        return
+    for index, (placed_at, _, _) in enumerate(checked):
+        if placed_at < terms.starts_at:
+            started = terms.starts_at.astimezone(zone(account.timezone))
+            raise InvalidInput(
+                "before_plan_started",
+                f"{placed_at.isoformat()} is before the plan started ({started.isoformat()})",
+                field=f"orders[{index}].placed_at",
+            )
+
+
 def _by_month(fresh: list[_Order], tz: ZoneInfo) -> Iterator[tuple[Month, list[_Order]]]:
     """Runs of `fresh` (sorted) by the calendar month they were placed in, in `tz` (U5).
 
@@ -224,6 +240,7 @@ def ingest_orders(
     checked = _checked(orders, now)
     account = get_account(conn, account_id, lock=True)
     terms = _terms(conn, account_id)
+    _check_started(checked, terms, account)
     gate_row, released = _roll(conn, clock, account, terms)
     unique = {o[1]: o for o in reversed(checked)}  # the first of each id
     known = repo.known_ids(conn, account_id, list(unique))
@@ -233,8 +250,12 @@ def ingest_orders(
     result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
     tz = zone(account.timezone)
     current = _now_month(clock, account)
-    rows = repo.NewOrders()
+    sent = list(released)
+    outcomes_seen: Counter[str] = Counter()
     for month, batch in _by_month(fresh, tz):
+        # Each month's rows are written before the next month is gated, so that
+        # a later month pushing the oldest waiting requests out of the backlog
+        # (archive_oldest) sees this month's.
         month_row = repo.month_row(conn, account_id, month.key)
         excluded = [o[2] for o in batch]
         outcomes: Sequence[str]
@@ -246,21 +267,24 @@ def ingest_orders(
         fate = _fates(terms, month, now)
         fates = [fate[key] for key in zip(outcomes, excluded, strict=True)]
         ids = [o[1] for o in batch]
-        rows.order_id += ids
-        rows.placed_at += [o[0] for o in batch]
-        rows.month += [month.key] * len(batch)
-        rows.place += range(month_row.orders + 1, month_row.orders + len(batch) + 1)
-        rows.excluded += excluded
+        rows = repo.NewOrders(
+            order_id=ids,
+            placed_at=[o[0] for o in batch],
+            month=[month.key] * len(batch),
+            place=list(range(month_row.orders + 1, month_row.orders + len(batch) + 1)),
+            excluded=excluded,
+        )
         for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
-            getattr(rows, column).extend(values)
+            setattr(rows, column, list(values))
+        repo.insert_orders(conn, account_id, rows, recorded_at=now)
+        sent += [i for i, s in zip(ids, rows.state, strict=True) if s == "to_send"]
+        outcomes_seen.update(rows.outcome)
         month_row.orders += len(batch)
         repo.save_month(conn, month_row)
         _count_usage(conn, clock, account_id, ids, batch[0][0])
-    repo.insert_orders(conn, account_id, rows, recorded_at=now)
     repo.update_gate(conn, gate_row)
-    sent = released + [i for i, s in zip(rows.order_id, rows.state, strict=True) if s == "to_send"]
     _announce(conn, clock, account_id, sent)
-    result.outcomes = dict(Counter(rows.outcome))
+    result.outcomes = dict(outcomes_seen)
     result.released = len(sent)
     return result
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -34,12 +35,20 @@ topup_app = typer.Typer(help="Set a store's top-up limit (R2).", no_args_is_help
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
-def read_orders(path: Path, account: str | None) -> dict[str, list[OrderIn]]:
+@dataclass
+class Lines:
+    """A store's orders read from a file, each with the line it was on."""
+
+    orders: list[OrderIn] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+
+def read_orders(path: Path, account: str | None) -> dict[str, Lines]:
     """Orders by account from a CSV (columns: [account_id,] order_id, placed_at[, excluded]).
 
     Every line is checked before anything is written; an error names the line and field.
     """
-    found: dict[str, list[OrderIn]] = {}
+    found: dict[str, Lines] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         columns = set(reader.fieldnames or ())
@@ -63,13 +72,27 @@ def read_orders(path: Path, account: str | None) -> dict[str, list[OrderIn]]:
                     "not_boolean", f"{where}: {flag!r} is not true or false", field="excluded"
                 )
             assert placed is not None
-            found.setdefault(owner, []).append(OrderIn(row["order_id"], placed, flag in _TRUE))
+            mine = found.setdefault(owner, Lines())
+            mine.orders.append(OrderIn(row["order_id"], placed, flag in _TRUE))
+            mine.lines.append(reader.line_num)
     return found
 
 
-def _batches(orders: list[OrderIn], size: int) -> Iterator[list[OrderIn]]:
-    for i in range(0, len(orders), size):
-        yield orders[i : i + size]
+_ORDER_FIELD = re.compile(r"orders\[(\d+)\]\.(\w+)")
+
+
+def _on_line(error: InvalidInput, path: Path, lines: list[int], recorded: int) -> InvalidInput:
+    """The batch's error, naming the file's line instead of the order's index in the batch."""
+    found = _ORDER_FIELD.fullmatch(error.field or "")
+    if found is None:
+        return error
+    line = lines[int(found[1])]
+    return InvalidInput(
+        error.code,
+        f"{path}:{line}: {error.message} ({recorded} orders in earlier batches were recorded; "
+        "running the file again once fixed is safe)",
+        field=found[2],
+    )
 
 
 @orders_app.command("ingest")
@@ -89,11 +112,16 @@ def orders_ingest(
     fates: dict[str, int] = {}
     with open_database() as db, Progress(console=console, transient=True) as progress:
         now = clock()
-        task = progress.add_task("ingesting orders", total=sum(map(len, by_account.values())))
-        for owner, orders in by_account.items():
-            for chunk in _batches(orders, batch):
-                with db.transaction() as conn:
-                    result = ingest_orders(conn, now, account_id=owner, orders=chunk)
+        total = sum(len(read.orders) for read in by_account.values())
+        task = progress.add_task("ingesting orders", total=total)
+        for owner, read in by_account.items():
+            for i in range(0, len(read.orders), batch):
+                chunk = read.orders[i : i + batch]
+                try:
+                    with db.transaction() as conn:
+                        result = ingest_orders(conn, now, account_id=owner, orders=chunk)
+                except InvalidInput as error:
+                    raise _on_line(error, file, read.lines[i:], totals["received"]) from None
                 for key in totals:
                     totals[key] += getattr(result, key)
                 for fate, n in result.outcomes.items():
