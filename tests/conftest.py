@@ -22,6 +22,8 @@ from allot.kit.db import Database
 from allot.kit.migrate import upgrade
 from allot.models import metadata
 
+pytest_plugins = ["tests.mailserver"]  # the `mail_server` fixture: a real local SMTP server
+
 PG_ADMIN_URL = os.environ.get(
     "ALLOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

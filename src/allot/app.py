@@ -16,6 +16,8 @@ from allot.api_context import Db
 from allot.backlog.api import router as reviews
 from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
+from allot.code.mail import check_template
+from allot.code.mail_api import router as code_emails
 from allot.invoice.api import billing
 from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
@@ -42,12 +44,15 @@ def create_app(
     threads: int = 3,
     claim_rate: str = "10/min",
     referral_link: str = "/signup?ref={code}",
+    activation_link: str = "/activate?code={code}",
+    email: bool = False,
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
     `threads` bounds the routes running at once in this process: past it,
     requests wait in line on the event loop instead of crowding the GIL, which
-    keeps the slowest answers close to the typical ones.
+    keeps the slowest answers close to the typical ones. `email` says whether
+    an SMTP server is configured for `allot worker` to send the outbox with.
     """
 
     @asynccontextmanager
@@ -69,6 +74,8 @@ def create_app(
     # Claiming a code is guessing-sensitive: its own, much smaller allowance (K2).
     app.state.claim_limiter = Buckets(rate=parse_rate(claim_rate), burst=10)
     app.state.referral_link = referral_link
+    app.state.activation_link = check_template(activation_link)
+    app.state.email = email
     http.install(app)
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 
@@ -87,6 +94,7 @@ def create_app(
         referral,
         reviews,
         codes,
+        code_emails,
         catalog,
         webhooks,
         invoices,

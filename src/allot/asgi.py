@@ -15,4 +15,6 @@ app = create_app(
     threads=_settings.api_threads,
     claim_rate=_settings.claim_rate,
     referral_link=_settings.referral_link,
+    activation_link=_settings.activation_link,
+    email=_settings.smtp() is not None,
 )

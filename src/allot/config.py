@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from allot.notify.smtp import SmtpSettings
+
 DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
 
 
@@ -18,6 +20,11 @@ class Settings:
     claim_rate: str = "10/min"  # Access Code claims per key and per account
     # A4: the platform's sign-up page; {code} becomes the referrer's code
     referral_link: str = "/signup?ref={code}"
+    # K2: the platform's page that claims a code; {code} becomes the code
+    activation_link: str = "/activate?code={code}"
+    # E-mail: sent by `allot worker` over SMTP; unset, allot sends none
+    smtp_url: str | None = None
+    mail_from: str = "allot <billing@localhost>"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +36,13 @@ class Settings:
             api_threads=int(os.environ.get("ALLOT_API_THREADS", "3")),
             claim_rate=os.environ.get("ALLOT_CLAIM_RATE", "10/min"),
             referral_link=os.environ.get("ALLOT_REFERRAL_LINK", "/signup?ref={code}"),
+            activation_link=os.environ.get("ALLOT_ACTIVATION_LINK", "/activate?code={code}"),
+            smtp_url=os.environ.get("ALLOT_SMTP_URL") or None,
+            mail_from=os.environ.get("ALLOT_MAIL_FROM", "allot <billing@localhost>"),
         )
+
+    def smtp(self) -> SmtpSettings | None:
+        """Where e-mail goes, checked; None when no SMTP server is configured."""
+        if self.smtp_url is None:
+            return None
+        return SmtpSettings.from_url(self.smtp_url, sender=self.mail_from)

@@ -14,6 +14,7 @@ from allot.invoice.models import (
 )
 from allot.kit.schema import metadata
 from allot.kit.simclock import simulated_clock
+from allot.notify.models import emails
 from allot.partner.models import partner_charges, partners
 from allot.referral.models import referral_programs, referrals
 from allot.subscription.models import subscription_changes, subscriptions
@@ -36,6 +37,7 @@ __all__ = [
     "api_keys",
     "credit_note_lines",
     "credit_notes",
+    "emails",
     "grant_allowances",
     "grants",
     "idempotency_requests",

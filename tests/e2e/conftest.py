@@ -22,6 +22,8 @@ from allot.subscription.service import subscribe
 from tests.factories import load
 from tests.scenarios.world import PRESETS, local
 
+ACTIVATION_LINK = "https://app.example.com/billing/activate?code={code}"
+
 
 @dataclass
 class Api:
@@ -85,4 +87,5 @@ def api(db: Database) -> Api:
                 allowances={"staff_seats": 36, "card_operations": 18},
             )
         keys["partner"] = create_key(conn, clock, role="partner", subject="agency-1")[1]
-    return Api(TestClient(create_app(db, clock)), db, clock, keys)
+    app = create_app(db, clock, email=True, activation_link=ACTIVATION_LINK)
+    return Api(TestClient(app), db, clock, keys)

@@ -11,7 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from allot.cli.webhooks import webhooks_app, worker
+from allot.cli.webhooks import webhooks_app
+from allot.cli.worker import worker
 from allot.kit.clock import FixedClock, SystemClock
 from allot.kit.db import Database
 from allot.webhook.guard import ALLOW_PRIVATE_ENV

@@ -9,9 +9,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from allot.kit.backoff import RETRY_DELAYS
 from allot.kit.clock import FixedClock, SystemClock
 from allot.kit.db import Database
-from allot.webhook.delivery import LEASE, RETRY_DELAYS, Outcome, deliver_due, lease, record
+from allot.webhook.delivery import LEASE, Outcome, deliver_due, lease, record
 from allot.webhook.models import webhook_events
 from allot.webhook.repository import DeliveryRow
 from allot.webhook.service import (

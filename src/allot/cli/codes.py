@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from allot.cli.context import clock, console, domain_errors, open_database
 from allot.cli.parse import allowances, instant, pairs
+from allot.code.mail import check_template, code_emails, email_activation_link, require_email
 from allot.code.service import (
     assign_code,
     claim_code,
@@ -19,9 +20,11 @@ from allot.code.service import (
     pause_code,
     revoke_code,
 )
+from allot.config import Settings
 from allot.core.codes import display
 from allot.core.periods import Month
 from allot.grant.repository import GrantRow
+from allot.notify.repository import EmailRow
 from allot.partner.reporting import partner_month
 from allot.partner.service import enroll_partner, list_partners
 
@@ -116,8 +119,43 @@ def codes_list(partner_id: str) -> None:
 @codes_app.command("show")
 @domain_errors
 def codes_show(partner_id: str, number: int) -> None:
+    """The code, and the activation e-mails sent for it."""
     with open_database() as db, db.read() as conn:
         _show(partner_code(conn, partner_id, number))
+        for e in code_emails(conn, partner_id=partner_id, number=number):
+            _show_email(e)
+
+
+def _show_email(e: EmailRow) -> None:
+    when = f" {e.sent_at:%Y-%m-%d %H:%M}Z" if e.sent_at else ""
+    error = f" — {escape(e.last_error)}" if e.last_error and e.state != "sent" else ""
+    console.print(f"  e-mail #{e.id} to {escape(e.to_address)}: {e.state}{when}{error}")
+
+
+@codes_app.command("email")
+@domain_errors
+def codes_email(
+    partner_id: str,
+    number: int,
+    to: Annotated[str, typer.Option(help="The business's e-mail address.")],
+    note: Annotated[str | None, typer.Option(help="A line from the partner.")] = None,
+) -> None:
+    """E-mail the code's activation link to a business (sent by `allot worker`)."""
+    settings = Settings.from_env()
+    require_email(settings.smtp() is not None)
+    with open_database() as db, db.transaction() as conn:
+        queued = email_activation_link(
+            conn,
+            clock(),
+            partner_id=partner_id,
+            number=number,
+            to=to,
+            note=note,
+            link_template=check_template(settings.activation_link),
+        )
+    console.print(
+        f"e-mail #{queued.id} to {escape(queued.to_address)} queued; `allot worker` sends it"
+    )
 
 
 def _pause(partner_id: str, number: int, paused: bool) -> None:

@@ -24,7 +24,8 @@ from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
 from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
-from allot.cli.webhooks import webhooks_app, worker
+from allot.cli.webhooks import webhooks_app
+from allot.cli.worker import worker
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo

@@ -1,20 +1,14 @@
-"""`allot webhooks …` (endpoints, the delivery log, redelivery) and `allot worker`."""
+"""`allot webhooks …`: endpoints, the delivery log, redelivery (`allot worker` sends)."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from allot.cli.context import clock, console, domain_errors, err_console, open_database
-from allot.webhook.delivery import DEFAULT_BATCH, new_http_client
+from allot.cli.context import clock, console, domain_errors, open_database
 from allot.webhook.service import (
     EVENT_TYPES,
     create_endpoint,
@@ -24,7 +18,6 @@ from allot.webhook.service import (
     redeliver,
     remove_endpoint,
 )
-from allot.webhook.worker import IDLE_SECONDS, run_worker
 
 webhooks_app = typer.Typer(
     help="Webhook endpoints, the delivery log and redelivery.", no_args_is_help=True
@@ -133,49 +126,3 @@ def webhooks_redeliver(delivery_id: int) -> None:
     with open_database() as db, db.transaction() as conn:
         row = redeliver(conn, clock(), delivery_id=delivery_id)
     console.print(f"delivery {row.id} ({row.event_type} → endpoint {row.endpoint_id}) is due now")
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM finish the request in flight, then stop."""
-
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-@domain_errors
-def worker(
-    once: Annotated[
-        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
-    ] = False,
-    batch: Annotated[int, typer.Option(min=1, max=1000, help="Deliveries per round.")] = (
-        DEFAULT_BATCH
-    ),
-    idle: Annotated[
-        float, typer.Option(min=0.05, help="Seconds to wait when nothing is due.")
-    ] = IDLE_SECONDS,
-) -> None:
-    """Deliver webhooks (with retries and backoff) until stopped."""
-    stop = threading.Event()
-
-    def report(exc: Exception) -> None:
-        err_console.print(f"[yellow]worker:[/] {escape(str(exc).splitlines()[0])}; retrying")
-
-    with open_database() as db, new_http_client() as http:
-        if once:
-            done = run_worker(db, clock(), http=http, once=True, batch=batch)
-            console.print(f"{done} webhook deliveries attempted")
-            return
-        console.print("worker: delivering webhooks (Ctrl-C to stop)")
-        with _stop_on_signals(stop):
-            done = run_worker(
-                db, clock(), http=http, batch=batch, idle_seconds=idle, stop=stop, on_error=report
-            )
-        console.print(f"worker stopped: {done} webhook deliveries attempted")

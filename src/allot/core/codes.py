@@ -59,3 +59,14 @@ def is_well_formed(text: str) -> bool:
 
 def display(canonical: str) -> str:
     return "-".join(canonical[i : i + 4] for i in range(0, len(canonical), 4))
+
+
+def link(template: str, canonical: str) -> str:
+    """A link that carries a code: `{code}` in the platform's template becomes its display form.
+
+    The display form is URL-safe as it is (digits, capitals and hyphens).
+
+    >>> link("https://app.example.com/billing?activate={code}", "7K2M9QXD4HRTPV0C8")
+    'https://app.example.com/billing?activate=7K2M-9QXD-4HRT-PV0C-8'
+    """
+    return template.replace("{code}", display(canonical))

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
-from allot.core.codes import ENTROPY_BYTES, display, format_code, is_well_formed, normalize
+from allot.core.codes import ENTROPY_BYTES, display, format_code, is_well_formed, link, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge
 from allot.core.money import Money
@@ -56,7 +56,7 @@ class ReferralPage:
 
 def link_for(code: str, template: str = DEFAULT_LINK) -> str:
     """The referral link: the platform's sign-up page with the code (`ALLOT_REFERRAL_LINK`)."""
-    return template.replace("{code}", display(code))
+    return link(template, code)
 
 
 def enable_referral(conn: Connection, clock: Clock, *, account_id: str) -> ProgramRow:

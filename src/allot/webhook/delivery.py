@@ -8,7 +8,7 @@ the HTTP request is on the wire:
 2. each one is checked against the SSRF guard again, signed per Standard
    Webhooks and POSTed (10 s timeouts, redirects are not followed);
 3. one transaction per delivery records the attempt: 2xx → delivered;
-   otherwise the next try is scheduled by RETRY_DELAYS, and after the last one
+   otherwise the next try is scheduled by `allot.kit.backoff`, and after the last one
    the delivery is failed.
 
 A worker that dies mid-round loses nothing: its leases run out and another
@@ -30,25 +30,13 @@ from standardwebhooks import Webhook
 
 from allot import __version__
 from allot.core.errors import DomainError
+from allot.kit.backoff import next_try
 from allot.kit.clock import Clock, monotonic
 from allot.kit.db import Database
 from allot.webhook import repository as repo
 from allot.webhook.guard import allow_private_from_env, check_url, pinned
 from allot.webhook.repository import Claim
 
-# The wait after each failed attempt: 11 attempts over 2 days 21.6 hours (≈ three days).
-RETRY_DELAYS: tuple[timedelta, ...] = (
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=10),
-    timedelta(hours=14),
-    timedelta(hours=14),
-    timedelta(hours=14),
-)
 REQUEST_TIMEOUT = 10.0  # seconds, per connect / write / read
 LEASE = timedelta(minutes=5)  # a round of `limit` requests must finish well within it
 DEFAULT_BATCH = 10
@@ -163,10 +151,10 @@ def record(conn: Connection, clock: Clock, claim: Claim, outcome: Outcome) -> st
     values: dict[str, Any]
     if outcome.ok:
         values = {"state": repo.DELIVERED, "delivered_at": now, "next_attempt_at": None}
-    elif attempt > len(RETRY_DELAYS):
+    elif (again := next_try(attempt, now)) is None:
         values = {"state": repo.FAILED, "next_attempt_at": None}
     else:
-        values = {"state": repo.PENDING, "next_attempt_at": now + RETRY_DELAYS[attempt - 1]}
+        values = {"state": repo.PENDING, "next_attempt_at": again}
     repo.settle(
         conn,
         delivery_id=claim.delivery_id,

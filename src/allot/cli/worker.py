@@ -1,0 +1,76 @@
+"""`allot worker`: send the outboxes (webhooks; e-mail when ALLOT_SMTP_URL is set) until stopped."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from allot.cli.context import clock, console, domain_errors, err_console, open_database
+from allot.config import Settings
+from allot.kit.rounds import IDLE_SECONDS, run_rounds
+from allot.notify.smtp import mail_round
+from allot.webhook.delivery import DEFAULT_BATCH, new_http_client
+from allot.webhook.worker import webhook_round
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM finish the request in flight, then stop."""
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@domain_errors
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Messages per round.")] = (
+        DEFAULT_BATCH
+    ),
+    idle: Annotated[
+        float, typer.Option(min=0.05, help="Seconds to wait when nothing is due.")
+    ] = IDLE_SECONDS,
+) -> None:
+    """Deliver webhooks and send e-mail (ALLOT_SMTP_URL), retrying with backoff, until stopped."""
+    stop = threading.Event()
+    smtp = Settings.from_env().smtp()
+
+    def report(exc: Exception) -> None:
+        err_console.print(f"[yellow]worker:[/] {escape(str(exc).splitlines()[0])}; retrying")
+
+    with open_database() as db, new_http_client() as http:
+        now = clock()
+        rounds = [webhook_round(db, now, http=http)]
+        if smtp is not None:
+            rounds.append(mail_round(db, now, smtp=smtp))
+        what = "webhooks" if smtp is None else f"webhooks and e-mail via {smtp.host}:{smtp.port}"
+        if once:
+            _report(run_rounds(rounds, batch=batch, once=True))
+            return
+        console.print(f"worker: sending {what} (Ctrl-C to stop)")
+        if smtp is None:
+            console.print("worker: no e-mail is sent: ALLOT_SMTP_URL is not set")
+        with _stop_on_signals(stop):
+            done = run_rounds(rounds, batch=batch, idle_seconds=idle, stop=stop, on_error=report)
+        console.print("worker stopped")
+        _report(done)
+
+
+def _report(done: list[int]) -> None:
+    console.print(f"{done[0]} webhook deliveries attempted")
+    if len(done) > 1:
+        console.print(f"{done[1]} e-mails attempted")

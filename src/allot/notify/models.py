@@ -1,0 +1,36 @@
+"""The e-mail outbox: one row per message, with its delivery state."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from allot.kit.schema import BigId, metadata
+from allot.kit.types import UTCDateTime
+
+emails = sa.Table(
+    "emails",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # e.g. activation_link
+    # Whom the message is about, for the lists that show it; none is required.
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True),
+    sa.Column("grant_id", BigId, sa.ForeignKey("grants.id"), nullable=True),
+    sa.Column("to_address", sa.String(320), nullable=False),
+    sa.Column("reply_to", sa.String(320), nullable=True),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # text/plain, UTF-8
+    # The local part of Message-ID, fixed when queued so that every attempt
+    # sends the same id and a receiving server can drop a duplicate.
+    sa.Column("message_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),  # set while pending
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+    sa.Index("ix_emails_due", "state", "next_attempt_at"),
+    sa.Index("ix_emails_grant", "grant_id", "id"),
+)

@@ -1,0 +1,73 @@
+"""Queue an e-mail in the caller's transaction; `allot.notify.smtp` sends it after commit."""
+
+from __future__ import annotations
+
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.engine import Connection
+
+from allot.core.errors import InvalidInput
+from allot.kit.clock import Clock
+from allot.notify import repository as repo
+from allot.notify.repository import EmailRow
+
+MAX_SUBJECT = 300
+
+
+def check_address(value: object, *, field: str) -> str:
+    """An address a mail server will take (syntax only: no DNS lookup), normalized."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("invalid_email", "an e-mail address is required", field=field)
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("invalid_email", str(exc), field=field) from None
+    return checked.normalized
+
+
+def is_address(value: str) -> bool:
+    try:
+        check_address(value, field="address")
+    except InvalidInput:
+        return False
+    return True
+
+
+def queue_email(
+    conn: Connection,
+    clock: Clock,
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    reply_to: str | None = None,
+    partner_id: str | None = None,
+    account_id: str | None = None,
+    grant_id: int | None = None,
+) -> EmailRow:
+    """One message for the outbox, due now; the worker sends it once the transaction commits."""
+    address = check_address(to, field="to")
+    if "\r" in subject or "\n" in subject or not 0 < len(subject) <= MAX_SUBJECT:
+        raise InvalidInput(
+            "invalid_subject", f"one line of 1-{MAX_SUBJECT} characters", field="subject"
+        )
+    now = clock.now()
+    email_id = repo.insert(
+        conn,
+        kind=kind,
+        partner_id=partner_id,
+        account_id=account_id,
+        grant_id=grant_id,
+        to_address=address,
+        reply_to=None if reply_to is None else check_address(reply_to, field="reply_to"),
+        subject=subject,
+        body=body,
+        message_key=secrets.token_hex(16),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    found = repo.get(conn, email_id)
+    assert found is not None
+    return found
