@@ -181,3 +181,27 @@ def test_a_bad_sender_is_named() -> None:
     with pytest.raises(InvalidInput) as refused:
         SmtpSettings.from_url(f"smtp://127.0.0.1:{free_port()}", sender="billing")
     assert refused.value.field == "ALLOT_MAIL_FROM"
+
+
+def test_a_message_that_cannot_be_built_fails_alone_and_the_round_goes_on(
+    db: Database, clock: FixedClock, mail_server: MailServer
+) -> None:
+    with db.transaction() as conn:  # past queue_email's checks, as an old row might be
+        broken = repo.insert(
+            conn,
+            kind="test",
+            to_address="owner@cafe.example",
+            subject="Hi\r\nBcc: everyone@example.com",
+            body="x",
+            message_key="k1",
+            next_attempt_at=clock.now(),
+            created_at=clock.now(),
+        )
+    fine = queue(db, clock)
+    assert send_due(db, clock, smtp=smtp(mail_server)) == 2
+    failed = row(db, broken)
+    assert (failed.state, failed.attempts) == ("failed", 1)
+    assert failed.last_error is not None
+    assert failed.last_error.startswith("cannot build the message")
+    assert row(db, fine.id).state == "sent"
+    assert [m["Subject"] for m in mail_server.received] == ["Your Access Code"]

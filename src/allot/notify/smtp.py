@@ -171,7 +171,12 @@ def send_all(smtp: SmtpSettings, emails: Sequence[EmailRow], clock: Clock) -> li
     try:
         for email in emails:
             try:
-                client.send_message(message_of(email, smtp, clock))
+                message = message_of(email, smtp, clock)
+            except ValueError as exc:  # a header the mail format cannot carry: never sendable
+                outcomes.append(Outcome(False, _clip(f"cannot build the message: {exc}"), True))
+                continue
+            try:
+                client.send_message(message)
             except smtplib.SMTPServerDisconnected as exc:
                 gone = Outcome(False, _clip(f"the server hung up: {exc}"))
                 outcomes += [gone] * (len(emails) - len(outcomes))
