@@ -18,6 +18,7 @@ speed where the operator accepts it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
@@ -73,25 +74,32 @@ class FairLock:
 
     `threading.Lock` lets a releasing thread grab it again at once, so under
     load some callers wait many turns (p99 of ~100 ms with 8 threads on one
-    SQLite file); tickets keep every caller's wait to one queue's length.
+    SQLite file). Here each waiter queues a lock of its own and sleeps on it;
+    the holder, leaving, hands the mutex to the first in line by releasing
+    that one lock — waking that thread alone, not every waiter.
     """
 
     def __init__(self) -> None:
-        self._turn = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
+        self._guard = threading.Lock()  # protects the two fields below
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
 
     def __enter__(self) -> None:
-        with self._turn:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            while ticket != self._serving:
-                self._turn.wait()
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            baton = threading.Lock()
+            baton.acquire()
+            self._waiters.append(baton)
+        baton.acquire()  # until the holder hands over: `_held` stays True for us
 
     def __exit__(self, *_exc: object) -> None:
-        with self._turn:
-            self._serving += 1
-            self._turn.notify_all()
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
 
 
 class Database:
