@@ -250,16 +250,17 @@ def consume(
         )
         if event_id is not None:  # the account is locked and its sources are as learned
             if used is not None:
-                alerts.after_draws(
-                    conn,
-                    clock,
-                    account_id=account_id,
-                    metric=metric,
-                    month=fast.period,
-                    event_id=event_id,
-                    at=at,
-                    drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
-                )
+                if fast.granted is None or alerts.may_cross(fast.granted, used):
+                    alerts.after_draws(
+                        conn,
+                        clock,
+                        account_id=account_id,
+                        metric=metric,
+                        month=fast.period,
+                        event_id=event_id,
+                        at=at,
+                        drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
+                    )
                 draw = Draw(fast.source, fast.kind, quantity)
                 return _result(
                     event_id, event, Decision(fast.outcome, (draw,), fast.reason, fast.prompt)
