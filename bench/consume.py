@@ -15,7 +15,11 @@ DB-API driver (sqlite3 with allot's pragmas and `BEGIN IMMEDIATE`, writers
 serialized by a lock as allot does; psycopg 3 for PostgreSQL), on tables of
 its own, with the same thread shapes.
 
-    .venv/bin/python bench/consume.py [--seconds 3] [--only sqlite] [--profile]
+    .venv/bin/python bench/consume.py [--seconds 3] [--only sqlite] [--profile] [--floor]
+
+`--floor` adds, on SQLite, allot's own fast-path statements replayed on the
+bare driver with no Python around them: how close to raw allot could get if
+SQLAlchemy and allot's Python cost nothing.
 
 Durations also come from ALLOT_BENCH_SECONDS / ALLOT_BENCH_WARMUP.
 """
@@ -54,6 +58,8 @@ from _harness import (
     raw_sqlite,
 )
 from allot.core.allocation import Outcome
+from allot.kit import rawsql
+from allot.usage import repository as repo
 from allot.usage.service import consume
 from allot.usage.verify import verify
 
@@ -271,6 +277,102 @@ class PostgresBaseline:
         return op, close
 
 
+def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, Callable[[], None]]:
+    """allot's own SQL for one unit on the bare driver, with no Python around it.
+
+    The fast path's statements as `allot.usage.repository` writes them, on a
+    bare sqlite3 connection with allot's pragmas: BEGIN IMMEDIATE; record the
+    event if the account is at its revision; take room from the grant's
+    counter; append the ledger entry; COMMIT. This is what allot's ledger (an
+    event, an entry and a counter row, with their indexes) costs the database
+    itself: the ratio allot could reach if its Python cost nothing.
+    """
+    with db.transaction() as conn:  # learn the route, create the counter row
+        consume(conn, clock, account_id=account, metric=METRIC, quantity=1, idempotency_key="f")
+    conn = raw_sqlite(db)
+    revision, source, granted = conn.execute(
+        "SELECT a.revision, c.source, c.granted FROM accounts a JOIN usage_counters c"
+        " ON c.account_id = a.id WHERE a.id = ? AND c.source_kind = 'grant'",
+        (account,),
+    ).fetchone()
+    record = repo._EVENT_IF_CURRENT["sqlite"].sqlite
+    take = repo._TAKE_ROOM_RETURNING.sqlite
+    append = repo._APPEND_ENTRY.sqlite
+    at = AT.replace(tzinfo=None).isoformat(" ", "microseconds")
+    event = {
+        "account_id": account,
+        "request_hash": "0" * 64,
+        "action": "consume",
+        "metric": METRIC,
+        "quantity": 1,
+        "holder": None,
+        "period": AT.strftime("%Y-%m"),
+        "occurred_at": at,
+        "recorded_at": at,
+        "outcome": "allowed",
+        "reason": "within_allowance",
+        "revision": revision,
+    }
+
+    def op(_t: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(record, {**event, "idempotency_key": f"floor-{next(_keys)}"})
+            if cur.rowcount != 1:
+                raise AssertionError("the account changed")
+            params = {
+                "event_id": cur.lastrowid,
+                "account_id": account,
+                "metric": METRIC,
+                "period": event["period"],
+                "source": source,
+                "source_kind": "grant",
+                "used": 1,
+                "granted": granted,
+                "occurred_at": at,
+            }
+            if conn.execute(take, params).fetchone() is None:
+                raise AssertionError("counter full")
+            conn.execute(append, params)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    return op, conn.close
+
+
+def floor(db: Database, baseline: SqliteBaseline, args: argparse.Namespace) -> None:
+    """The SQLite 1x1 ratio's ceiling: allot's statements alone against the raw baseline."""
+    clock = fixed_clock()
+    make_accounts(db, clock, ["floor"])
+    raw_op, close_raw = baseline.op(["floor"], Shape("1x1", 1, 1))
+    floor_op, close_floor = sqlite_floor_op(db, clock, "floor")
+    slice_s = args.seconds / args.rounds
+    raw = sql = Run(0, 0.0, [])
+    try:
+        for _ in range(args.rounds):
+            raw += drive(raw_op, 1, slice_s, args.warmup)
+            sql += drive(floor_op, 1, slice_s, args.warmup)
+    finally:
+        close_raw()
+        close_floor()
+    print_table(
+        ["1x1 on the bare driver", "ops/s", "p50 ms", "p99 ms", "ratio"],
+        [
+            ["raw baseline", raw.ops_per_s, raw.p_ms(50), raw.p_ms(99), 1.0],
+            [
+                "allot's statements (floor)",
+                sql.ops_per_s,
+                sql.p_ms(50),
+                sql.p_ms(99),
+                sql.ops_per_s / raw.ops_per_s,
+            ],
+        ],
+        title="sqlite: what allot's ledger costs the database, Python aside",
+    )
+
+
 # --- profile -----------------------------------------------------------------
 
 
@@ -289,8 +391,22 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
         if record[0]:
             statements.append(" ".join(statement.split()))
 
+    # the hot path's own statements go straight to the driver (allot.kit.rawsql),
+    # past SQLAlchemy's events: time those by wrapping Statement.run
+    plain_run = rawsql.Statement.run
+
+    def timed_run(stmt: rawsql.Statement, conn: Any, params: Any) -> Any:
+        t0 = monotonic()
+        cursor = plain_run(stmt, conn, params)
+        acc["t"] += monotonic() - t0
+        acc["n"] += 1
+        if record[0]:
+            statements.append(" ".join(stmt.sqlite.split()))
+        return cursor
+
     event.listen(db.engine, "before_cursor_execute", before)
     event.listen(db.engine, "after_cursor_execute", after)
+    rawsql.Statement.run = timed_run  # type: ignore[method-assign]
     total = before_body = body = driver = 0.0
     count = 0
     try:
@@ -319,6 +435,7 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
         event.remove(db.engine, "after_cursor_execute", after)
+        rawsql.Statement.run = plain_run  # type: ignore[method-assign]
     after_body = total - before_body - body
     per = 1000 / ops
     print_table(
@@ -406,6 +523,8 @@ def bench_database(db: Database, args: argparse.Namespace) -> list[list[Any]]:
         f"{'ok' if report.ok else 'MISMATCH ' + str(report.mismatches[:3])}",
         flush=True,
     )
+    if args.floor and isinstance(baseline, SqliteBaseline):
+        floor(db, baseline, args)
     if args.profile:
         make_accounts(db, clock, ["profile"])
         profile(db, clock, "profile", args.profile_ops)
@@ -424,6 +543,11 @@ def main() -> None:
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=["NORMAL", "FULL"])
     parser.add_argument("--profile", action="store_true", help="break one consume down")
     parser.add_argument("--profile-ops", type=int, default=2000)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="SQLite: also run allot's own statements on the bare driver (the ratio's ceiling)",
+    )
     args = parser.parse_args()
 
     print(

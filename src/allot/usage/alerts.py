@@ -45,6 +45,18 @@ def crossed(granted: int, used_after: int, quantity: int) -> list[int]:
     return [t for t in THRESHOLDS if before < math.ceil(granted * t / 100) <= used_after]
 
 
+def may_cross(granted: int, used_after: int) -> bool:
+    """False while a limited source's counter is still under its lowest threshold.
+
+    Most draws are far from any threshold; the hot path skips the alert
+    check for them. 80 % of 18 is 14.4, so nothing can fire before the 15th unit:
+
+    >>> may_cross(18, 14), may_cross(18, 15)
+    (False, True)
+    """
+    return used_after >= math.ceil(granted * min(THRESHOLDS) / 100)
+
+
 def after_draws(
     conn: Connection,
     clock: Clock,

@@ -14,7 +14,9 @@ Why the shortcut gives the full path's answer:
   room" only moves down the waterfall. The conditional upsert notices the
   moment it fills, and the full path takes over and learns the next route.
 * A route holds for one calendar month, and only inside the window in which
-  no grant or subscription of the metric starts or ends.
+  no grant or subscription of the metric starts or ends: both are spans of
+  UTC instants, so the route keeps their intersection `[starts, ends)` and
+  checking an instant is two comparisons.
 
 The full path (`sources.waterfall` + `core.allocation.allocate`) stays the
 definition; tests run random histories with and without the shortcut and
@@ -32,7 +34,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from allot.core.allocation import Decision, Outcome, SourceKind, overflow
-from allot.core.periods import month_of, zone
+from allot.core.periods import Month, zone
 from allot.usage.sources import Waterfall
 
 
@@ -41,8 +43,8 @@ class Route:
     revision: int
     timezone: str
     period: str
-    valid_from: datetime | None
-    valid_until: datetime | None
+    starts: datetime  # the route holds for instants in [starts, ends): inside `period`
+    ends: datetime  # and inside the waterfall's validity window
     source: str
     kind: SourceKind
     granted: int | None  # None: the policy's unlimited source
@@ -69,12 +71,7 @@ def route(conn: Connection, *, account_id: str, metric: str, at: datetime) -> Ro
     if not _enabled:
         return None
     found = _routes.get(_key(conn, account_id, metric))
-    if (
-        found is None
-        or (found.valid_from is not None and at < found.valid_from)
-        or (found.valid_until is not None and at >= found.valid_until)
-        or month_of(at, zone(found.timezone)).key != found.period
-    ):
+    if found is None or not found.starts <= at < found.ends:
         return None
     return found
 
@@ -93,6 +90,13 @@ def learn(
     """After a full-path decision, remember which source pays next."""
     key = _key(conn, account_id, metric)
     drawn = {d.source: d.quantity for d in decision.draws}
+    tz = zone(timezone)
+    month = Month.parse(period)
+    starts, ends = month.start(tz), month.end(tz)
+    if fall.valid_from is not None:
+        starts = max(starts, fall.valid_from)
+    if fall.valid_until is not None:
+        ends = min(ends, fall.valid_until)
     learned: Route | None = None
     for src in sorted(fall.sources, key=lambda s: s.priority):
         if src.remaining - drawn.get(src.source, 0) > 0:
@@ -100,8 +104,8 @@ def learn(
                 revision,
                 timezone,
                 period,
-                fall.valid_from,
-                fall.valid_until,
+                starts,
+                ends,
                 src.source,
                 src.kind,
                 fall.granted[src.source],
@@ -117,8 +121,8 @@ def learn(
                 revision,
                 timezone,
                 period,
-                fall.valid_from,
-                fall.valid_until,
+                starts,
+                ends,
                 past.kind.value,
                 past.kind,
                 None,

@@ -364,9 +364,7 @@ _EVENT_SELECT = (
     " FROM accounts WHERE id = :account_id AND revision = :revision"
 )
 _EVENT_IF_CURRENT = {
-    "sqlite": Statement(
-        f"{_EVENT_SELECT} ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
-    ),
+    "sqlite": Statement(f"{_EVENT_SELECT} ON CONFLICT (account_id, idempotency_key) DO NOTHING"),
     "postgresql": Statement(
         f"{_EVENT_SELECT} FOR UPDATE"
         " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
@@ -420,58 +418,58 @@ def lock_account(conn: Connection, account_id: str) -> tuple[str, int] | None:
     return None if row is None else (row[0], int(row[1]))
 
 
-def insert_event_if_current(conn: Connection, *, revision: int, **values: Any) -> int | None:
-    """Lock the account and record the event if the account is at `revision`.
+def record_and_take(
+    conn: Connection, *, revision: int, event: dict[str, Any], line: Line
+) -> tuple[int | None, int | None]:
+    """The fast path's writes: record the event if the account is at `revision`, then pay `line`.
 
-    None: nothing written — the account changed (or is gone), or the key was
-    used before; the caller then takes the full path, which tells them apart.
+    * (None, None): nothing written — the account changed (or is gone), or the
+      key was used before; the caller takes the full path, which tells them apart.
+    * (event_id, None): the event is recorded but `line`'s source has no room
+      for it (a limited source is moved only if it stays within its grant).
+    * (event_id, used): the counter moved and its entry is appended; `used` is
+      the counter after the move.
     """
-    values["revision"] = revision
-    values["occurred_at"] = instant(conn, values["occurred_at"])
-    values["recorded_at"] = instant(conn, values["recorded_at"])
-    row = _EVENT_IF_CURRENT[conn.dialect.name].run(conn, values).fetchone()
-    return None if row is None else int(row[0])
-
-
-def take(
-    conn: Connection,
-    *,
-    event_id: int,
-    account_id: str,
-    metric: str,
-    period: str,
-    occurred_at: datetime,
-    line: Line,
-) -> int | None:
-    """Post a one-source event: move the counter by `line` and append its entry.
-
-    Returns the counter after the move. A limited source is moved only if it
-    stays within its grant; None (and nothing written) when it would not.
-    """
+    sqlite = conn.dialect.name == "sqlite"
+    occurred_at = instant(conn, event["occurred_at"])
+    recorded_at = event["recorded_at"]
+    # consume's default: the action happened when it is recorded; format that instant once
+    recorded_at = occurred_at if recorded_at is event["occurred_at"] else instant(conn, recorded_at)
+    cursor = _EVENT_IF_CURRENT[conn.dialect.name].run(
+        conn,
+        {**event, "revision": revision, "occurred_at": occurred_at, "recorded_at": recorded_at},
+    )
+    if sqlite:  # the id without RETURNING's buffering of the row
+        event_id = cursor.lastrowid if cursor.rowcount == 1 else None
+    else:
+        row = cursor.fetchone()
+        event_id = None if row is None else row[0]
+    if event_id is None:
+        return None, None
     if line.granted is not None and line.quantity > line.granted:
-        return None  # cannot fit, and PostgreSQL checks the proposed row before the conflict
+        return event_id, None  # cannot fit, and PostgreSQL checks the proposed row first
     params = {
         "event_id": event_id,
-        "account_id": account_id,
-        "metric": metric,
-        "period": period,
+        "account_id": event["account_id"],
+        "metric": event["metric"],
+        "period": event["period"],
         "source": line.source,
         "source_kind": line.source_kind,
         "used": line.quantity,
         "granted": line.granted,
-        "occurred_at": instant(conn, occurred_at),
+        "occurred_at": occurred_at,
     }
     limited = line.granted is not None
-    if conn.dialect.name == "postgresql":
+    if not sqlite:
         both = _TAKE_ROOM_AND_APPEND if limited else _ADD_UNLIMITED_AND_APPEND
         row = both.run(conn, params).fetchone()
-        return None if row is None else int(row[0])
+        return event_id, None if row is None else int(row[0])
     counter = _TAKE_ROOM_RETURNING if limited else _ADD_UNLIMITED_RETURNING
     row = counter.run(conn, params).fetchone()
     if row is None:
-        return None
+        return event_id, None
     _APPEND_ENTRY.run(conn, params)
-    return int(row[0])
+    return event_id, int(row[0])
 
 
 def set_event_outcome(conn: Connection, event_id: int, *, outcome: str, reason: str) -> None:

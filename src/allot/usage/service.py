@@ -8,6 +8,7 @@ let `allot.core.allocation` decide, and post the decision to the ledger.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -64,8 +65,20 @@ class UsageResult:
         return self.outcome is not Outcome.BLOCKED
 
 
+# json.dumps(body, sort_keys=True, default=str) builds this encoder on every call
+_BODY = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def _request_hash(**body: object) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_BODY.encode(body).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _consume_hash(metric: str, quantity: int, occurred_at: str | None) -> str:
+    """A consume's request hash: a few bodies repeat endlessly ("1 card operation, now")."""
+    return _request_hash(
+        action="consume", metric=metric, quantity=quantity, occurred_at=occurred_at
+    )
 
 
 def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
@@ -222,45 +235,32 @@ def consume(
         "holder": None,
         "occurred_at": at,
         "recorded_at": now,
-        "request_hash": _request_hash(
-            action="consume",
-            metric=metric,
-            quantity=quantity,
-            occurred_at=None if occurred_at is None else occurred_at.isoformat(),
+        "request_hash": _consume_hash(
+            metric, quantity, None if occurred_at is None else occurred_at.isoformat()
         ),
     }
     fast = fastpath.route(conn, account_id=account_id, metric=metric, at=at)
     if fast is not None:
         event["period"] = fast.period
-        event_id = repo.insert_event_if_current(
+        event_id, used = repo.record_and_take(
             conn,
             revision=fast.revision,
-            **event,
-            outcome=fast.outcome.value,
-            reason=fast.reason,
+            event={**event, "outcome": fast.outcome.value, "reason": fast.reason},
+            line=Line(fast.source, fast.kind.value, quantity, fast.granted),
         )
         if event_id is not None:  # the account is locked and its sources are as learned
-            line = Line(fast.source, fast.kind.value, quantity, fast.granted)
-            used = repo.take(
-                conn,
-                event_id=event_id,
-                account_id=account_id,
-                metric=metric,
-                period=fast.period,
-                occurred_at=at,
-                line=line,
-            )
             if used is not None:
-                alerts.after_draws(
-                    conn,
-                    clock,
-                    account_id=account_id,
-                    metric=metric,
-                    month=fast.period,
-                    event_id=event_id,
-                    at=at,
-                    drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
-                )
+                if fast.granted is None or alerts.may_cross(fast.granted, used):
+                    alerts.after_draws(
+                        conn,
+                        clock,
+                        account_id=account_id,
+                        metric=metric,
+                        month=fast.period,
+                        event_id=event_id,
+                        at=at,
+                        drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
+                    )
                 draw = Draw(fast.source, fast.kind, quantity)
                 return _result(
                     event_id, event, Decision(fast.outcome, (draw,), fast.reason, fast.prompt)
