@@ -13,6 +13,7 @@ build. Each makes its own databases and removes them afterwards:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import math
 import os
@@ -379,3 +380,22 @@ def print_profile(stats: pstats.Stats, *, scale: float, unit: str, dialect: str)
         title=f"{dialect}: cProfile (profiler overhead included)",
     )
     print()
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse type: '10_000,100000' → [10000, 100000]."""
+    return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
+
+
+def backend_list(text: str) -> list[str]:
+    """An argparse type: 'sqlite,postgresql', each name checked."""
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    for x in names:
+        if x not in ("sqlite", "postgresql"):
+            raise argparse.ArgumentTypeError(f"unknown backend {x!r}")
+    return names
+
+
+def mark(ok: bool) -> str:
+    """How a bar line ends: PASS or FAIL."""
+    return "PASS" if ok else "FAIL"

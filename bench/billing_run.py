@@ -46,10 +46,13 @@ from _harness import (
     FixedClock,
     PostgresUnavailable,
     backend,
+    backend_list,
     bench_catalog,
     commit_timer,
+    int_list,
     loud_notice,
     machine_note,
+    mark,
     monotonic,
     print_profile,
     print_table,
@@ -424,8 +427,8 @@ def bench(name: str, sizes: Sequence[int]) -> list[list[Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", type=_ints)
-    parser.add_argument("--backends", default="sqlite,postgresql", type=_names)
+    parser.add_argument("--sizes", default="10000,100000", type=int_list)
+    parser.add_argument("--backends", default="sqlite,postgresql", type=backend_list)
     parser.add_argument("--profile", action="store_true", help="break one account's run down")
     parser.add_argument("--profile-size", type=int, default=2000)
     args = parser.parse_args()
@@ -464,33 +467,17 @@ def main() -> None:
         mine = {r[1]: r for r in rows if r[0] == name}
         if 100_000 in mine:
             s = mine[100_000][3]
-            print(f"  {name:<10} 100,000 in {s:.0f} s <= 300 s   {_mark(s <= 300)}")
+            print(f"  {name:<10} 100,000 in {s:.0f} s <= 300 s   {mark(s <= 300)}")
         if len(mine) >= 2:
             small, large = min(mine), max(mine)
             growth = mine[large][5] / mine[small][5]
             print(
                 f"  {name:<10} µs/invoice {large:,} / {small:,} = {growth:.2f} <= 1.3   "
-                f"{_mark(growth <= 1.3)}"
+                f"{mark(growth <= 1.3)}"
             )
     for name in ("sqlite", "postgresql"):
         if name in args.backends and name not in measured:
             print(f"  {name:<10} NOT MEASURED (unreachable): the bar is not shown to be met")
-
-
-def _ints(text: str) -> list[int]:
-    return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
-
-
-def _names(text: str) -> list[str]:
-    names = [x.strip() for x in text.split(",") if x.strip()]
-    for x in names:
-        if x not in ("sqlite", "postgresql"):
-            raise argparse.ArgumentTypeError(f"unknown backend {x!r}")
-    return names
-
-
-def _mark(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 if __name__ == "__main__":

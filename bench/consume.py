@@ -50,6 +50,7 @@ from _harness import (
     fixed_clock,
     machine_note,
     make_accounts,
+    mark,
     monotonic,
     percentile,
     print_profile,
@@ -583,15 +584,11 @@ def main() -> None:
         dialect, shape, ratio, p99 = row[0], row[1], row[9], row[5]
         if not shape.startswith("1x1"):
             continue
-        print(f"  {dialect:<10} 1x1 ratio {ratio:.2f} >= 0.5   {_mark(ratio >= 0.5)}")
+        print(f"  {dialect:<10} 1x1 ratio {ratio:.2f} >= 0.5   {mark(ratio >= 0.5)}")
         if dialect == "sqlite":
-            print(f"  {dialect:<10} 1x1 p99 {p99:.2f} ms <= 2 ms {_mark(p99 <= 2.0)}")
+            print(f"  {dialect:<10} 1x1 p99 {p99:.2f} ms <= 2 ms {mark(p99 <= 2.0)}")
     if not any(r[0] == "postgresql" for r in rows) and args.only is None:
         print("  postgresql NOT MEASURED (unreachable): the bar is not shown to be met")
-
-
-def _mark(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 if __name__ == "__main__":

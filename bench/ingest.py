@@ -69,9 +69,12 @@ from _harness import (
     FixedClock,
     PostgresUnavailable,
     backend,
+    backend_list,
     commit_timer,
+    int_list,
     loud_notice,
     machine_note,
+    mark,
     monotonic,
     print_profile,
     print_table,
@@ -541,9 +544,9 @@ def main() -> None:
     parser.add_argument("--stores", default=200, type=_int)
     parser.add_argument("--batch", default=5000, type=_int, help="orders per call (1-10,000)")
     parser.add_argument(
-        "--workers", default=[1, 2, 4], type=_ints, help="processes on PostgreSQL, e.g. 1,2,4"
+        "--workers", default=[1, 2, 4], type=int_list, help="processes on PostgreSQL, e.g. 1,2,4"
     )
-    parser.add_argument("--backends", default=["sqlite", "postgresql"], type=_names)
+    parser.add_argument("--backends", default=["sqlite", "postgresql"], type=backend_list)
     parser.add_argument("--profile", action="store_true", help="break one batch down")
     parser.add_argument("--profile-orders", type=_int, default=100_000)
     args = parser.parse_args()
@@ -596,9 +599,9 @@ def main() -> None:
     for row in rows:
         dialect, workers, rate, duplicates = row[0], row[3], row[5], row[8]
         line = f"  {dialect:<10} {workers} worker(s): duplicates {duplicates} == 0 "
-        line += _mark(duplicates == 0)
+        line += mark(duplicates == 0)
         if dialect == "postgresql":
-            line += f";  {rate:,.0f} orders/s >= 50,000 {_mark(rate >= 50_000)}"
+            line += f";  {rate:,.0f} orders/s >= 50,000 {mark(rate >= 50_000)}"
         print(line)
     if "postgresql" in args.backends and "postgresql" not in measured:
         print("  postgresql NOT MEASURED (unreachable): the bar is not shown to be met")
@@ -606,22 +609,6 @@ def main() -> None:
 
 def _int(text: str) -> int:
     return int(text.replace("_", "").replace(",", ""))
-
-
-def _ints(text: str) -> list[int]:
-    return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
-
-
-def _names(text: str) -> list[str]:
-    names = [x.strip() for x in text.split(",") if x.strip()]
-    for x in names:
-        if x not in ("sqlite", "postgresql"):
-            raise argparse.ArgumentTypeError(f"unknown backend {x!r}")
-    return names
-
-
-def _mark(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 if __name__ == "__main__":
