@@ -9,11 +9,12 @@ anything the bench uses, so every call is paid by the grant. Three shapes:
     8x1   8 threads on one hot account
 
 Beside each figure, in the same run and database, the raw baseline: the least
-a driver must do for the same unit — one transaction with one conditional
-UPDATE of a counter row and one INSERT of a ledger row — through the bare
-DB-API driver (sqlite3 with allot's pragmas and `BEGIN IMMEDIATE`, writers
-serialized by a lock as allot does; psycopg 3 for PostgreSQL), on tables of
-its own, with the same thread shapes.
+a driver must do for the same unit and what U1 and U3 require of a ledger row —
+one transaction with one conditional UPDATE of a counter row and one INSERT of
+a ledger row carrying the account, the idempotency key (under a unique index)
+and the paying source — through the bare DB-API driver (sqlite3 with allot's
+pragmas and `BEGIN IMMEDIATE`, writers serialized by a lock as allot does;
+psycopg 3 for PostgreSQL), on tables of its own, with the same thread shapes.
 
     .venv/bin/python bench/consume.py [--seconds 3] [--only sqlite] [--profile] [--floor]
 
@@ -170,7 +171,16 @@ def allot_op(db: Database, clock: FixedClock, accounts: Sequence[str], shape: Sh
 # --- raw baselines -----------------------------------------------------------
 
 UPDATE = "UPDATE bench_counters SET used = used + 1 WHERE key = {p} AND used + 1 <= granted"
-INSERT = "INSERT INTO bench_ledger (key, quantity, occurred_at) VALUES ({p}, 1, {p})"
+INSERT = (
+    "INSERT INTO bench_ledger (account_id, idempotency_key, source, quantity, occurred_at)"
+    " VALUES ({p}, {p}, 'grant:1', 1, {p})"
+)
+# U1: the key is unique per account; U3: the row names who paid
+LEDGER = (
+    "CREATE TABLE bench_ledger (seq {seq} PRIMARY KEY, account_id TEXT NOT NULL,"
+    " idempotency_key TEXT NOT NULL, source TEXT NOT NULL, quantity INTEGER NOT NULL,"
+    " occurred_at {at} NOT NULL, UNIQUE (account_id, idempotency_key))"
+)
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -179,7 +189,7 @@ def _seed_sql(keys: Sequence[str], granted: int) -> list[tuple[str, int]]:
 
 
 class SqliteBaseline:
-    """Bare sqlite3: BEGIN IMMEDIATE; UPDATE counter; INSERT ledger row; COMMIT."""
+    """Bare sqlite3: BEGIN IMMEDIATE; UPDATE counter; INSERT keyed ledger row; COMMIT."""
 
     def __init__(self, db: Database, synchronous: str) -> None:
         self.db = db
@@ -190,10 +200,7 @@ class SqliteBaseline:
                 "CREATE TABLE bench_counters (key TEXT PRIMARY KEY, used INTEGER NOT NULL, "
                 "granted INTEGER NOT NULL, CHECK (used <= granted))"
             )
-            setup.execute(
-                "CREATE TABLE bench_ledger (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, "
-                "quantity INTEGER NOT NULL, occurred_at TEXT NOT NULL)"
-            )
+            setup.execute(LEDGER.format(seq="INTEGER", at="TEXT"))
 
     def _connect(self) -> sqlite3.Connection:
         return raw_sqlite(self.db, synchronous=self.synchronous)
@@ -220,7 +227,7 @@ class SqliteBaseline:
                 try:
                     if cur.execute(update, (key,)).rowcount != 1:
                         raise AssertionError("counter full")
-                    cur.execute(insert, (key, at))
+                    cur.execute(insert, (key, f"raw-{next(_keys)}", at))
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")
@@ -234,7 +241,7 @@ class SqliteBaseline:
 
 
 class PostgresBaseline:
-    """Bare psycopg 3: (implicit BEGIN) UPDATE counter; INSERT ledger row; COMMIT."""
+    """Bare psycopg 3: (implicit BEGIN) UPDATE counter; INSERT keyed ledger row; COMMIT."""
 
     def __init__(self, db: Database) -> None:
         self.conninfo = psycopg_conninfo(db)
@@ -243,10 +250,7 @@ class PostgresBaseline:
                 "CREATE TABLE bench_counters (key text PRIMARY KEY, used bigint NOT NULL, "
                 "granted bigint NOT NULL, CHECK (used <= granted))"
             )
-            setup.execute(
-                "CREATE TABLE bench_ledger (seq bigserial PRIMARY KEY, key text NOT NULL, "
-                "quantity bigint NOT NULL, occurred_at timestamptz NOT NULL)"
-            )
+            setup.execute(LEDGER.format(seq="bigserial", at="timestamptz"))
 
     def op(self, keys: Sequence[str], shape: Shape) -> tuple[Op, Callable[[], None]]:
         with psycopg.connect(self.conninfo) as setup:
@@ -265,7 +269,7 @@ class PostgresBaseline:
                     cur.execute(update, (key,))
                     if cur.rowcount != 1:
                         raise AssertionError("counter full")
-                    cur.execute(insert, (key, AT))
+                    cur.execute(insert, (key, f"raw-{next(_keys)}", AT))
                 conn.commit()
             except BaseException:
                 conn.rollback()
@@ -282,8 +286,8 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     """allot's own SQL for one unit on the bare driver, with no Python around it.
 
     The fast path's statements as `allot.usage.repository` writes them, on a
-    bare sqlite3 connection with allot's pragmas: BEGIN IMMEDIATE; record the
-    event if the account is at its revision; take room from the grant's
+    bare sqlite3 connection with allot's pragmas: BEGIN IMMEDIATE; lock the
+    account and read its route; record the event; take room from the grant's
     counter; append the ledger entry; COMMIT. This is what allot's ledger (an
     event, an entry and a counter row, with their indexes) costs the database
     itself: the ratio allot could reach if its Python cost nothing.
@@ -291,12 +295,11 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     with db.transaction() as conn:  # learn the route, create the counter row
         consume(conn, clock, account_id=account, metric=METRIC, quantity=1, idempotency_key="f")
     conn = raw_sqlite(db)
-    revision, source, granted = conn.execute(
-        "SELECT a.revision, c.source, c.granted FROM accounts a JOIN usage_counters c"
-        " ON c.account_id = a.id WHERE a.id = ? AND c.source_kind = 'grant'",
-        (account,),
+    source, granted = conn.execute(
+        "SELECT source, granted FROM usage_routes WHERE account_id = ?", (account,)
     ).fetchone()
-    record = repo._EVENT_IF_CURRENT["sqlite"].sqlite
+    route = repo._ROUTE_SQLITE.sqlite
+    record = repo._EVENT_SQLITE.sqlite
     take = repo._TAKE_ROOM_RETURNING.sqlite
     append = repo._APPEND_ENTRY.sqlite
     at = AT.replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -312,12 +315,13 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
         "recorded_at": at,
         "outcome": "allowed",
         "reason": "within_allowance",
-        "revision": revision,
     }
 
     def op(_t: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute(route, event).fetchone()[3] is None:
+                raise AssertionError("no route")
             cur = conn.execute(record, {**event, "idempotency_key": f"floor-{next(_keys)}"})
             if cur.rowcount != 1:
                 raise AssertionError("the account changed")

@@ -15,3 +15,22 @@ def test_migrated_schema_matches_the_tables_in_code(db: Database) -> None:
             MigrationContext.configure(conn, opts={"compare_type": True}), metadata
         )
     assert diff == []
+
+
+def test_U8_the_triggers_that_mark_an_accounts_sources_changed_are_in_place(db: Database) -> None:
+    """The consume fast path relies on them (`allot.usage.fastpath`).
+
+    On SQLite a batch migration that rebuilds `grants`, `grant_allowances`,
+    `subscriptions` or `accounts` drops their triggers: this test notices.
+    """
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            rows = conn.exec_driver_sql(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
+            )
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT DISTINCT event_object_table, trigger_name FROM information_schema.triggers"
+            )
+        tables = {table for table, _ in rows}
+    assert {"grants", "grant_allowances", "subscriptions", "accounts"} <= tables

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
@@ -64,8 +65,15 @@ async def credentials(
     )
 
 
+async def future_tolerance(request: Request) -> timedelta:
+    """How far ahead of the clock an action may be dated (U8; ALLOT_FUTURE_TOLERANCE)."""
+    found: timedelta = request.app.state.future_tolerance
+    return found
+
+
 Db = Annotated[Database, Depends(database)]
 Now = Annotated[Clock, Depends(clock)]
+Tolerance = Annotated[timedelta, Depends(future_tolerance)]
 Caller = Annotated[Credentials, Depends(credentials)]
 # Ids in paths: bounded, so an absurd number is a 422, not a database overflow.
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]

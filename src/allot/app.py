@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -18,6 +19,7 @@ from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
 from allot.code.mail import check_template
 from allot.code.mail_api import router as code_emails
+from allot.core.reporting import FUTURE_TOLERANCE
 from allot.invoice.api import billing
 from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
@@ -46,6 +48,7 @@ def create_app(
     referral_link: str = "/signup?ref={code}",
     activation_link: str = "/activate?code={code}",
     email: bool = False,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -53,6 +56,7 @@ def create_app(
     requests wait in line on the event loop instead of crowding the GIL, which
     keeps the slowest answers close to the typical ones. `email` says whether
     an SMTP server is configured for `allot worker` to send the outbox with.
+    `future_tolerance` is how far ahead of the clock an action may be dated (U8).
     """
 
     @asynccontextmanager
@@ -76,6 +80,7 @@ def create_app(
     app.state.referral_link = referral_link
     app.state.activation_link = check_template(activation_link)
     app.state.email = email
+    app.state.future_tolerance = future_tolerance
     http.install(app)
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 

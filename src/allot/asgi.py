@@ -17,4 +17,5 @@ app = create_app(
     referral_link=_settings.referral_link,
     activation_link=_settings.activation_link,
     email=_settings.smtp() is not None,
+    future_tolerance=_settings.future_tolerance,
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
+from allot.core.reporting import FUTURE_TOLERANCE
 from allot.notify.smtp import SmtpSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
@@ -25,6 +27,8 @@ class Settings:
     # E-mail: sent by `allot worker` over SMTP; unset, allot sends none
     smtp_url: str | None = None
     mail_from: str = "allot <billing@localhost>"
+    # U8: how far ahead of the clock an action may be dated (clocks drift)
+    future_tolerance: timedelta = FUTURE_TOLERANCE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +43,9 @@ class Settings:
             activation_link=os.environ.get("ALLOT_ACTIVATION_LINK", "/activate?code={code}"),
             smtp_url=os.environ.get("ALLOT_SMTP_URL") or None,
             mail_from=os.environ.get("ALLOT_MAIL_FROM", "allot <billing@localhost>"),
+            future_tolerance=timedelta(
+                seconds=int(os.environ.get("ALLOT_FUTURE_TOLERANCE", "300"))
+            ),
         )
 
     def smtp(self) -> SmtpSettings | None:

@@ -24,6 +24,7 @@ from allot.usage.models import (
     usage_counters,
     usage_entries,
     usage_events,
+    usage_routes,
 )
 from allot.webhook.models import (
     webhook_attempts,
@@ -63,6 +64,7 @@ __all__ = [
     "usage_counters",
     "usage_entries",
     "usage_events",
+    "usage_routes",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoints",

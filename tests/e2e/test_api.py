@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -250,6 +251,8 @@ def test_U1_consume_without_an_idempotency_key_is_refused(api: Api) -> None:
 
 
 def test_U5_an_order_placed_on_31_january_counts_in_january(api: Api) -> None:
+    """The same rule on the 31st of March: 23:30 in New York is April in UTC and in Kyiv."""
+    api.clock.set(datetime(2026, 4, 2, 9, tzinfo=UTC))  # reported two days later
     body = consume(
         api, "store", "order-1", metric="orders", occurred_at="2026-03-31T23:30:00-04:00"
     ).json()

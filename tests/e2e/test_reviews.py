@@ -78,7 +78,7 @@ def test_r1_r2_r5_a_store_with_a_150_dollar_top_up(shop: Api) -> None:
     ("order", "code", "field"),
     [
         ({"id": "a", "placed_at": "2026-03-02T10:00:00"}, "invalid_request", "placed_at"),
-        ({"id": "a", "placed_at": "2027-03-02T10:00:00+00:00"}, "placed_in_future", "placed_at"),
+        ({"id": "a", "placed_at": "2027-03-02T10:00:00+00:00"}, "occurred_in_future", "placed_at"),
         (
             {"id": "a", "placed_at": "2026-03-01T04:59:00+00:00"},  # 23:59 on 28 Feb in NY
             "before_plan_started",

@@ -206,6 +206,7 @@ def test_U5_B2_accounts_at_utc_plus_14_and_minus_11_at_month_boundaries(
     shop = world.business(
         "shop", plan="full-suite-business", tz=tz, currency="USD", started_on=date(2026, 6, 1)
     )
+    world.at(tz, 2026, 7, 1, 12)  # reported the next day
     # 23:30 local on 30 June is June, whatever the UTC date
     world.consume(shop, "orders", 1500, at=local(tz, 2026, 6, 30, 23, 30))
     world.consume(shop, "orders", 10, at=local(tz, 2026, 6, 30, 23, 45))

@@ -33,6 +33,8 @@ def account_read(row: AccountRow) -> AccountRead:
         id=row.id,
         name=row.name,
         timezone=row.timezone,
+        timezone_before=row.timezone_before,
+        timezone_since=row.timezone_since,
         currency=row.currency,
         locale=row.locale,
         billing_channel=row.billing_channel,

@@ -13,12 +13,17 @@ accounts = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
+    # A5: a change of time zone takes effect from the next month, at `timezone_since`;
+    # before it, `timezone_before` dates the account's actions (see allot.core.timezones)
+    sa.Column("timezone_before", sa.String(64), nullable=True),
+    sa.Column("timezone_since", UTCDateTime, nullable=True),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("locale", sa.String(16), nullable=False),
     sa.Column("billing_channel", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    # A random stamp, changed whenever what pays for this account's usage changes
-    # (a subscription, a grant, a pause): the consume fast path's cache checks it.
+    # Changed (by database triggers) whenever what pays for this account's usage
+    # changes: a subscription, a grant, a pause, the time zone. The consume fast
+    # path follows a route only if it was learned under the current revision.
     sa.Column("revision", sa.BigInteger, nullable=False),
     # B5: one tax rate per account (a fraction: 0.20 is 20 %), on every line it is billed.
     sa.Column("tax_rate", ExactDecimal, nullable=False, server_default="0"),

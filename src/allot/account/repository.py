@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.account.models import accounts
+from allot.core.timezones import Zones
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,13 @@ class AccountRow:
     revision: int
     tax_rate: Decimal = Decimal(0)
     referral_credit_minor: int = 0
+    timezone_before: str | None = None
+    timezone_since: datetime | None = None
+
+    @property
+    def zones(self) -> Zones:
+        """The account's time zone over time (A5)."""
+        return Zones(self.timezone, self.timezone_before, self.timezone_since)
 
 
 _GET = sa.select(accounts).where(accounts.c.id == sa.bindparam("account_id"))
@@ -65,13 +73,6 @@ def list_all(conn: Connection, *, limit: int = 100, after: str | None = None) ->
 
 def new_revision() -> int:
     return secrets.randbits(62)
-
-
-def touch(conn: Connection, account_id: str) -> None:
-    """Record that the account's sources changed (see `accounts.revision`)."""
-    conn.execute(
-        sa.update(accounts).where(accounts.c.id == account_id).values(revision=new_revision())
-    )
 
 
 def update(conn: Connection, account_id: str, values: dict[str, object]) -> None:

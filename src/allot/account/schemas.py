@@ -42,7 +42,15 @@ class AccountUpdate(BaseModel):
 class AccountRead(BaseModel):
     id: str
     name: str
-    timezone: str
+    timezone: str = Field(description="The account's time zone (from `timezone_since`, if set).")
+    timezone_before: str | None = Field(
+        None, description="A5: the zone that dates usage before `timezone_since`."
+    )
+    timezone_since: datetime | None = Field(
+        None,
+        description="A5: when the latest time zone change took (or takes) effect: the start"
+        " of the month after it was asked for.",
+    )
     currency: str
     locale: str
     billing_channel: str

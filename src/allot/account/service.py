@@ -89,16 +89,20 @@ def update_account(
 ) -> AccountRow:
     """Change what may change; the currency may not (it is on every document already issued).
 
-    A new time zone moves the calendar months usage counts in from now on, so
-    it also changes the account's revision (the consume fast path re-learns).
+    A new time zone takes effect from the next calendar month (A5, see
+    `allot.core.timezones`): usage already recorded, or reported late for an
+    earlier month, keeps its month. A database trigger changes the account's
+    revision, so the consume fast path re-learns its routes.
     """
-    get_account(conn, account_id, lock=True)
+    account = get_account(conn, account_id, lock=True)
     values: dict[str, object] = {}
     if name is not None:
         values["name"] = validate.text(name, field="name")
     if timezone is not None:
-        zone(timezone)
-        values["timezone"] = timezone
+        zones = account.zones.changed_to(timezone, clock.now())
+        values["timezone"] = zones.timezone
+        values["timezone_before"] = zones.before
+        values["timezone_since"] = zones.since
     if locale is not None:
         _check_locale(locale)
         values["locale"] = locale
@@ -109,8 +113,6 @@ def update_account(
         values["tax_rate"] = _tax_rate(tax_rate)  # on documents issued from now on
     if values:
         repo.update(conn, account_id, values)
-    if timezone is not None:
-        repo.touch(conn, account_id)
     return get_account(conn, account_id)
 
 

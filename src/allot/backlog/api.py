@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.engine import Connection
 
-from allot.api_context import Caller, Db, Now
+from allot.api_context import Caller, Db, Now, Tolerance
 from allot.backlog.schemas import (
     AckRead,
     AckWrite,
@@ -49,7 +49,9 @@ def reviews_read(s: ReviewStatus) -> ReviewsRead:
 
 
 @router.post("/{account_id}/orders", response_model=IngestRead)
-def post_orders(account_id: str, body: OrdersWrite, db: Db, now: Now, caller: Caller) -> IngestRead:
+def post_orders(
+    account_id: str, body: OrdersWrite, db: Db, now: Now, caller: Caller, tolerance: Tolerance
+) -> IngestRead:
     """Report up to 10,000 orders (R1, U5); an order already reported changes nothing."""
     with db.transaction() as conn:
         caller.check(conn).require_account(account_id)
@@ -58,6 +60,7 @@ def post_orders(account_id: str, body: OrdersWrite, db: Db, now: Now, caller: Ca
             now,
             account_id=account_id,
             orders=[OrderIn(o.id, o.placed_at, o.excluded) for o in body.orders],
+            future_tolerance=tolerance,
         )
     return IngestRead(
         received=result.received,

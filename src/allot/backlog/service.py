@@ -33,10 +33,9 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
@@ -49,7 +48,16 @@ from allot.core import backlog as core
 from allot.core.catalog import OveragePolicy, Plan
 from allot.core.errors import InvalidInput, Refused
 from allot.core.money import Money
-from allot.core.periods import Month, month_of, require_utc, zone
+from allot.core.periods import Month, require_utc, zone
+from allot.core.reporting import (
+    DEFAULT_GRACE_DAYS,
+    FUTURE_TOLERANCE,
+    check_not_future,
+    check_open,
+    check_started,
+    closes_at,
+)
+from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as sub_repo
@@ -82,6 +90,7 @@ class Terms:
     free: bool
     archive_oldest: bool
     starts_at: datetime  # the plan's first instant: no order counts before it
+    grace_days: int = DEFAULT_GRACE_DAYS  # B7: how long a month stays open to late orders
 
 
 @dataclass
@@ -108,6 +117,7 @@ def _terms(conn: Connection, account_id: str) -> Terms:
             free=not sub.plan.price_for(sub.quantity),
             archive_oldest=line is not None and line.archive_oldest,
             starts_at=sub.starts_at,
+            grace_days=DEFAULT_GRACE_DAYS if line is None else line.late_usage_grace_days,
         )
     raise Refused(
         "no_orders_plan",
@@ -143,17 +153,14 @@ def _gate_row(conn: Connection, clock: Clock, account: AccountRow) -> GateRow:
 
 
 def _now_month(clock: Clock, account: AccountRow) -> Month:
-    return month_of(clock.now(), zone(account.timezone))
+    return account.zones.month_of(clock.now())
 
 
-def _check(order: OrderIn, index: int, now: datetime) -> OrderIn:
+def _check(order: OrderIn, index: int, now: datetime, tolerance: timedelta) -> OrderIn:
     where = f"orders[{index}]"
     order_id = validate.text(order.order_id, field=f"{where}.order_id", max_length=128)
     placed_at = require_utc(order.placed_at, field=f"{where}.placed_at")
-    if placed_at > now:
-        raise InvalidInput(
-            "placed_in_future", f"{placed_at.isoformat()} is after now", field=f"{where}.placed_at"
-        )
+    check_not_future(placed_at, now, tolerance=tolerance, field=f"{where}.placed_at")
     if not isinstance(order.excluded, bool):
         raise InvalidInput("not_boolean", "must be true or false", field=f"{where}.excluded")
     return OrderIn(order_id, placed_at, order.excluded)
@@ -164,13 +171,15 @@ def _check(order: OrderIn, index: int, now: datetime) -> OrderIn:
 _Order = tuple[datetime, str, bool]
 
 
-def _checked(orders: Sequence[OrderIn], now: datetime) -> list[_Order]:
+def _checked(orders: Sequence[OrderIn], now: datetime, tolerance: timedelta) -> list[_Order]:
     """Every order checked as `_check` does, in the order given.
 
     An order in the usual shape (a str id of at most 128 characters without NUL,
-    an aware datetime not after now, a bool) passes with a few tests inline; any
-    other goes through `_check`, which normalizes it or names what is wrong.
+    an aware datetime not after now and the tolerance, a bool) passes with a few
+    tests inline; any other goes through `_check`, which normalizes it or names
+    what is wrong.
     """
+    latest = now + tolerance
     out: list[_Order] = []
     append = out.append
     for index, order in enumerate(orders):
@@ -187,14 +196,14 @@ def _checked(orders: Sequence[OrderIn], now: datetime) -> list[_Order]:
             and "\x00" not in order_id
             and type(placed_at) is datetime
             and placed_at.tzinfo is UTC
-            and placed_at <= now
+            and placed_at <= latest
             and (excluded is True or excluded is False)
         ):
             stripped = order_id.strip()
             if stripped:
                 append((placed_at, stripped, excluded))
                 continue
-        full = _check(order, index, now)
+        full = _check(order, index, now, tolerance)
         append((full.placed_at, full.order_id, full.excluded))
     return out
 
@@ -204,43 +213,66 @@ def _check_started(checked: Sequence[_Order], terms: Terms, account: AccountRow)
     if min(checked)[0] >= terms.starts_at:
         return
     for index, (placed_at, _, _) in enumerate(checked):
-        if placed_at < terms.starts_at:
-            started = terms.starts_at.astimezone(zone(account.timezone))
-            raise InvalidInput(
-                "before_plan_started",
-                f"{placed_at.isoformat()} is before the plan started ({started.isoformat()})",
-                field=f"orders[{index}].placed_at",
-            )
+        started = terms.starts_at.astimezone(zone(account.timezone))
+        check_started(placed_at, started, what="the plan", field=f"orders[{index}].placed_at")
 
 
-def _by_month(fresh: list[_Order], tz: ZoneInfo) -> Iterator[tuple[Month, list[_Order]]]:
-    """Runs of `fresh` (sorted) by the calendar month they were placed in, in `tz` (U5).
+def _check_open(
+    checked: Sequence[_Order], terms: Terms, account: AccountRow, now: datetime
+) -> None:
+    """B7: refuse a batch with an order placed in a month already closed to late orders."""
+    zones = account.zones
+    earliest = min(checked)[0]
+    if now < closes_at(zones.month_of(earliest), zones, terms.grace_days):
+        return  # the common case: even the earliest order's month is open
+    for index, (placed_at, _, _) in enumerate(checked):
+        check_open(
+            placed_at,
+            zones.month_of(placed_at),
+            zones,
+            terms.grace_days,
+            now,
+            field=f"orders[{index}].placed_at",
+        )
 
-    A month is the half-open interval of instants [start, end) in `tz`
-    (`allot.core.periods`), so a run ends at the first order at or after its
+
+def _by_month(fresh: list[_Order], zones: Zones) -> Iterator[tuple[Month, list[_Order]]]:
+    """Runs of `fresh` (sorted) by the calendar month they were placed in (U5, A5).
+
+    A month is the half-open interval of instants [start, end) in the account's
+    zones (`allot.core.timezones`), so a run ends at the first order at or after its
     month's end: one `month_of` per month, not per order. (Local time never
     goes back across the 1st of a month in any zone of the tz database, so
     this is `month_of` of every order; a run still takes at least one order.)
     """
     i = 0
     while i < len(fresh):
-        month = month_of(fresh[i][0], tz)
-        j = max(bisect_left(fresh, (month.end(tz),), i), i + 1)
+        month = zones.month_of(fresh[i][0])
+        j = max(bisect_left(fresh, (zones.span(month)[1],), i), i + 1)
         yield month, fresh[i:j]
         i = j
 
 
 def ingest_orders(
-    conn: Connection, clock: Clock, *, account_id: str, orders: Sequence[OrderIn]
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    orders: Sequence[OrderIn],
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> IngestResult:
-    """Record a batch of orders (R1-R3, U5): new ones are counted and gated, known ones skipped."""
+    """Record a batch of orders (R1-R3, U5): new ones are counted and gated, known ones skipped.
+
+    An order may be placed up to `future_tolerance` ahead of the clock (U8).
+    """
     if not 1 <= len(orders) <= MAX_BATCH:
         raise InvalidInput("invalid_batch", f"send 1-{MAX_BATCH} orders at a time", field="orders")
     now = clock.now()
-    checked = _checked(orders, now)
+    checked = _checked(orders, now, future_tolerance)
     account = get_account(conn, account_id, lock=True)
     terms = _terms(conn, account_id)
     _check_started(checked, terms, account)
+    _check_open(checked, terms, account, now)
     gate_row, released = _roll(conn, clock, account, terms)
     unique = {o[1]: o for o in reversed(checked)}  # the first of each id
     known = repo.known_ids(conn, account_id, list(unique))
@@ -248,11 +280,10 @@ def ingest_orders(
         unique.values() if not known else (o for o in unique.values() if o[1] not in known)
     )
     result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
-    tz = zone(account.timezone)
     current = _now_month(clock, account)
     sent = list(released)
     outcomes_seen: Counter[str] = Counter()
-    for month, batch in _by_month(fresh, tz):
+    for month, batch in _by_month(fresh, account.zones):
         # Each month's rows are written before the next month is gated, so that
         # a later month pushing the oldest waiting requests out of the backlog
         # (archive_oldest) sees this month's.
@@ -281,7 +312,7 @@ def ingest_orders(
         outcomes_seen.update(rows.outcome)
         month_row.orders += len(batch)
         repo.save_month(conn, month_row)
-        _count_usage(conn, clock, account_id, ids, batch[0][0])
+        _count_usage(conn, clock, account_id, ids, batch[0][0], future_tolerance)
     repo.update_gate(conn, gate_row)
     _announce(conn, clock, account_id, sent)
     result.outcomes = dict(outcomes_seen)
@@ -365,7 +396,12 @@ def _with(row: GateRow, clock: Clock, **changes: Any) -> GateRow:
 
 
 def _count_usage(
-    conn: Connection, clock: Clock, account_id: str, ids: Sequence[str], first: datetime
+    conn: Connection,
+    clock: Clock,
+    account_id: str,
+    ids: Sequence[str],
+    first: datetime,
+    tolerance: timedelta,
 ) -> None:
     """One ledger entry for a month's new orders; the key is the orders' own ids."""
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
@@ -377,6 +413,7 @@ def _count_usage(
         quantity=len(ids),
         idempotency_key=f"orders:{digest}",
         occurred_at=first,
+        future_tolerance=tolerance,
     )
 
 

@@ -12,7 +12,8 @@ The format, in brief (each preset in presets/ opens with a commented copy):
     product_lines:                   # C4: a ladder of plans, cheapest first; B2 days
       stamp-card: {name: Loyalty cards, ladder: [free, monthly],
                    overage_invoice_day: 8, top_up_invoice_day: 1,
-                   waive_overage_on_upgrade: false}   # B3
+                   waive_overage_on_upgrade: false,   # B3
+                   late_usage_grace_days: 35}         # B7: late usage accepted this long
     plans:                           # C2
       monthly:
         name: Monthly
@@ -75,6 +76,7 @@ from allot.core.catalog import (
 )
 from allot.core.errors import InvalidInput
 from allot.core.money import exponent, to_decimal
+from allot.core.reporting import DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS
 
 __all__ = [
     "CatalogError",
@@ -119,6 +121,7 @@ _LINE_KEYS: Final = (
     "waive_overage_on_upgrade",
     "referral_reward",
     "archive_oldest",
+    "late_usage_grace_days",
 )
 _PLAN_KEYS: Final = (
     "name",
@@ -287,6 +290,7 @@ def catalog_to_dict(catalog: Catalog, extras: CatalogExtras | None = None) -> di
             "waive_overage_on_upgrade": pl.waive_overage_on_upgrade,
             "referral_reward": None if pl.referral_reward is None else str(pl.referral_reward),
             "archive_oldest": pl.archive_oldest,
+            "late_usage_grace_days": pl.late_usage_grace_days,
         }
         for code, pl in catalog.product_lines.items()
     }
@@ -732,12 +736,16 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
     waive = f.boolean("waive_overage_on_upgrade", False)
     reward = f.money("referral_reward")
     archive_oldest = f.boolean("archive_oldest", False)
-    if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day):
+    grace = f.integer(
+        "late_usage_grace_days", minimum=0, maximum=MAX_GRACE_DAYS, default=DEFAULT_GRACE_DAYS
+    )
+    if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day, grace):
         return None
     assert name is not None
     assert ladder is not None
     assert overage_day is not None
     assert top_up_day is not None
+    assert grace is not None
     return _build(
         source,
         loc,
@@ -750,6 +758,7 @@ def _product_line(source: _Source, code: str, raw: object) -> ProductLine | None
             waive_overage_on_upgrade=waive,
             referral_reward=reward,
             archive_oldest=archive_oldest,
+            late_usage_grace_days=grace,
         ),
     )
 

@@ -31,6 +31,7 @@ product_lines = sa.Table(
     sa.Column("waive_overage_on_upgrade", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("referral_reward", ExactDecimal, nullable=True),  # A4
     sa.Column("archive_oldest", sa.Boolean, nullable=False, server_default=sa.false()),  # R3
+    sa.Column("late_usage_grace_days", sa.Integer, nullable=False, server_default="35"),  # B7
 )
 
 # A row is one version of a plan and never changes: `definition` holds the

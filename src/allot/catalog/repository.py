@@ -72,6 +72,7 @@ def get_product_line(conn: Connection, code: str) -> ProductLine | None:
         row.waive_overage_on_upgrade,
         row.referral_reward,
         row.archive_oldest,
+        row.late_usage_grace_days,
     )
 
 
@@ -85,6 +86,7 @@ def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> N
         "waive_overage_on_upgrade": line.waive_overage_on_upgrade,
         "referral_reward": line.referral_reward,
         "archive_oldest": line.archive_oldest,
+        "late_usage_grace_days": line.late_usage_grace_days,
     }
     updated = conn.execute(
         sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)

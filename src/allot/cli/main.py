@@ -26,6 +26,7 @@ from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app
 from allot.cli.worker import worker
+from allot.config import Settings
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
@@ -304,6 +305,7 @@ def consume(
             quantity=quantity,
             idempotency_key=key or new_token(),
             occurred_at=_instant(at, "at"),
+            future_tolerance=Settings.from_env().future_tolerance,
         )
     render.print_result(result)
 

@@ -25,6 +25,7 @@ from allot.backlog.service import (
 )
 from allot.cli.context import clock, console, domain_errors, open_database
 from allot.cli.parse import instant
+from allot.config import Settings
 from allot.core.errors import InvalidInput
 from allot.core.money import to_decimal
 
@@ -112,6 +113,7 @@ def orders_ingest(
     fates: dict[str, int] = {}
     with open_database() as db, Progress(console=console, transient=True) as progress:
         now = clock()
+        tolerance = Settings.from_env().future_tolerance
         total = sum(len(read.orders) for read in by_account.values())
         task = progress.add_task("ingesting orders", total=total)
         for owner, read in by_account.items():
@@ -119,7 +121,9 @@ def orders_ingest(
                 chunk = read.orders[i : i + batch]
                 try:
                     with db.transaction() as conn:
-                        result = ingest_orders(conn, now, account_id=owner, orders=chunk)
+                        result = ingest_orders(
+                            conn, now, account_id=owner, orders=chunk, future_tolerance=tolerance
+                        )
                 except InvalidInput as error:
                     raise _on_line(error, file, read.lines[i:], totals["received"]) from None
                 for key in totals:

@@ -19,7 +19,6 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.core.codes import ENTROPY_BYTES, format_code, is_well_formed, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
@@ -83,7 +82,6 @@ def _give(conn: Connection, clock: Clock, code: GrantRow, account_id: str) -> Gr
     get_account(conn, account_id, lock=True)
     if not grant_repo.claim(conn, code.id, account_id, clock.now()):
         raise NotFound("code_not_found", NO_SUCH_CODE, field="code")
-    account_repo.touch(conn, account_id)
     settle_seats(conn, clock, account_id=account_id)
     claimed = grant_repo.get(conn, code.id)
     assert claimed is not None
@@ -135,7 +133,6 @@ def revoke_code(conn: Connection, clock: Clock, *, partner_id: str, number: int)
             raise Conflict(
                 "code_in_use", f"Code #{number} has been used; pause it instead", field="number"
             )
-        account_repo.touch(conn, found.account_id)
     if found.revoked_at is None:
         grant_repo.revoke(conn, found.id, clock.now())
     revoked = grant_repo.get(conn, found.id)

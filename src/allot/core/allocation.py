@@ -23,7 +23,7 @@ and gauges (taking a staff seat).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from allot.core.catalog import OveragePolicy
@@ -160,6 +160,29 @@ def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | N
         return Decision(Outcome.BLOCKED, (), reason)
     draws.append(Draw(past.kind.value, past.kind, left))
     return Decision(past.outcome, tuple(draws), past.reason, past.prompt)
+
+
+def next_payer(
+    sources: Iterable[Source], policy: OveragePolicy | None, after: Decision
+) -> Decision | None:
+    """Who pays the next unit once `after` is drawn: `allocate` of one unit, nothing else.
+
+    The consume fast path follows this answer until something changes, so it
+    is the waterfall's own rule, not a copy of it. None: the next unit would
+    be refused (nothing to follow).
+
+        >>> code = Source("grant:1", SourceKind.GRANT, 2, grant_priority(None, 0, 1))
+        >>> plan = Source("plan:s1", SourceKind.PLAN, 100, PLAN_PRIORITY)
+        >>> took = allocate(2, [code, plan], OveragePolicy.RECORD_AND_PROMPT)
+        >>> next_payer([code, plan], OveragePolicy.RECORD_AND_PROMPT, took).draws
+        (Draw(source='plan:s1', kind=<SourceKind.PLAN: 'plan'>, quantity=1),)
+    """
+    drawn: dict[str, int] = {}
+    for d in after.draws:
+        drawn[d.source] = drawn.get(d.source, 0) + d.quantity
+    left = [replace(s, remaining=s.remaining - drawn.get(s.source, 0)) for s in sources]
+    following = allocate(1, left, policy)
+    return following if following.allowed else None
 
 
 # Units past every limited source sort after them (used when rebalancing seats).

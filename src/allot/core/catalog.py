@@ -146,6 +146,9 @@ class ProductLine:
     referral_reward: Decimal | None = None
     # R3 CHOICE: a full backlog archives the newest request (default) or the oldest
     archive_oldest: bool = False
+    # B7: days after a month ends during which its late usage is still accepted
+    # (and billed on the next usage invoice); later, it is refused
+    late_usage_grace_days: int = 35
 
     def rank(self, plan_code: str) -> int:
         """A plan's place on the ladder (higher is an upgrade); -1 if not on it."""

@@ -32,7 +32,8 @@ from allot.core.money import DEFAULT_ROUNDING, Money, exponent, quantize
 class Charge:
     """One unrounded line of a document."""
 
-    kind: str  # plan, proration, overage, extra_seats, top_up, referral_credit, wholesale
+    kind: str  # plan, proration, overage, late_overage, extra_seats, top_up, referral_credit,
+    # wholesale
     description: str
     quantity: int
     unit_price: Decimal

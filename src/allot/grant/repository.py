@@ -47,13 +47,23 @@ class GrantRow:
         return grant_priority(ends, _micros(claimed), self.id)
 
     def active_at(self, at: datetime) -> bool:
+        """Paying at `at`: claimed by then, within its term, not paused or revoked (U8).
+
+        A code claimed today does not pay for usage dated before its claim.
+        """
         return (
             not self.paused
             and self.revoked_at is None
             and self.account_id is not None
+            and (self.claimed_at is None or self.claimed_at <= at)
             and (self.starts_at is None or self.starts_at <= at)
             and (self.ends_at is None or at < self.ends_at)
         )
+
+    @property
+    def bounds(self) -> tuple[datetime | None, ...]:
+        """The instants at which the grant starts or stops paying."""
+        return (self.claimed_at, self.starts_at, self.ends_at)
 
 
 def insert(

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import InvalidInput, NotFound
@@ -52,7 +51,6 @@ def grant(
         claimed_at=now,
         allowances=dict(allowances),
     )
-    account_repo.touch(conn, account_id)
     settle_seats(conn, clock, account_id=account_id)
     found = repo.get(conn, grant_id)
     assert found is not None
@@ -97,7 +95,6 @@ def set_paused(conn: Connection, clock: Clock, *, grant_id: int, paused: bool) -
     found = get_grant(conn, grant_id)
     if found.account_id is not None:
         get_account(conn, found.account_id, lock=True)
-        account_repo.touch(conn, found.account_id)
     repo.set_paused(conn, grant_id, paused)
     if not paused and found.account_id is not None:
         settle_seats(conn, clock, account_id=found.account_id)

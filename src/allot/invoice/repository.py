@@ -592,3 +592,30 @@ def credit_note_by_number(conn: Connection, number: str) -> CreditNoteRow | None
     if invoice_id is None:
         return None
     return next(n for n in credit_notes_of(conn, invoice_id) if n.number == number)
+
+
+# Usage already on an invoice, by month: a month's own overage line and any late lines.
+BILLED_USAGE_KINDS = ("overage", "late_overage")
+
+
+def billed_units(
+    conn: Connection, *, account_id: str, subscription_id: int, period_start: date
+) -> dict[str, int]:
+    """Units of each metric billed so far for the month starting `period_start` (B7).
+
+    Every invoice counts, voided ones too: a month its operator chose not to
+    bill is not billed again as late usage.
+    """
+    rows = conn.execute(
+        sa.select(invoice_lines.c.metric, sa.func.sum(invoice_lines.c.quantity))
+        .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
+        .where(
+            invoices.c.account_id == account_id,  # ix_invoices_account
+            invoices.c.subscription_id == subscription_id,
+            invoices.c.kind == "usage",
+            invoice_lines.c.kind.in_(BILLED_USAGE_KINDS),
+            invoice_lines.c.period_start == period_start,
+        )
+        .group_by(invoice_lines.c.metric)
+    )
+    return {r[0]: int(r[1]) for r in rows}

@@ -33,13 +33,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from allot.account import repository as account_repo
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.catalog import OveragePolicy, Plan, ProductLine
+from allot.core.charges import overage_charge
 from allot.core.invoicing import Charge
-from allot.core.periods import Month, anniversary, local_midnight, zone
+from allot.core.periods import Month, anniversary, local_midnight, month_of, zone
+from allot.core.reporting import late_units, open_months_before
+from allot.invoice import repository as invoice_repo
 from allot.invoice import service
 from allot.invoice.partners import bill_partners
 from allot.invoice.repository import InvoiceRow
@@ -229,7 +231,6 @@ def _apply_scheduled(conn: Connection, sub: LiveSubscription, pending: int) -> P
     for change in sub_repo.changes(conn, sub.id):
         if change.state == "scheduled" and change.to_plan_id == pending:
             sub_repo.set_change_state(conn, change.id, "applied")
-    account_repo.touch(conn, sub.account_id)
     return sub_repo.plan_of(conn, pending)
 
 
@@ -261,14 +262,16 @@ def _bill_usage(
             conn, account_id=account.id, timezone=account.timezone, plan=plan, month=month
         )
         notes: list[str] = []
-        upgrade = _upgrade_between(changes, month.start(tz), local_midnight(on, tz))
+        upgrade = _waiving_upgrade(line, changes, month, day, tz)
         waived = [b for b in bills if b.kind != "top_up"]  # B3 waives overage, not top-ups
-        if waived and line.waive_overage_on_upgrade and upgrade is not None:
+        if waived and upgrade is not None:
             bills = [b for b in bills if b.kind == "top_up"]
             upgraded_on = upgrade.requested_at.astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
+        charges = [_usage_charge(b, month, plan, names[b.metric]) for b in bills]
+        charges += _late_charges(conn, account, sub, line, changes, month, names)
         move = sub_repo.usage_move(sub.id, usage_month=month.next().key)  # as above
-        if not bills:
+        if not charges:
             sub_repo.advance(conn, move)
         else:
             issued.append(
@@ -278,7 +281,7 @@ def _bill_usage(
                     billing_key=f"usage:{account.id}:{sub.product_line}:{month}",
                     kind="usage",
                     currency=plan.currency,
-                    charges=[_usage_charge(b, month, plan, names[b.metric]) for b in bills],
+                    charges=charges,
                     issued_on=on,
                     tax_rate=account.tax_rate,
                     account_id=account.id,
@@ -291,6 +294,73 @@ def _bill_usage(
             )
         month = month.next()
     return issued
+
+
+def _waiving_upgrade(
+    line: ProductLine, changes: list[ChangeRow], month: Month, day: int, tz: ZoneInfo
+) -> ChangeRow | None:
+    """B3: the upgrade that waives `month`'s overage — made before its usage invoice's day."""
+    if not line.waive_overage_on_upgrade:
+        return None
+    on = usage_invoice_day(month, day)
+    return _upgrade_between(changes, month.start(tz), local_midnight(on, tz))
+
+
+def _late_charges(
+    conn: Connection,
+    account: AccountRow,
+    sub: LiveSubscription,
+    line: ProductLine,
+    changes: list[ChangeRow],
+    month: Month,
+    names: dict[str, str],
+) -> list[Charge]:
+    """B7: overage of earlier months reported after their invoice, at each month's own price.
+
+    For every earlier month still open to late usage, what it bills now less
+    what its invoices (and earlier late lines) already billed: each unit once.
+    """
+    tz = zone(account.timezone)
+    first = month_of(sub.starts_at, tz)
+    day = usage_day(sub.plan, line)
+    charges = []
+    for earlier in open_months_before(month, line.late_usage_grace_days):
+        if earlier < first or _waiving_upgrade(line, changes, earlier, day, tz) is not None:
+            continue
+        plan = _plan_at(conn, sub, changes, earlier.end(tz), tz)
+        overage = [
+            b
+            for b in billable_usage(
+                conn, account_id=account.id, timezone=account.timezone, plan=plan, month=earlier
+            )
+            if b.kind == "overage"
+        ]
+        if not overage:
+            continue
+        billed = invoice_repo.billed_units(
+            conn,
+            account_id=account.id,
+            subscription_id=sub.id,
+            period_start=earlier.first_day(),
+        )
+        for b in overage:
+            units = late_units(b.units, billed.get(b.metric, 0))
+            if units:
+                amount = overage_charge(units, b.unit_price, plan.currency)
+                charges.append(
+                    Charge(
+                        "late_overage",
+                        f"Late {names[b.metric].lower()} of {earlier}, reported after its"
+                        f" invoice: {units} × {b.unit_price} {plan.currency}",
+                        units,
+                        b.unit_price,
+                        amount.amount,
+                        metric=b.metric,
+                        period_start=earlier.first_day(),
+                        period_end=earlier.next().first_day(),
+                    )
+                )
+    return charges
 
 
 def _usage_charge(b: Billable, month: Month, plan: Plan, name: str) -> Charge:

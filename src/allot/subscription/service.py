@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.backlog.service import make_room
 from allot.catalog import repository as catalog_repo
@@ -87,7 +86,6 @@ def subscribe(
                 f"{sorted(shared)} already metered by {sub.plan.name}; one plan per metric",
                 field="plan",
             )
-    account_repo.touch(conn, account_id)
     sub_id = repo.insert(
         conn,
         account_id=account_id,
@@ -128,7 +126,6 @@ def change_quantity(
             "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
         )
     repo.set_quantity(conn, subscription_id, quantity)
-    account_repo.touch(conn, account_id)
     changed = _live(conn, account_id, subscription_id)
     _updated(conn, clock, changed, change="quantity")
     return changed
@@ -223,7 +220,6 @@ def change_plan(
     invoice = None
     if preview.immediate:
         repo.set_plan(conn, sub.id, plan_id=target, pending_plan_id=None)
-        account_repo.touch(conn, account_id)
         if preview.charge_rounded.amount > 0 and preview.period is not None:
             account = get_account(conn, account_id)
             start, end = preview.period

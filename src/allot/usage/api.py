@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from allot.api_context import Caller, Db, IdempotencyKey, Now
+from allot.api_context import Caller, Db, IdempotencyKey, Now, Tolerance
 from allot.core.errors import DomainError, InvalidInput
 from allot.core.periods import Month
 from allot.http import problem_body
@@ -51,6 +51,7 @@ async def post_consume(
     db: Db,
     now: Now,
     caller: Caller,
+    tolerance: Tolerance,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """May this action happen, and who pays for it? Records it if allowed (U1-U5).
@@ -69,6 +70,7 @@ async def post_consume(
                 quantity=body.quantity,
                 idempotency_key=_require_key(key),
                 occurred_at=body.occurred_at,
+                future_tolerance=tolerance,
             )
         return decision(result).model_dump(mode="json")
 
@@ -79,7 +81,7 @@ async def post_consume(
 
 @router.post("/consume/batch", response_model=BatchResponse)
 def post_batch(
-    account_id: str, body: BatchRequest, db: Db, now: Now, caller: Caller
+    account_id: str, body: BatchRequest, db: Db, now: Now, caller: Caller, tolerance: Tolerance
 ) -> BatchResponse:
     """Up to 1,000 actions, each with its own idempotency key; one result per action.
 
@@ -99,6 +101,7 @@ def post_batch(
                     quantity=action.quantity,
                     idempotency_key=action.idempotency_key,
                     occurred_at=action.occurred_at,
+                    future_tolerance=tolerance,
                 )
             results.append(
                 BatchResult(idempotency_key=action.idempotency_key, decision=decision(result))

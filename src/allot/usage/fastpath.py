@@ -4,76 +4,57 @@ Most actions look like the one before: the same sources, the same month, and
 the source that paid last still has room. For those, consume needs no
 waterfall read: one conditional upsert (`used + q <= granted`) both checks
 and takes the room, like the minimal statement a hand-written meter runs.
-Why the shortcut gives the full path's answer:
 
-* `accounts.revision` changes whenever a subscription or grant changes, and
-  the account row is read under the lock anyway; a route learned under
-  another revision is ignored.
+After each full-path decision the waterfall's own rule says who pays the next
+unit (`allot.core.allocation.next_payer`); that answer is the **route**, kept
+in `usage_routes` and written in the same transaction (U8). So a rolled-back
+transaction takes its route back with it, and every process, restarted or
+not, reads the same route: there is no decision state outside the database.
+Why following the route gives the full path's answer:
+
+* A route is learned under the account's `revision`, which database triggers
+  bump whenever a grant or its allowances, a subscription or the time zone
+  changes (whatever code changes them). The statement that locks the
+  account reads the route only if it was learned under the current revision.
 * Within one month a limited source never regains room (counters only grow;
   a new or resumed grant changes the revision), so "the first source with
   room" only moves down the waterfall. The conditional upsert notices the
-  moment it fills, and the full path takes over and learns the next route.
+  moment the route's source fills, and the full path takes over and learns
+  the next route.
 * A route holds for one calendar month, and only inside the window in which
   no grant or subscription of the metric starts or ends: both are spans of
   UTC instants, so the route keeps their intersection `[starts, ends)` and
-  checking an instant is two comparisons.
+  the locking statement checks the instant with two comparisons. It also
+  holds only while the month is open to late usage (`closes`, B7).
 
 The full path (`sources.waterfall` + `core.allocation.allocate`) stays the
-definition; tests run random histories with and without the shortcut and
-compare the ledgers.
+definition; tests run random histories with and without the shortcut —
+rolled-back transactions, plan and quantity changes, codes claimed, paused
+and revoked, new months, two processes — and compare the ledgers.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from allot.core.allocation import Decision, Outcome, SourceKind, overflow
-from allot.core.periods import Month, zone
+from allot.core.allocation import Decision, next_payer
+from allot.core.periods import Month
+from allot.core.reporting import closes_at
+from allot.core.timezones import Zones
+from allot.usage import repository as repo
+from allot.usage.repository import Route
 from allot.usage.sources import Waterfall
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    revision: int
-    timezone: str
-    period: str
-    starts: datetime  # the route holds for instants in [starts, ends): inside `period`
-    ends: datetime  # and inside the waterfall's validity window
-    source: str
-    kind: SourceKind
-    granted: int | None  # None: the policy's unlimited source
-    outcome: Outcome
-    reason: str
-    prompt: tuple[str, ...]
+class _Switch:
+    enabled = True
 
 
-_routes: dict[tuple[int, str, str], Route] = {}
-_lock = threading.Lock()
-_enabled = True
-
-
-def _key(conn: Connection, account_id: str, metric: str) -> tuple[int, str, str]:
-    return (id(conn.engine), account_id, metric)
-
-
-def route(conn: Connection, *, account_id: str, metric: str, at: datetime) -> Route | None:
-    """The learned route, if it holds for this month and instant.
-
-    Whether the account is still at the route's revision is checked by the
-    database, in the statement that locks the account and records the event.
-    """
-    if not _enabled:
-        return None
-    found = _routes.get(_key(conn, account_id, metric))
-    if found is None or not found.starts <= at < found.ends:
-        return None
-    return found
+def enabled() -> bool:
+    return _Switch.enabled
 
 
 def learn(
@@ -81,73 +62,47 @@ def learn(
     *,
     account_id: str,
     metric: str,
-    timezone: str,
+    zones: Zones,
     revision: int,
     period: str,
+    grace_days: int,
     fall: Waterfall,
     decision: Decision,
 ) -> None:
-    """After a full-path decision, remember which source pays next."""
-    key = _key(conn, account_id, metric)
-    drawn = {d.source: d.quantity for d in decision.draws}
-    tz = zone(timezone)
+    """After a full-path decision, store who pays the next unit (or that nobody would)."""
+    following = next_payer(fall.sources, fall.policy, decision) if _Switch.enabled else None
+    if following is None:
+        repo.save_route(conn, account_id=account_id, metric=metric, revision=revision, route=None)
+        return
+    (draw,) = following.draws
     month = Month.parse(period)
-    starts, ends = month.start(tz), month.end(tz)
+    starts, ends = zones.span(month)
     if fall.valid_from is not None:
         starts = max(starts, fall.valid_from)
     if fall.valid_until is not None:
         ends = min(ends, fall.valid_until)
-    learned: Route | None = None
-    for src in sorted(fall.sources, key=lambda s: s.priority):
-        if src.remaining - drawn.get(src.source, 0) > 0:
-            learned = Route(
-                revision,
-                timezone,
-                period,
-                starts,
-                ends,
-                src.source,
-                src.kind,
-                fall.granted[src.source],
-                Outcome.ALLOWED,
-                "within_allowance",
-                (),
-            )
-            break
-    else:
-        past = overflow(fall.policy)
-        if past is not None:
-            learned = Route(
-                revision,
-                timezone,
-                period,
-                starts,
-                ends,
-                past.kind.value,
-                past.kind,
-                None,
-                past.outcome,
-                past.reason,
-                past.prompt,
-            )
-    with _lock:
-        if learned is None:
-            _routes.pop(key, None)
-        else:
-            _routes[key] = learned
-
-
-def forget(conn: Connection, *, account_id: str, metric: str) -> None:
-    with _lock:
-        _routes.pop(_key(conn, account_id, metric), None)
+    route = Route(
+        period,
+        starts,
+        ends,
+        closes_at(month, zones, grace_days),
+        draw.source,
+        draw.kind.value,
+        fall.granted[draw.source] if draw.kind.limited else None,
+        following.outcome.value,
+        following.reason,
+    )
+    repo.save_route(conn, account_id=account_id, metric=metric, revision=revision, route=route)
 
 
 @contextmanager
 def disabled() -> Iterator[None]:
-    """Run without the shortcut (tests compare both ways)."""
-    global _enabled
-    _enabled = False
+    """Run without the shortcut: no route is learned, so every consume takes the full path.
+
+    A test switch only (the differential tests run each history both ways).
+    """
+    _Switch.enabled = False
     try:
         yield
     finally:
-        _enabled = True
+        _Switch.enabled = True

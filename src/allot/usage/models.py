@@ -104,3 +104,26 @@ usage_alerts = sa.Table(
     sa.Column("threshold", sa.Integer, primary_key=True),
     sa.Column("sent_at", UTCDateTime, nullable=False),
 )
+
+# The consume fast path's learned routes (see `allot.usage.fastpath`): which
+# source pays the next unit of a metric, learned by the full waterfall. A route
+# lives here, written in the transaction that learned it, so a rollback takes
+# it back and every process reads the same one. It holds only while the
+# account is at `revision` (bumped by database triggers whenever a grant, a
+# subscription or the time zone changes) and for instants in [starts, ends).
+usage_routes = sa.Table(
+    "usage_routes",
+    metadata,
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("starts", UTCDateTime, nullable=False),
+    sa.Column("ends", UTCDateTime, nullable=False),
+    sa.Column("closes", UTCDateTime, nullable=False),  # B7: when the month closes
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source_kind", sa.String(16), nullable=False),
+    sa.Column("granted", sa.BigInteger, nullable=True),  # NULL: the policy's unlimited source
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.core.timezones import Zones
 from allot.kit.db import insert_for
 from allot.kit.rawsql import Statement, instant
 from allot.usage.models import (
@@ -18,6 +19,7 @@ from allot.usage.models import (
     usage_counters,
     usage_entries,
     usage_events,
+    usage_routes,
 )
 
 
@@ -347,29 +349,74 @@ def held_metrics(conn: Connection, account_id: str) -> list[str]:
 
 # --- the hot path: statements run on the driver (see allot.kit.rawsql) ---------
 
+_ACCOUNT = "SELECT timezone, timezone_before, timezone_since, revision FROM accounts"
 _LOCK_ACCOUNT = {
-    "sqlite": Statement("SELECT timezone, revision FROM accounts WHERE id = :account_id"),
-    "postgresql": Statement(
-        "SELECT timezone, revision FROM accounts WHERE id = :account_id FOR UPDATE"
-    ),
+    "sqlite": Statement(f"{_ACCOUNT} WHERE id = :account_id"),
+    "postgresql": Statement(f"{_ACCOUNT} WHERE id = :account_id FOR UPDATE"),
 }
-# The fast path's first statement locks the account, checks that its sources
-# are the ones the route was learned from, and records the event — or does
-# nothing at all (another revision, or a key seen before).
-_EVENT_SELECT = (
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Who pays a metric's next unit, as the full waterfall last decided (`usage.fastpath`)."""
+
+    period: str
+    starts: datetime  # the route holds for instants in [starts, ends): inside `period`
+    ends: datetime  # and inside the waterfall's validity window
+    closes: datetime  # and only while actions are recorded before the month closes (B7)
+    source: str
+    source_kind: str
+    granted: int | None  # None: the policy's unlimited source
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """The account, locked for this transaction, with the route that holds for the instant."""
+
+    zones: Zones
+    revision: int
+    route: Route | None  # None: no route was learned under this revision for this instant
+    event_id: int | None  # the event recorded along the route; None: none (or a replay)
+
+
+# The route joins the account only if it was learned under the account's
+# revision and holds for the instant. On PostgreSQL a statement that waited
+# for the lock re-reads the locked account row but keeps the route row of its
+# snapshot: a route replaced meanwhile under the same revision can only point
+# at a source that has since filled (the conditional take notices), and any
+# change of sources changes the revision, which is re-read.
+_ROUTE_OF = (
+    "SELECT acc.id, acc.timezone, acc.timezone_before, acc.timezone_since, acc.revision,"
+    " r.period, r.starts, r.ends, r.closes,"
+    " r.source, r.source_kind, r.granted, r.outcome, r.reason"
+    " FROM accounts acc LEFT JOIN usage_routes r"
+    " ON r.account_id = acc.id AND r.metric = :metric AND r.revision = acc.revision"
+    " AND r.starts <= :occurred_at AND :occurred_at < r.ends AND :recorded_at < r.closes"
+    " WHERE acc.id = :account_id"
+)
+_EVENT_COLUMNS = (
     "INSERT INTO usage_events (account_id, idempotency_key, request_hash, action, metric,"
     " quantity, holder, period, occurred_at, recorded_at, outcome, reason)"
-    " SELECT id, :idempotency_key, :request_hash, :action, :metric, :quantity, :holder,"
-    " :period, :occurred_at, :recorded_at, :outcome, :reason"
-    " FROM accounts WHERE id = :account_id AND revision = :revision"
 )
-_EVENT_IF_CURRENT = {
-    "sqlite": Statement(f"{_EVENT_SELECT} ON CONFLICT (account_id, idempotency_key) DO NOTHING"),
-    "postgresql": Statement(
-        f"{_EVENT_SELECT} FOR UPDATE"
-        " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id"
-    ),
-}
+_ROUTE_SQLITE = Statement(_ROUTE_OF)
+_EVENT_SQLITE = Statement(
+    f"{_EVENT_COLUMNS} VALUES (:account_id, :idempotency_key, :request_hash, :action, :metric,"
+    " :quantity, :holder, :period, :occurred_at, :recorded_at, :outcome, :reason)"
+    " ON CONFLICT (account_id, idempotency_key) DO NOTHING"
+)
+# PostgreSQL: lock, read the route and record the event along it in one round trip.
+_ROUTE_AND_EVENT_POSTGRESQL = Statement(
+    f"WITH a AS ({_ROUTE_OF} FOR UPDATE OF acc),"
+    f" ev AS ({_EVENT_COLUMNS} SELECT id, :idempotency_key, :request_hash, :action, :metric,"
+    " :quantity, :holder, period, :occurred_at, :recorded_at, outcome, reason"
+    " FROM a WHERE source IS NOT NULL"
+    " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id)"
+    " SELECT a.timezone, a.timezone_before, a.timezone_since, a.revision, a.period, a.starts,"
+    " a.ends, a.closes, a.source, a.source_kind, a.granted, a.outcome, a.reason,"
+    " (SELECT id FROM ev) FROM a"
+)
 # Takes room from a limited source only if it fits; 0 rows: it does not.
 _TAKE_ROOM = Statement(
     "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
@@ -409,67 +456,124 @@ _TAKE_ROOM_RETURNING = Statement(f"{_TAKE_ROOM.sqlite} RETURNING used")
 _ADD_UNLIMITED_RETURNING = Statement(f"{_ADD_UNLIMITED.sqlite} RETURNING used")
 
 
-def lock_account(conn: Connection, account_id: str) -> tuple[str, int] | None:
-    """Lock the account for this transaction: (time zone, revision), or None if unknown.
+def lock_account(conn: Connection, account_id: str) -> tuple[Zones, int] | None:
+    """Lock the account for this transaction: (its time zones, revision), or None if unknown.
 
     PostgreSQL locks the row; on SQLite the IMMEDIATE transaction already holds the lock.
     """
     row = _LOCK_ACCOUNT[conn.dialect.name].run(conn, {"account_id": account_id}).fetchone()
-    return None if row is None else (row[0], int(row[1]))
+    if row is None:
+        return None
+    since = row[2] if row[2] is None or conn.dialect.name != "sqlite" else _from_text(row[2])
+    return Zones(row[0], row[1], since), int(row[3])
 
 
-def record_and_take(
-    conn: Connection, *, revision: int, event: dict[str, Any], line: Line
-) -> tuple[int | None, int | None]:
-    """The fast path's writes: record the event if the account is at `revision`, then pay `line`.
+def _route(row: Sequence[Any], conn: Connection) -> Route | None:
+    period, starts, ends, closes, source, source_kind, granted, outcome, reason = row
+    if source is None:
+        return None
+    if conn.dialect.name == "sqlite":  # the driver returns UTCDateTime's stored text
+        starts, ends, closes = _from_text(starts), _from_text(ends), _from_text(closes)
+    return Route(period, starts, ends, closes, source, source_kind, granted, outcome, reason)
 
-    * (None, None): nothing written — the account changed (or is gone), or the
-      key was used before; the caller takes the full path, which tells them apart.
-    * (event_id, None): the event is recorded but `line`'s source has no room
-      for it (a limited source is moved only if it stays within its grant).
-    * (event_id, used): the counter moved and its entry is appended; `used` is
-      the counter after the move.
+
+def _from_text(stored: str) -> datetime:
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
+
+def lock_for_consume(conn: Connection, event: dict[str, Any]) -> Locked | None:
+    """Lock the account, find the route for `event`'s instant, and record the event along it.
+
+    `event` is a usage event's columns without its period, outcome and reason,
+    which come from the route. Returns None when the account is unknown. With
+    a route and no `event_id`, the idempotency key was used before (a replay).
     """
-    sqlite = conn.dialect.name == "sqlite"
     occurred_at = instant(conn, event["occurred_at"])
     recorded_at = event["recorded_at"]
     # consume's default: the action happened when it is recorded; format that instant once
     recorded_at = occurred_at if recorded_at is event["occurred_at"] else instant(conn, recorded_at)
-    cursor = _EVENT_IF_CURRENT[conn.dialect.name].run(
-        conn,
-        {**event, "revision": revision, "occurred_at": occurred_at, "recorded_at": recorded_at},
-    )
-    if sqlite:  # the id without RETURNING's buffering of the row
+    params = {**event, "occurred_at": occurred_at, "recorded_at": recorded_at}
+    if conn.dialect.name != "sqlite":
+        row = _ROUTE_AND_EVENT_POSTGRESQL.run(conn, params).fetchone()
+        if row is None:
+            return None
+        zones = Zones(row[0], row[1], row[2])
+        return Locked(zones, int(row[3]), _route(row[4:13], conn), row[13])
+    row = _ROUTE_SQLITE.run(conn, params).fetchone()
+    if row is None:
+        return None
+    route = _route(row[5:14], conn)
+    event_id = None
+    if route is not None:
+        cursor = _EVENT_SQLITE.run(
+            conn,
+            {**params, "period": route.period, "outcome": route.outcome, "reason": route.reason},
+        )
         event_id = cursor.lastrowid if cursor.rowcount == 1 else None
-    else:
-        row = cursor.fetchone()
-        event_id = None if row is None else row[0]
-    if event_id is None:
-        return None, None
-    if line.granted is not None and line.quantity > line.granted:
-        return event_id, None  # cannot fit, and PostgreSQL checks the proposed row first
+    since = None if row[3] is None else _from_text(row[3])
+    return Locked(Zones(row[1], row[2], since), int(row[4]), route, event_id)
+
+
+def take_along(
+    conn: Connection, *, event_id: int, event: dict[str, Any], route: Route
+) -> int | None:
+    """Pay the event's units from the route's source: its counter after, or None if no room.
+
+    A limited source is moved only if it stays within its grant; the entry is
+    appended only if the counter moved.
+    """
+    quantity = event["quantity"]
+    if route.granted is not None and quantity > route.granted:
+        return None  # cannot fit, and PostgreSQL checks the proposed row first
     params = {
         "event_id": event_id,
         "account_id": event["account_id"],
         "metric": event["metric"],
-        "period": event["period"],
-        "source": line.source,
-        "source_kind": line.source_kind,
-        "used": line.quantity,
-        "granted": line.granted,
-        "occurred_at": occurred_at,
+        "period": route.period,
+        "source": route.source,
+        "source_kind": route.source_kind,
+        "used": quantity,
+        "granted": route.granted,
+        "occurred_at": instant(conn, event["occurred_at"]),
     }
-    limited = line.granted is not None
-    if not sqlite:
+    limited = route.granted is not None
+    if conn.dialect.name != "sqlite":
         both = _TAKE_ROOM_AND_APPEND if limited else _ADD_UNLIMITED_AND_APPEND
         row = both.run(conn, params).fetchone()
-        return event_id, None if row is None else int(row[0])
+        return None if row is None else int(row[0])
     counter = _TAKE_ROOM_RETURNING if limited else _ADD_UNLIMITED_RETURNING
     row = counter.run(conn, params).fetchone()
     if row is None:
-        return event_id, None
+        return None
     _APPEND_ENTRY.run(conn, params)
-    return event_id, int(row[0])
+    return int(row[0])
+
+
+def save_route(
+    conn: Connection, *, account_id: str, metric: str, revision: int, route: Route | None
+) -> None:
+    """Remember who pays the metric's next unit (None: nobody to follow; forget any route)."""
+    if route is None:
+        conn.execute(
+            sa.delete(usage_routes).where(
+                usage_routes.c.account_id == account_id, usage_routes.c.metric == metric
+            )
+        )
+        return
+    values = {
+        "revision": revision,
+        "period": route.period,
+        "starts": route.starts,
+        "ends": route.ends,
+        "closes": route.closes,
+        "source": route.source,
+        "source_kind": route.source_kind,
+        "granted": route.granted,
+        "outcome": route.outcome,
+        "reason": route.reason,
+    }
+    stmt = insert_for(conn, usage_routes).values(account_id=account_id, metric=metric, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["account_id", "metric"], set_=values))
 
 
 def set_event_outcome(conn: Connection, event_id: int, *, outcome: str, reason: str) -> None:

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -29,7 +29,15 @@ from allot.core.allocation import (
 )
 from allot.core.catalog import MetricKind
 from allot.core.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound
-from allot.core.periods import month_of, require_utc, zone
+from allot.core.periods import Month, require_utc
+from allot.core.reporting import (
+    DEFAULT_GRACE_DAYS,
+    FUTURE_TOLERANCE,
+    check_not_future,
+    check_open,
+    check_started,
+)
+from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.ids import new_token
@@ -92,23 +100,23 @@ def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
         )
 
 
-def _lock(conn: Connection, account_id: str) -> tuple[str, int]:
-    """Lock the account for this transaction: (time zone, revision)."""
+def _lock(conn: Connection, account_id: str) -> tuple[Zones, int]:
+    """Lock the account for this transaction: (its time zones, revision)."""
     found = repo.lock_account(conn, account_id)
     if found is None:
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
     return found
 
 
-def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[str, EventRow | None]:
-    """Lock the account, then look the key up: (time zone, earlier event with this key).
+def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[Zones, EventRow | None]:
+    """Lock the account, then look the key up: (its time zones, earlier event with this key).
 
     Two statements on purpose: on PostgreSQL a statement that waited for the
     lock still reads from the snapshot it started with, so a lookup joined to
     the lock would miss an event committed by the request it waited for.
     """
-    timezone, _revision = _lock(conn, account_id)
-    return timezone, repo.find_event(conn, account_id, key)
+    zones, _revision = _lock(conn, account_id)
+    return zones, repo.find_event(conn, account_id, key)
 
 
 def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult:
@@ -207,12 +215,15 @@ def consume(
     quantity: int,
     idempotency_key: str,
     occurred_at: datetime | None = None,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> UsageResult:
-    """Record one billable action of `quantity` units of a counter metric (U1-U5).
+    """Record one billable action of `quantity` units of a counter metric (U1-U5, U8, B7).
 
     `occurred_at` decides the calendar month (in the account's time zone) the
     units count in — an order placed on 31 January counts in January even if
-    reported in February (U5). It defaults to now.
+    reported in February (U5). It defaults to now. It may not be more than
+    `future_tolerance` ahead of the clock, nor before the plan that meters the
+    metric started, nor in a month closed to late usage (`allot.core.reporting`).
 
     When the account's sources are as they were for its last action, the fast
     path locks the account, records the event and pays from the same source
@@ -225,6 +236,8 @@ def consume(
         occurred_at = require_utc(occurred_at)
     _check_metric(conn, metric, MetricKind.COUNTER)
     now = clock.now()
+    if occurred_at is not None:
+        check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
     at = occurred_at or now
     event: dict[str, Any] = {
         "account_id": account_id,
@@ -239,64 +252,67 @@ def consume(
             metric, quantity, None if occurred_at is None else occurred_at.isoformat()
         ),
     }
-    fast = fastpath.route(conn, account_id=account_id, metric=metric, at=at)
-    if fast is not None:
-        event["period"] = fast.period
-        event_id, used = repo.record_and_take(
-            conn,
-            revision=fast.revision,
-            event={**event, "outcome": fast.outcome.value, "reason": fast.reason},
-            line=Line(fast.source, fast.kind.value, quantity, fast.granted),
-        )
-        if event_id is not None:  # the account is locked and its sources are as learned
-            if used is not None:
-                if fast.granted is None or alerts.may_cross(fast.granted, used):
-                    alerts.after_draws(
-                        conn,
-                        clock,
-                        account_id=account_id,
-                        metric=metric,
-                        month=fast.period,
-                        event_id=event_id,
-                        at=at,
-                        drawn=[Drawn(fast.source, fast.kind, quantity, fast.granted, used)],
-                    )
-                draw = Draw(fast.source, fast.kind, quantity)
-                return _result(
-                    event_id, event, Decision(fast.outcome, (draw,), fast.reason, fast.prompt)
+    locked = repo.lock_for_consume(conn, event)
+    if locked is None:
+        raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
+    route = locked.route
+    if route is not None and locked.event_id is not None:
+        # the event is recorded along the route learned under the account's revision
+        event["period"] = route.period
+        kind = SourceKind(route.source_kind)
+        used = repo.take_along(conn, event_id=locked.event_id, event=event, route=route)
+        if used is not None:
+            if route.granted is None or alerts.may_cross(route.granted, used):
+                alerts.after_draws(
+                    conn,
+                    clock,
+                    account_id=account_id,
+                    metric=metric,
+                    month=route.period,
+                    event_id=locked.event_id,
+                    at=at,
+                    drawn=[Drawn(route.source, kind, quantity, route.granted, used)],
                 )
-            # that source is full: the full waterfall decides, and the event takes its answer
-            return _consume_fully(conn, clock, event, fast.timezone, fast.revision, event_id)
-    # a new or changed account, a replay, or the first action of a month
-    timezone, revision = _lock(conn, account_id)
+            outcome = Outcome(route.outcome)
+            decision = Decision(
+                outcome,
+                (Draw(route.source, kind, quantity),),
+                route.reason,
+                FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
+            )
+            return _result(locked.event_id, event, decision)
+        # that source is full: the full waterfall decides, and the event takes its answer
+        return _consume_fully(conn, clock, event, locked.zones, locked.revision, locked.event_id)
+    # a replay, a new month, a changed account, or a source that filled
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, event["request_hash"], conn)
-    event["period"] = month_of(at, zone(timezone)).key
-    return _consume_fully(conn, clock, event, timezone, revision, None)
+    event["period"] = locked.zones.month_of(at).key  # A5: in the zone of that instant
+    return _consume_fully(conn, clock, event, locked.zones, locked.revision, None)
 
 
 def _consume_fully(
     conn: Connection,
     clock: Clock,
     event: dict[str, Any],
-    timezone: str,
+    zones: Zones,
     revision: int,
     event_id: int | None,
 ) -> UsageResult:
     """The full waterfall, under the account lock; learns the route for the next action."""
     account_id, metric, period = event["account_id"], event["metric"], event["period"]
-    fall = waterfall(
-        conn, account_id=account_id, metric=metric, period=period, at=event["occurred_at"]
-    )
+    at = event["occurred_at"]
+    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
+    grace = _check_reported_in_time(conn, fall, event, zones)
     decision = allocate(event["quantity"], fall.sources, fall.policy)
     fastpath.learn(
         conn,
         account_id=account_id,
         metric=metric,
-        timezone=timezone,
+        zones=zones,
         revision=revision,
         period=period,
+        grace_days=grace,
         fall=fall,
         decision=decision,
     )
@@ -328,6 +344,29 @@ def _consume_fully(
         drawn=_drawn(decision, fall),
     )
     return _result(event_id, event, decision)
+
+
+def _check_reported_in_time(
+    conn: Connection, fall: Waterfall, event: dict[str, Any], zones: Zones
+) -> int:
+    """U8 and B7: refuse an action dated before anything counted it, or in a closed month.
+
+    Returns the grace window (days) of the month's product line.
+    """
+    at = event["occurred_at"]
+    grace = DEFAULT_GRACE_DAYS
+    if fall.subscription is not None:
+        line = catalog_repo.get_product_line(conn, fall.subscription.product_line)
+        assert line is not None
+        grace = line.late_usage_grace_days
+    elif fall.metered_from is not None:
+        check_started(at, fall.metered_from, what="the plan", field="occurred_at")
+    else:
+        created = get_account(conn, event["account_id"]).created_at
+        check_started(at, created, what="the account", field="occurred_at")
+    month = Month.parse(event["period"])
+    check_open(at, month, zones, grace, event["recorded_at"], field="occurred_at")
+    return grace
 
 
 def _drawn(decision: Decision, fall: Waterfall) -> list[Drawn]:
@@ -378,7 +417,7 @@ def take_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_take", metric=metric, holder=holder)
-    timezone, existing = _lock_account(conn, account_id, key)
+    zones, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
     _check_metric(conn, metric, MetricKind.GAUGE)
@@ -417,7 +456,7 @@ def take_seat(
         clock,
         account_id=account_id,
         metric=metric,
-        month=month_of(now, zone(timezone)).key,
+        month=zones.month_of(now).key,
         event_id=result.event_id,
         at=now,
         drawn=_drawn(decision, fall),
@@ -439,7 +478,7 @@ def release_seat(
     key = validate.idempotency_key(idempotency_key)
     now = clock.now()
     request_hash = _request_hash(action="seat_release", metric=metric, holder=holder)
-    _timezone, existing = _lock_account(conn, account_id, key)
+    _zones, existing = _lock_account(conn, account_id, key)
     if existing is not None:
         return _replay(existing, request_hash, conn)
     _check_metric(conn, metric, MetricKind.GAUGE)

@@ -25,6 +25,8 @@ class Waterfall:
     # subscription starts or ends in between (None: unbounded on that side).
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    # The first instant a subscription meters the metric (None: none does), for U8.
+    metered_from: datetime | None = None
 
     def still_valid_at(self, at: datetime) -> bool:
         return (self.valid_from is None or self.valid_from <= at) and (
@@ -49,7 +51,7 @@ def waterfall(
     granted: dict[str, int] = {}
     boundaries: set[datetime] = set()
     for grant, allowance in grant_repo.unpaused_for_metric(conn, account_id, metric):
-        boundaries.update(b for b in (grant.starts_at, grant.ends_at) if b is not None)
+        boundaries.update(b for b in grant.bounds if b is not None)
         if not grant.active_at(at):
             continue
         granted[grant.source] = allowance
@@ -62,7 +64,8 @@ def waterfall(
             )
         )
     subs = subscription_repo.live(conn, account_id)
-    boundaries.update(s.starts_at for s in subs if s.plan.rule(metric) is not None)
+    metering = [s.starts_at for s in subs if s.plan.rule(metric) is not None]
+    boundaries.update(metering)
     sub = covering_subscription(subs, metric, at)
     policy = None
     if sub is not None:
@@ -81,4 +84,5 @@ def waterfall(
         sub,
         valid_from=max((b for b in boundaries if b <= at), default=None),
         valid_until=min((b for b in boundaries if b > at), default=None),
+        metered_from=min(metering, default=None),
     )
