@@ -39,6 +39,7 @@ from allot.core.errors import (
     Unauthenticated,
 )
 from allot.kit.ratelimit import retry_after_header
+from allot.kit.validate import DOMAIN_CODE
 
 PROBLEM = "application/problem+json"
 
@@ -143,8 +144,14 @@ def domain_problem(error: DomainError) -> JSONResponse:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """The input's path as the services name it: `orders[3].placed_at`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("body", "query", "path", "header"):
+            out += f".{part}" if out else str(part)
+    return out or "body"
 
 
 MAX_BODY = 2 * 1024 * 1024  # a 1,000-action batch is ~150 KB; a catalog well under 1 MB
@@ -203,18 +210,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         errors = [
             {
                 "field": _field(tuple(e.get("loc", ()))),
                 "code": e.get("type", "invalid"),
                 "detail": e.get("msg", "invalid"),
             }
-            for e in exc.errors()
+            for e in found
         ]
         first = errors[0] if errors else {"field": "body", "detail": "invalid request"}
-        return problem(
-            422, "invalid_request", f"{first['field']}: {first['detail']}", errors=errors
-        )
+        # A domain rule applied to the body (`allot.kit.validate.on_the_wire`) keeps its code.
+        by_rule = bool(found) and bool((found[0].get("ctx") or {}).get(DOMAIN_CODE))
+        code = str(first["code"]) if by_rule else "invalid_request"
+        return problem(422, code, f"{first['field']}: {first['detail']}", errors=errors)
 
     @app.exception_handler(sa.exc.IntegrityError)
     async def _race(_request: Request, _exc: sa.exc.IntegrityError) -> JSONResponse:

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from allot.core.errors import InvalidInput
 from allot.core.periods import (
+    ENGINE_YEARS,
     Month,
     anniversary,
     days_touched,
+    in_range,
     local_midnight,
     month_of,
     require_utc,
@@ -461,3 +463,99 @@ def test_B1_anniversaries_strictly_increase_and_never_skip_a_month_2024_to_2032(
         steps = (after.year - before.year) * 12 + after.month - before.month
         assert steps == months_per_period
         assert after.day == min(anchor_day, Month(after.year, after.month).days)
+
+
+# -- U8: the range of dates the engine computes with ------------------------------------------
+
+PLUS_14 = timezone(timedelta(hours=14))
+MINUS_5 = timezone(timedelta(hours=-5))
+
+
+@pytest.mark.parametrize(
+    ("value", "inside"),
+    [
+        (date(1999, 12, 31), False),
+        (date(2000, 1, 1), True),
+        (date(2099, 12, 31), True),
+        (date(2100, 1, 1), False),
+        (date(1, 1, 1), False),
+        (date(9999, 12, 31), False),
+        (Month(1999, 12), False),
+        (Month(2000, 1), True),
+        (Month(2099, 12), True),
+        (Month(2100, 1), False),
+        (Month(1, 1), False),
+        (Month(9999, 12), False),
+        (datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), False),
+        (datetime(2000, 1, 1, tzinfo=UTC), True),
+        (datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), True),
+        (datetime(2100, 1, 1, tzinfo=UTC), False),
+        # an instant counts by its UTC year, whatever its offset says
+        (datetime(2000, 1, 1, 13, tzinfo=PLUS_14), False),  # 1999-12-31T23:00Z
+        (datetime(2100, 1, 1, 13, tzinfo=PLUS_14), True),  # 2099-12-31T23:00Z
+        (datetime(1999, 12, 31, 20, tzinfo=MINUS_5), True),  # 2000-01-01T01:00Z
+        (datetime(2099, 12, 31, 20, tzinfo=MINUS_5), False),  # 2100-01-01T01:00Z
+        # too near datetime's limits to be seen in UTC at all
+        (datetime(1, 1, 1, tzinfo=UTC), False),
+        (datetime(1, 1, 1, tzinfo=PLUS_14), False),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), False),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=MINUS_5), False),
+        (datetime(2050, 6, 1), True),  # a naive one by its own year  # noqa: DTZ001
+        (datetime(2100, 6, 1), False),  # noqa: DTZ001
+    ],
+)
+def test_U8_the_engine_computes_with_the_years_2000_to_2099(
+    value: date | datetime | Month, inside: bool
+) -> None:
+    if inside:
+        assert in_range(value, field="at") is value
+        return
+    with pytest.raises(InvalidInput) as excinfo:
+        in_range(value, field="at")
+    assert (excinfo.value.code, excinfo.value.field) == ("date_out_of_range", "at")
+    assert "2000-2099" in excinfo.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("0001-01", "date_out_of_range"),
+        ("9999-12", "date_out_of_range"),
+        ("1999-12", "date_out_of_range"),
+        ("2100-01", "date_out_of_range"),
+        ("0000-00", "invalid_month"),
+        ("2026-13", "invalid_month"),
+        ("feb", "invalid_month"),
+    ],
+)
+def test_U8_a_month_from_a_caller_lies_in_the_engine_years(text: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        Month.from_input(text, field="period")
+    assert (excinfo.value.code, excinfo.value.field) == (code, "period")
+
+
+def test_U8_the_first_and_last_months_of_the_range_are_accepted() -> None:
+    assert (ENGINE_YEARS[0], ENGINE_YEARS[-1]) == (2000, 2099)
+    assert Month.from_input("2000-01") == Month(2000, 1)
+    assert Month.from_input("2099-12") == Month(2099, 12)
+    # a stored key is read back whatever its year: derived months pass the ends by one
+    assert Month.parse("2100-01") == Month(2100, 1)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2099, 12, 31, 23, 59, 59),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from(ZONES),
+)
+@PROPERTY
+def test_U8_every_instant_in_range_has_a_month_with_a_start_an_end_and_neighbours(
+    instant: datetime, name: str
+) -> None:
+    tz = ZoneInfo(name)
+    month = month_of(in_range(instant, field="at"), tz)
+    assert month.start(tz) <= instant < month.end(tz)
+    assert month.previous().start(tz) < month.start(tz) < month.next().end(tz)
+    assert anniversary(month.first_day(), 12) == date(month.year + 1, month.month, 1)

@@ -82,8 +82,6 @@ def test_the_clock_is_set_moved_and_reset_over_the_api(sim: Sim) -> None:
     ("body", "field", "code"),
     [
         ({"now": "2026-03-01T09:00:00"}, "now", "timezone_aware"),
-        ({"now": "0001-01-01T00:00:00+14:00"}, "now", "value_error"),
-        ({"now": "3000-01-01T00:00:00Z"}, "now", "value_error"),
         ({"advance": {"months": -1}}, "advance.months", "greater_than_equal"),
         ({"advance": {"days": -3}}, "advance.days", "greater_than_equal"),
         ({"advance": {"hours": 10**9}}, "advance.hours", "less_than_equal"),
@@ -105,12 +103,13 @@ def test_a_bad_clock_is_refused_with_the_field_named(
 
 
 def test_the_clock_cannot_be_advanced_past_its_range(sim: Sim) -> None:
-    sim.operator.set_clock(datetime.fromisoformat("2999-06-01T00:00:00+00:00"))
+    """U8: the clock stays in the engine's years (2000-2099)."""
+    sim.operator.set_clock(datetime.fromisoformat("2099-06-01T00:00:00+00:00"))
     with pytest.raises(AllotError) as err:
-        sim.operator.advance_clock(months=12)
+        sim.operator.advance_clock(months=7)
     refused(err, 422, "clock_out_of_range")
     assert err.value.field == "advance"
-    assert sim.operator.clock().now == datetime.fromisoformat("2999-06-01T00:00:00+00:00")
+    assert sim.operator.clock().now == datetime.fromisoformat("2099-06-01T00:00:00+00:00")
 
 
 # --- the run, invoices and their documents --------------------------------------------------------

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allot.kit.validate import Day
+
 _STRICT = ConfigDict(extra="forbid")
 
 
@@ -67,7 +69,7 @@ class SubscriptionCreate(BaseModel):
     model_config = _STRICT
     plan: str = Field(max_length=64, examples=["full-suite-business"])
     quantity: int = Field(1, ge=1, le=100_000, description="Locations, on per-location plans.")
-    started_on: date | None = Field(None, description="Contract date; default today, locally.")
+    started_on: Day | None = Field(None, description="Contract date; default today, locally.")
 
 
 class SubscriptionUpdate(BaseModel):

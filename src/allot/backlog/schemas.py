@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from allot.kit.validate import Instant
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -13,7 +15,7 @@ _STRICT = ConfigDict(extra="forbid")
 class OrderWrite(BaseModel):
     model_config = _STRICT
     id: str = Field(min_length=1, max_length=128, description="The platform's order id.")
-    placed_at: AwareDatetime = Field(description="Decides the month it counts in (U5).")
+    placed_at: Instant = Field(description="Decides the month it counts in (U5).")
     excluded: StrictBool = Field(
         False, description="Excluded from review requests (still counted)."
     )

@@ -77,7 +77,7 @@ def clock_advance(
     """Move the clock forward (from real time if none was set yet)."""
     with open_database() as db, db.transaction() as conn:
         base = simclock.stored(conn) or clock().now()
-        simclock.store(conn, simclock.moved(base, months=months, days=days, hours=hours))
+        simclock.store(conn, simclock.advanced(base, months=months, days=days, hours=hours))
         _show_clock(conn)
 
 
@@ -365,7 +365,7 @@ def advice(
     """Upgrade advice: the cost of staying against each plan above (V1)."""
     with open_database() as db, db.read() as conn:
         found = upgrade_advice(
-            conn, clock(), account_id=account_id, month=Month.parse(month) if month else None
+            conn, clock(), account_id=account_id, month=Month.from_input(month) if month else None
         )
     for item in found:
         a = item.advice

@@ -213,7 +213,7 @@ def partners_report(
     """Per code and client: used / available, and what the partner owes at wholesale."""
     with open_database() as db, db.transaction() as conn:
         report = partner_month(
-            conn, clock(), partner_id=partner_id, month=Month.parse(month), store=store
+            conn, clock(), partner_id=partner_id, month=Month.from_input(month), store=store
         )
     for code in report.codes:
         owner = code.account_id or "unclaimed"

@@ -354,7 +354,7 @@ def usage(
             conn,
             clock(),
             account_id=account_id,
-            month=None if month is None else Month.parse(month),
+            month=None if month is None else Month.from_input(month),
         )
     render.print_summary(summary)
 

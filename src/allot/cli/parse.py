@@ -1,10 +1,14 @@
-"""Reading dates and instants typed on the command line; errors name the option."""
+"""Reading dates and instants typed on the command line; errors name the option.
+
+Every date and instant must lie in the engine's years (`allot.core.periods.ENGINE_YEARS`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from allot.core.errors import InvalidInput
+from allot.core.periods import in_range
 
 
 def instant(value: str | None, field: str) -> datetime | None:
@@ -16,16 +20,17 @@ def instant(value: str | None, field: str) -> datetime | None:
         raise InvalidInput("invalid_datetime", f"{value!r} is not ISO 8601", field=field) from None
     if parsed.tzinfo is None:
         raise InvalidInput("naive_datetime", "add an offset, e.g. +02:00 or Z", field=field)
-    return parsed
+    return in_range(parsed, field=field)
 
 
 def day(value: str | None, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("invalid_date", f"{value!r} is not YYYY-MM-DD", field=field) from None
+    return in_range(parsed, field=field)
 
 
 def pairs(items: list[str], field: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
@@ -27,6 +27,7 @@ from allot.core.periods import Month
 from allot.grant.repository import GrantRow
 from allot.kit.clock import monotonic
 from allot.kit.ratelimit import Buckets
+from allot.kit.validate import Instant
 from allot.partner.reporting import PartnerMonth, partner_month
 from allot.partner.repository import PartnerRow
 from allot.partner.service import enroll_partner, get_partner, list_partners
@@ -69,8 +70,8 @@ class CodeIssue(BaseModel):
         description="The package: monthly allowance per metric.",
         examples=[{"staff_seats": 36, "card_operations": 18}],
     )
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = Field(None, description="Fixed-term end; none: lifetime.")
+    starts_at: Instant | None = None
+    ends_at: Instant | None = Field(None, description="Fixed-term end; none: lifetime.")
 
 
 class CodeClaim(BaseModel):
@@ -363,7 +364,9 @@ def get_report(
     with db.read() as conn:
         caller.check(conn).require_partner(partner_id)
         return month_read(
-            partner_month(conn, now, partner_id=partner_id, month=Month.parse(month), store=False)
+            partner_month(
+                conn, now, partner_id=partner_id, month=Month.from_input(month), store=False
+            )
         )
 
 
@@ -376,4 +379,6 @@ def post_charges(
         principal = caller.check(conn)
         principal.require_partner(partner_id)
         principal.require_operator()
-        return month_read(partner_month(conn, now, partner_id=partner_id, month=Month.parse(month)))
+        return month_read(
+            partner_month(conn, now, partner_id=partner_id, month=Month.from_input(month))
+        )

@@ -8,6 +8,14 @@ need no special cases.
 
 Contract anniversaries keep the day of month (B1): a start on the 31st falls
 on the last day of shorter months and returns to the 31st when it can.
+
+The engine computes with the years `ENGINE_YEARS` (2000-2099), and every date,
+month and instant a caller gives it must lie in them (`in_range`): far enough
+from datetime's limits (years 1 and 9999) that a month's end, a contract's
+next anniversary or an instant seen in any time zone can never overflow. Dates
+the engine derives may pass an end by a little (month 2099-12 ends on
+2100-01-01; 2000-01-01T00:00Z is still 1999 in New York), so `Month.parse`,
+which also reads stored keys back, checks the shape only.
 """
 
 from __future__ import annotations
@@ -15,9 +23,13 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from allot.core.errors import InvalidInput
+
+ENGINE_YEARS = range(2000, 2100)
+"""The one rule for the dates allot accepts: years 2000-2099 (instants: in UTC)."""
 
 
 def zone(name: str) -> ZoneInfo:
@@ -47,11 +59,28 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
+        """`YYYY-MM`, any year: stored keys come back through here (`from_input` for callers)."""
         try:
             year, month = text.split("-")
             return cls(int(year), int(month))
         except ValueError:
             raise InvalidInput("invalid_month", f"{text!r} is not YYYY-MM", field="month") from None
+
+    @classmethod
+    def from_input(cls, text: str, *, field: str = "month") -> Month:
+        """A month a caller typed: `YYYY-MM` in `ENGINE_YEARS`.
+
+        >>> Month.from_input("2099-12")
+        Month(year=2099, month=12)
+        >>> Month.from_input("1999-12", field="period")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        allot.core.errors.InvalidInput: date_out_of_range [period]: 1999-12 is outside the ...
+        """
+        try:
+            parsed = cls.parse(text)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.code, exc.message, field=field) from None
+        return in_range(parsed, field=field)
 
     @property
     def key(self) -> str:
@@ -79,6 +108,46 @@ class Month:
 
     def end(self, tz: ZoneInfo) -> datetime:
         return self.next().start(tz)
+
+
+_Dated = TypeVar("_Dated", date, datetime, Month)
+
+
+def in_range(value: _Dated, *, field: str) -> _Dated:
+    """`value` if it lies in `ENGINE_YEARS`, else `date_out_of_range` naming `field`.
+
+    A date or a month by its year; an instant by its year in UTC (a naive one by
+    its own year). An instant too close to datetime's limits to be seen in UTC
+    (`9999-12-31T23:59:59-05:00`) is out of range too.
+
+    >>> in_range(date(2099, 12, 31), field="starts_on")
+    datetime.date(2099, 12, 31)
+    >>> in_range(datetime.fromisoformat("2100-01-01T01:00:00+02:00"), field="at").year
+    2100
+    >>> in_range(date(2100, 1, 1), field="ends_on")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    allot.core.errors.InvalidInput: date_out_of_range [ends_on]: 2100-01-01 is outside the ...
+    """
+    if isinstance(value, datetime):
+        year = _utc_year(value)
+        shown = value.isoformat()
+    else:
+        year, shown = value.year, str(value)
+    if year is None or year not in ENGINE_YEARS:
+        first, last = ENGINE_YEARS[0], ENGINE_YEARS[-1]
+        raise InvalidInput(
+            "date_out_of_range", f"{shown} is outside the years {first}-{last}", field=field
+        )
+    return value
+
+
+def _utc_year(instant: datetime) -> int | None:
+    if instant.utcoffset() is None:
+        return instant.year
+    try:
+        return instant.astimezone(UTC).year
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        return None
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -9,7 +9,7 @@ are the operator's (403 for a key that may see the invoice).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
-from allot.core.errors import InvalidInput, NotFound
+from allot.core.errors import NotFound
 from allot.core.periods import zone
 from allot.invoice import repository as repo
 from allot.invoice import service
@@ -28,8 +28,6 @@ from allot.invoice.document import Party
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import run
 from allot.invoice.schemas import (
-    CLOCK_CEILING,
-    CLOCK_FLOOR,
     BillingRunRead,
     ClockRead,
     ClockSet,
@@ -349,16 +347,7 @@ def put_clock(body: ClockSet, db: Db, now: Now, caller: Caller) -> ClockRead:
         else:
             assert body.advance is not None
             base = simclock.stored(conn) or now.now()
-            try:
-                at = simclock.moved(base.astimezone(UTC), **body.advance.model_dump())
-            except (OverflowError, ValueError):
-                at = CLOCK_CEILING
-            if not CLOCK_FLOOR <= at < CLOCK_CEILING:
-                raise InvalidInput(
-                    "clock_out_of_range",
-                    f"the clock would pass {CLOCK_CEILING.year - 1}",
-                    field="advance",
-                )
+            at = simclock.advanced(base, **body.advance.model_dump())
         simclock.store(conn, at)
     _seen_at_once(now, at)
     return _clock_read(now, at)

@@ -6,6 +6,10 @@ demo and the scenarios move a year forward and the invoice run issues what a
 year would have issued. The stored clock does not tick by itself; resetting it
 returns the database to real time.
 
+The stored clock stays in the engine's years (`allot.core.periods.ENGINE_YEARS`):
+setting it outside them is `date_out_of_range` (field `now`), moving it past
+them `clock_out_of_range` (field `advance`); nothing is stored then.
+
 A process re-reads the stored instant at most every `ttl` seconds, so the hot
 path pays for a query only once a second; a change made through this process
 is seen at once.
@@ -14,12 +18,13 @@ is seen at once.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from allot.core.periods import anniversary
+from allot.core.errors import InvalidInput
+from allot.core.periods import ENGINE_YEARS, anniversary, in_range
 from allot.kit.clock import Clock, SystemClock, monotonic
 from allot.kit.db import Database
 from allot.kit.schema import metadata
@@ -39,6 +44,9 @@ def stored(conn: Connection) -> datetime | None:
 
 
 def store(conn: Connection, at: datetime | None) -> None:
+    """Set the clock to `at` (in the engine's years), or back to real time (`None`)."""
+    if at is not None:
+        in_range(at, field="now")
     conn.execute(sa.delete(simulated_clock))
     if at is not None:
         conn.execute(sa.insert(simulated_clock).values(id=1, now=at))
@@ -84,3 +92,18 @@ def moved(at: datetime, *, months: int = 0, days: int = 0, hours: int = 0) -> da
     """
     day = anniversary(at.date(), months)
     return datetime.combine(day, at.timetz()) + timedelta(days=days, hours=hours)
+
+
+def advanced(at: datetime, *, months: int = 0, days: int = 0, hours: int = 0) -> datetime:
+    """`moved` forward, refused (`clock_out_of_range`) where it would leave the engine's years."""
+    try:
+        moved_to = moved(at.astimezone(UTC), months=months, days=days, hours=hours)
+    except (OverflowError, ValueError):
+        moved_to = None
+    if moved_to is None or moved_to.year not in ENGINE_YEARS:
+        raise InvalidInput(
+            "clock_out_of_range",
+            f"the clock would pass {ENGINE_YEARS[-1]}",
+            field="advance",
+        )
+    return moved_to

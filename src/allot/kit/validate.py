@@ -1,10 +1,23 @@
-"""Small input checks shared by every entry point; each error names its field."""
+"""Small input checks shared by every entry point; each error names its field.
+
+The second half carries the same rules onto the wire: Pydantic types for
+request bodies whose refusals keep the domain's code (`date_out_of_range`), so
+`allot.http` answers them like a `DomainError`, with the body's path as field
+(`orders[3].placed_at`).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 
 from allot.core.errors import InvalidInput
+from allot.core.periods import in_range
 
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -46,3 +59,40 @@ def idempotency_key(value: str) -> str:
             field="idempotency_key",
         )
     return value
+
+
+# --- on the wire ---------------------------------------------------------------------------
+
+DOMAIN_CODE = "domain_code"
+"""Marks a validation error raised by a domain rule (in its `ctx`): its type is the code."""
+
+_T = TypeVar("_T")
+
+
+def on_the_wire(check: Callable[[_T], _T]) -> AfterValidator:
+    """A Pydantic validator running `check`; its `InvalidInput` keeps its code and message."""
+
+    def run(value: _T) -> _T:
+        try:
+            return check(value)
+        except InvalidInput as exc:
+            raise PydanticCustomError(
+                exc.code, "{message}", {"message": exc.message, DOMAIN_CODE: True}
+            ) from None
+
+    return AfterValidator(run)
+
+
+def _instant(value: datetime) -> datetime:
+    return in_range(value, field="value")
+
+
+def _day(value: date) -> date:
+    return in_range(value, field="value")
+
+
+Instant = Annotated[AwareDatetime, on_the_wire(_instant)]
+"""An instant with an offset, in the engine's years (`allot.core.periods.ENGINE_YEARS`)."""
+
+Day = Annotated[date, on_the_wire(_day)]
+"""A calendar date in the engine's years."""

@@ -84,6 +84,9 @@ def get_advice(
     with db.read() as conn:
         caller.check(conn).require_account(account_id)
         found = upgrade_advice(
-            conn, now, account_id=account_id, month=None if month is None else Month.parse(month)
+            conn,
+            now,
+            account_id=account_id,
+            month=None if month is None else Month.from_input(month),
         )
     return [advice_read(item) for item in found]

@@ -171,7 +171,7 @@ def get_usage(
                 conn,
                 now,
                 account_id=account_id,
-                month=None if month is None else Month.parse(month),
+                month=None if month is None else Month.from_input(month),
             )
         )
 

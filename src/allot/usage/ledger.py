@@ -25,7 +25,7 @@ def entries(
     get_account(conn, account_id)
     if not 1 <= limit <= 1000:
         raise InvalidInput("invalid_limit", "limit must be 1-1000", field="limit")
-    period = None if month is None else Month.parse(month).key
+    period = None if month is None else Month.from_input(month).key
     return repo.entries_page(
         conn, account_id, period=period, metric=metric, source=source, after=after, limit=limit
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from allot.kit.validate import Instant
 from allot.usage.service import UsageResult
 from allot.usage.summary import UsageSummary
 
@@ -16,7 +17,7 @@ class ConsumeRequest(BaseModel):
     model_config = _STRICT
     metric: str = Field(max_length=64, examples=["card_operations"])
     quantity: int = Field(1, ge=1, le=1_000_000)
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         None, description="When it happened (decides the month); default now."
     )
 
