@@ -16,15 +16,15 @@ from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.backlog.service import make_room
 from allot.catalog import repository as catalog_repo
+from allot.core.charges import prorated_difference
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge, prorate
+from allot.core.invoicing import Charge
 from allot.core.money import Money
 from allot.core.periods import (
     Month,
     anniversary,
     local_midnight,
     month_of,
-    remaining_share,
     zone,
 )
 from allot.invoice import service as invoice_service
@@ -307,10 +307,13 @@ def _plan_change(
     billed = sub.billed_months > 0 and today < sub.next_bill_on
     if immediate and billed:
         start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
-        period = (start, sub.next_bill_on)
-        left, days = remaining_share(start, sub.next_bill_on, today)
-        difference = (plan.price_for(sub.quantity) or 0) - (sub.plan.price_for(sub.quantity) or 0)
-        charge = prorate(Money.of(max(difference, 0), currency), left, days)
+        p = prorated_difference(
+            Money.of(sub.plan.price_for(sub.quantity) or 0, currency),
+            Money.of(plan.price_for(sub.quantity) or 0, currency),
+            period=(start, sub.next_bill_on),
+            on=today,
+        )
+        charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
     waived: tuple[str, ...] = ()
     if upgrade and line.waive_overage_on_upgrade:
         month, current = Month.parse(sub.usage_month), month_of(clock.now(), tz)
