@@ -28,7 +28,13 @@ from allot.invoice.schemas import (
     InvoicePage,
     InvoiceRead,
 )
-from allot.subscription.schemas import MonthAdviceRead, PlanChangePreviewRead, PlanChangeRead
+from allot.subscription.schemas import (
+    MonthAdviceRead,
+    PlanChangePreviewRead,
+    PlanChangeRead,
+    QuantityChangePreviewRead,
+    QuantityChangeRead,
+)
 from allot.usage.schemas import BatchResponse, Decision, EntryPage, UsageRead
 
 M = TypeVar("M", bound=BaseModel)
@@ -198,15 +204,59 @@ class Client:
             ),
         )
 
+    def subscriptions(self, account_id: str) -> list[SubscriptionRead]:
+        return TypeAdapter(list[SubscriptionRead]).validate_python(
+            self._call("GET", f"/accounts/{account_id}/subscriptions")
+        )
+
     def change_quantity(
-        self, account_id: str, subscription_id: int, quantity: int
+        self,
+        account_id: str,
+        subscription_id: int,
+        quantity: int,
+        *,
+        idempotency_key: str | None = None,
     ) -> SubscriptionRead:
+        """The operator's PATCH: the same change as `quantity_change`, answered with the
+        subscription."""
         return self._as(
             SubscriptionRead,
             self._call(
                 "PATCH",
                 f"/accounts/{account_id}/subscriptions/{subscription_id}",
                 json={"quantity": quantity},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def preview_quantity_change(
+        self, account_id: str, subscription_id: int, quantity: int
+    ) -> QuantityChangePreviewRead:
+        return self._as(
+            QuantityChangePreviewRead,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/subscriptions/{subscription_id}/quantity-change/preview",
+                json={"quantity": quantity},
+            ),
+        )
+
+    def quantity_change(
+        self,
+        account_id: str,
+        subscription_id: int,
+        quantity: int,
+        *,
+        idempotency_key: str | None = None,
+    ) -> QuantityChangeRead:
+        """An increase now with its prorated invoice, or a decrease at the renewal."""
+        return self._as(
+            QuantityChangeRead,
+            self._call(
+                "POST",
+                f"/accounts/{account_id}/subscriptions/{subscription_id}/quantity-change",
+                json={"quantity": quantity},
+                idempotency_key=idempotency_key,
             ),
         )
 

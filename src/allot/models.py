@@ -17,7 +17,11 @@ from allot.kit.simclock import simulated_clock
 from allot.notify.models import emails
 from allot.partner.models import partner_charges, partners
 from allot.referral.models import referral_programs, referrals
-from allot.subscription.models import subscription_changes, subscriptions
+from allot.subscription.models import (
+    subscription_changes,
+    subscription_quantity_changes,
+    subscriptions,
+)
 from allot.usage.models import (
     seat_holds,
     usage_alerts,
@@ -59,6 +63,7 @@ __all__ = [
     "seat_holds",
     "simulated_clock",
     "subscription_changes",
+    "subscription_quantity_changes",
     "subscriptions",
     "usage_alerts",
     "usage_counters",

@@ -102,3 +102,37 @@ def test_b5_an_account_created_with_a_tax_rate_is_taxed(allot: CliRunner) -> Non
     shown = " ".join(run(allot, "invoices", "show", "INV-2026-000001").split())
     assert "tax 21 % on 29.00 EUR: 6.09 EUR" in shown
     assert "total 35.09 EUR" in shown
+
+
+def test_c3_b4_plans_quantity_preview_then_increase_and_a_decrease_at_the_renewal(
+    allot: CliRunner,  # noqa: F811
+) -> None:
+    run(allot, "init")
+    run(allot, "catalog", "load", str(PRESETS / "stamp-card.yaml"))
+    run(allot, "clock", "set", "2026-01-01T07:00:00Z")  # 09:00 in Kyiv
+    run(
+        allot,
+        *("accounts", "create", "cafe", "--name", "Cafe"),
+        *("--timezone", "Europe/Kyiv", "--currency", "EUR"),
+    )
+    run(allot, "subscribe", "cafe", "monthly")
+    run(allot, "bill")
+    run(allot, "clock", "set", "2026-01-17T08:00:00Z")
+    preview = " ".join(run(allot, "plans", "quantity", "cafe", "3", "--preview").split())
+    assert "increase: monthly × 1 → 3, now" in preview
+    assert "prorated charge: 28.06 EUR (15 of 31 days left in 2026-01-01 – 2026-02-01)" in preview
+    done = run(allot, "plans", "quantity", "cafe", "3")
+    assert "invoice INV-2026-000002: 28.06 EUR" in done
+    assert "no change: monthly × 3" in run(allot, "plans", "quantity", "cafe", "3")
+    run(allot, "clock", "set", "2026-02-10T10:00:00Z")
+    lower = " ".join(run(allot, "plans", "quantity", "cafe", "2").split())
+    assert "decrease: monthly × 3 → 2, at the renewal on 2026-03-01" in lower
+    assert "× 3, started 2026-01-01, active, × 2 from 2026-03-01" in " ".join(
+        run(allot, "accounts", "show", "cafe").split()
+    )
+    assert "quantity" in run(allot, "plans", "quantity", "cafe", "0", code=2)
+    run(allot, "clock", "set", "2026-03-01T08:00:00Z")
+    run(allot, "bill")
+    listed = run(allot, "invoices", "list", "--account", "cafe")
+    for total in ("29.00 EUR", "28.06 EUR", "87.00 EUR", "58.00 EUR"):
+        assert total in listed

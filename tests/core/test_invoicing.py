@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from allot.core.charges import prorate
 from allot.core.errors import InvalidInput
-from allot.core.invoicing import Charge, credit, freeze, prorate
+from allot.core.invoicing import Charge, credit, freeze
 from allot.core.money import Money
 
 

@@ -26,6 +26,7 @@ from tests.e2e.live import serve
 from tests.scenarios.world import local
 
 NY = "America/New_York"
+KYIV = "Europe/Kyiv"
 
 
 @dataclass
@@ -355,3 +356,99 @@ def test_the_preview_matches_the_change_when_the_run_is_behind(sim: Sim) -> None
     done = op.change_plan("shop", sub, "loyalty-professional")
     assert done.charge_rounded == "270.00"  # ($479 - $179) x 27 / 30
     assert preview.charge_rounded == done.charge_rounded
+
+
+# --- quantity changes (C3, B4) -----------------------------------------------------------------
+
+
+def bistro(sim: Sim, quantity: int = 1) -> int:
+    """A Kyiv bistro on stamp-card Monthly (€29 per location) from today; its subscription id."""
+    sim.operator.create_account("bistro", name="Bistro", timezone=KYIV, currency="EUR")
+    return sim.operator.subscribe("bistro", "monthly", quantity=quantity).id
+
+
+def test_C3_B4_the_quantity_preview_charges_what_the_confirmed_increase_charges(sim: Sim) -> None:
+    op = sim.operator
+    op.set_clock(local(KYIV, 2026, 1, 1, 9))
+    sub = bistro(sim)
+    op.run_billing()
+    op.set_clock(local(KYIV, 2026, 1, 17, 10))
+    with sim.key_for("bistro") as me:
+        preview = me.preview_quantity_change("bistro", sub, 3)
+        assert (preview.direction, preview.immediate, preview.changes) == ("increase", True, True)
+        assert (preview.from_quantity, preview.to_quantity) == (1, 3)
+        assert (preview.days_left, preview.days_in_period) == (15, 31)
+        assert (preview.charge_rounded, preview.currency) == ("28.06", "EUR")  # 2 × 29 × 15/31
+        assert [s.quantity for s in me.subscriptions("bistro")] == [1]  # a preview changes nothing
+
+        done = me.quantity_change("bistro", sub, 3, idempotency_key="raise")
+        # A retry answers the first response and charges nothing more.
+        assert me.quantity_change("bistro", sub, 3, idempotency_key="raise") == done
+        with pytest.raises(AllotError) as err:
+            me.quantity_change("bistro", sub, 4, idempotency_key="raise")
+        refused(err, 422, "idempotency_key_reused")
+        # A retry without a key finds the quantity already in force: no second charge.
+        again = me.quantity_change("bistro", sub, 3)
+        assert (again.changes, again.invoice) == (False, None)
+    assert done.model_dump(exclude={"invoice"}) == preview.model_dump()
+    assert done.invoice is not None
+    assert (done.invoice.kind, done.invoice.total) == ("proration", "28.06")
+    assert done.invoice.lines[0].amount_exact == preview.charge
+    assert [i.kind for i in op.invoices("bistro").data] == ["proration", "subscription"]
+
+    op.set_clock(local(KYIV, 2026, 2, 10, 12))
+    lowered = op.change_quantity("bistro", sub, 2, idempotency_key="lower")  # the operator's PATCH
+    assert (lowered.quantity, lowered.pending_quantity) == (3, 2)
+    assert lowered.pending_quantity_on is not None
+    assert lowered.pending_quantity_on.isoformat() == "2026-03-01"
+    assert op.change_quantity("bistro", sub, 2, idempotency_key="lower") == lowered
+    assert op.subscriptions("bistro") == [lowered]
+    usage = op.usage("bistro")
+    assert (usage.plans[0].quantity, usage.plans[0].pending_quantity) == (3, 2)
+    totals = [(i.kind, i.total) for i in op.invoices("bistro").data]
+    assert totals == [("subscription", "87.00"), ("proration", "28.06"), ("subscription", "29.00")]
+
+    op.set_clock(local(KYIV, 2026, 3, 1, 9))
+    op.run_billing()
+    assert op.invoices("bistro").data[0].total == "58.00"
+    (after,) = op.subscriptions("bistro")
+    assert (after.quantity, after.pending_quantity, after.pending_quantity_on) == (2, None, None)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "code"),
+    [(0, "invalid_request"), (-1, "invalid_request"), (100_001, "invalid_request")],
+)
+def test_C3_a_quantity_out_of_range_is_refused_by_name(sim: Sim, quantity: int, code: str) -> None:
+    op = sim.operator
+    op.set_clock(local(KYIV, 2026, 1, 1, 9))
+    sub = bistro(sim)
+    for call in (
+        lambda: op.preview_quantity_change("bistro", sub, quantity),
+        lambda: op.quantity_change("bistro", sub, quantity, idempotency_key="q"),
+        lambda: op.change_quantity("bistro", sub, quantity),
+    ):
+        with pytest.raises(AllotError) as err:
+            call()
+        refused(err, 422, code)
+        assert err.value.field == "quantity"
+    assert [s.quantity for s in op.subscriptions("bistro")] == [1]
+
+
+def test_C3_locations_on_a_plan_not_sold_per_location_are_refused(sim: Sim) -> None:
+    op = sim.operator
+    op.set_clock(local(KYIV, 2026, 1, 1, 9))
+    op.create_account("bistro", name="Bistro", timezone=KYIV, currency="EUR")
+    sub = op.subscribe("bistro", "card-scanner-free").id
+    for call in (
+        lambda: op.preview_quantity_change("bistro", sub, 2),
+        lambda: op.quantity_change("bistro", sub, 2),
+        lambda: op.change_quantity("bistro", sub, 2),
+    ):
+        with pytest.raises(AllotError) as err:
+            call()
+        refused(err, 422, "quantity_not_supported")
+        assert err.value.field == "quantity"
+    with pytest.raises(AllotError) as err:
+        op.quantity_change("bistro", sub + 1, 2)
+    refused(err, 404, "subscription_not_found")

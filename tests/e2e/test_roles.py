@@ -46,6 +46,9 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     # Subscription 1 is the cafe's (Card Scanner Free); the store's own is 2.
     ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change/preview", {"plan": "monthly"}, False),
     ("POST", "/v1/accounts/{a}/subscriptions/1/plan-change", {"plan": "monthly"}, False),
+    # the cafe's own: 1 location, what it has (a change of quantity that changes nothing)
+    ("POST", "/v1/accounts/{a}/subscriptions/1/quantity-change/preview", {"quantity": 1}, False),
+    ("POST", "/v1/accounts/{a}/subscriptions/1/quantity-change", {"quantity": 1}, False),
     ("GET", "/v1/accounts/{a}/advice", None, False),
     ("GET", "/v1/accounts/{a}/referral", None, False),
     ("PUT", "/v1/accounts/{a}/referral", None, True),
@@ -152,6 +155,7 @@ def state(api: Api) -> Any:
                 "credit_notes",
                 "simulated_clock",
                 "subscription_changes",
+                "subscription_quantity_changes",
                 "referral_programs",
                 "referrals",
                 "orders",

@@ -181,13 +181,14 @@ def test_A4_two_rewards_larger_than_an_invoice_carry_to_the_next_with_tax(
 
 
 def test_A4_a_credit_note_of_a_credited_invoice_nets_it_to_zero(world: World) -> None:
-    sign_up(world, "bakery", code_of(world, "cafe"))
-    world.bill()
-    pay(world, world.invoices("bakery")[0])
-    # a bigger invoice for the cafe: two locations from April
+    # a bigger invoice for the cafe: two locations, raised before any reward is earned (the
+    # raise is invoiced at once, prorated: B4), so April's invoice is the one credited
     with world.db.transaction() as conn:
         sub = sub_repo.live(conn, "cafe")[0]
         change_quantity(conn, world.clock, account_id="cafe", subscription_id=sub.id, quantity=2)
+    sign_up(world, "bakery", code_of(world, "cafe"))
+    world.bill()
+    pay(world, world.invoices("bakery")[0])
     world.at(KYIV, 2026, 4, 5, 9)
     world.bill()
     april = world.invoices("cafe")[-1]

@@ -20,7 +20,16 @@ from allot.invoice.run import RunReport, run
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription import repository as subscription_repo
-from allot.subscription.service import ChangePreview, change_plan, preview_change, subscribe
+from allot.subscription.repository import LiveSubscription
+from allot.subscription.service import (
+    ChangePreview,
+    QuantityPreview,
+    change_plan,
+    change_quantity,
+    preview_change,
+    preview_quantity_change,
+    subscribe,
+)
 from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from allot.usage.summary import UsageSummary, usage_summary
 from allot.usage.verify import verify
@@ -157,6 +166,29 @@ class World:
             return change_plan(
                 conn, self.clock, account_id=account_id, subscription_id=sub.id, plan_code=plan
             )
+
+    def quantity(
+        self, account_id: str, quantity: int, *, preview: bool = False
+    ) -> tuple[QuantityPreview, InvoiceRow | None]:
+        """Change the locations of the account's only subscription (or preview it)."""
+        with self.db.transaction() as conn:
+            sub = subscription_repo.live(conn, account_id)[0]
+            if preview:
+                found = preview_quantity_change(
+                    conn,
+                    self.clock,
+                    account_id=account_id,
+                    subscription_id=sub.id,
+                    quantity=quantity,
+                )
+                return found, None
+            return change_quantity(
+                conn, self.clock, account_id=account_id, subscription_id=sub.id, quantity=quantity
+            )
+
+    def subscription(self, account_id: str) -> LiveSubscription:
+        with self.db.read() as conn:
+            return subscription_repo.live(conn, account_id)[0]
 
     def plan_of(self, account_id: str) -> str:
         with self.db.read() as conn:

@@ -54,6 +54,8 @@ def subscription_read(sub: LiveSubscription) -> SubscriptionRead:
         quantity=sub.quantity,
         started_on=sub.started_on,
         state=sub.state,
+        pending_quantity=sub.pending_quantity,
+        pending_quantity_on=sub.pending_quantity_on,
     )
 
 
@@ -167,16 +169,28 @@ def patch_subscription(
     db: Db,
     now: Now,
     caller: Caller,
-) -> SubscriptionRead:
-    """Change the quantity (locations) of a subscription (operator)."""
-    with db.transaction() as conn:
-        _operator_on(account_id, caller.check(conn))
-        return subscription_read(
-            change_quantity(
-                conn,
-                now,
-                account_id=account_id,
-                subscription_id=subscription_id,
-                quantity=body.quantity,
-            )
+    key: IdempotencyKey = None,
+) -> object:
+    """Change the quantity (locations) of a subscription (operator): an increase now, with its
+    prorated charge invoiced at once; a decrease at the renewal (`pending_quantity`). The
+    same change as `POST …/quantity-change`, answered with the subscription."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, SubscriptionRead]:
+        _operator_on(account_id, principal)
+        change_quantity(
+            conn,
+            now,
+            account_id=account_id,
+            subscription_id=subscription_id,
+            quantity=body.quantity,
         )
+        sub = next(s for s in subscription_repo.live(conn, account_id) if s.id == subscription_id)
+        return 200, subscription_read(sub)
+
+    request = {
+        "action": "subscription.update",  # not a replay of `POST …/quantity-change`'s answer
+        "account": account_id,
+        "subscription": subscription_id,
+        **body.model_dump(),
+    }
+    return idempotent(db, now, caller, key, request, work)

@@ -74,7 +74,11 @@ class SubscriptionCreate(BaseModel):
 
 class SubscriptionUpdate(BaseModel):
     model_config = _STRICT
-    quantity: int = Field(ge=1, le=100_000)
+    quantity: int = Field(
+        ge=1,
+        le=100_000,
+        description="An increase now, prorated; a decrease at the renewal (as `quantity-change`).",
+    )
 
 
 class SubscriptionRead(BaseModel):
@@ -84,6 +88,12 @@ class SubscriptionRead(BaseModel):
     plan: str
     plan_version: int
     plan_name: str
-    quantity: int
+    quantity: int = Field(description="In force now (C3: the allowances follow it).")
     started_on: date
     state: str
+    pending_quantity: int | None = Field(
+        None, description="A decrease scheduled for the renewal (B4); none: nothing pending."
+    )
+    pending_quantity_on: date | None = Field(
+        None, description="The renewal from which `pending_quantity` is in force."
+    )

@@ -27,13 +27,22 @@ from allot.invoice.run import run as run_billing
 from allot.kit import simclock
 from allot.subscription import repository as subscription_repo
 from allot.subscription.advice import upgrade_advice
-from allot.subscription.service import ChangePreview, change_plan, preview_change
+from allot.subscription.service import (
+    ChangePreview,
+    QuantityPreview,
+    change_plan,
+    change_quantity,
+    preview_change,
+    preview_quantity_change,
+)
 
 clock_app = typer.Typer(
     help="Show or move this database's clock (simulation mode).", no_args_is_help=True
 )
 invoices_app = typer.Typer(help="List, show, export, settle and correct invoices.")
-plans_app = typer.Typer(help="Change an account's plan (EDIT TARIFF PLAN).", no_args_is_help=True)
+plans_app = typer.Typer(
+    help="Change an account's plan or quantity (EDIT TARIFF PLAN).", no_args_is_help=True
+)
 
 SELLER = Party("allot", "operator")
 
@@ -336,11 +345,7 @@ def plans_change(
 ) -> None:
     """Upgrade now (prorated) or downgrade at the renewal."""
     with open_database() as db, db.transaction() as conn:
-        subs = subscription_repo.live(conn, account_id)
-        if subscription is None:
-            if len(subs) != 1:
-                raise fail(f"{account_id} has {len(subs)} subscriptions: pass --subscription")
-            subscription = subs[0].id
+        subscription = _only_subscription(conn, account_id, subscription)
         now = clock()
         if preview:
             _print_preview(
@@ -353,6 +358,71 @@ def plans_change(
             conn, now, account_id=account_id, subscription_id=subscription, plan_code=plan
         )
     _print_preview(done)
+    if invoice is not None:
+        console.print(f"invoice {invoice.number}: {_money(invoice.total_minor, invoice.currency)}")
+
+
+def _only_subscription(conn: Connection, account_id: str, subscription: int | None) -> int:
+    if subscription is not None:
+        return subscription
+    subs = subscription_repo.live(conn, account_id)
+    if len(subs) != 1:
+        raise fail(f"{account_id} has {len(subs)} subscriptions: pass --subscription")
+    return subs[0].id
+
+
+def _print_quantity_preview(p: QuantityPreview) -> None:
+    if not p.changes:
+        console.print(f"no change: {p.plan} × {p.from_quantity}", end="")
+        console.print(
+            f", {p.pending_quantity} from {p.pending_on}" if p.pending_quantity is not None else ""
+        )
+        return
+    if p.direction == "increase":
+        console.print(f"increase: {p.plan} × {p.from_quantity} → {p.to_quantity}, now")
+    elif p.direction == "decrease":
+        console.print(
+            f"decrease: {p.plan} × {p.from_quantity} → {p.to_quantity}, "
+            f"at the renewal on {p.effective_on}"
+        )
+    else:
+        console.print(f"keep: {p.plan} × {p.from_quantity}")
+    if p.replaced_pending is not None:
+        console.print(f"replaces the decrease to {p.replaced_pending} scheduled for the renewal")
+    if p.period is not None:
+        console.print(
+            f"prorated charge: {p.charge_rounded} "
+            f"({p.days_left} of {p.days_in_period} days left in {p.period[0]} – {p.period[1]})"
+        )
+
+
+@plans_app.command("quantity")
+@domain_errors
+def plans_quantity(
+    account_id: str,
+    quantity: int,
+    preview: Annotated[bool, typer.Option("--preview", help="Show the charge only.")] = False,
+    subscription: Annotated[int | None, typer.Option(help="Default: the only one.")] = None,
+) -> None:
+    """Locations: an increase now (prorated), a decrease at the renewal."""
+    with open_database() as db, db.transaction() as conn:
+        subscription = _only_subscription(conn, account_id, subscription)
+        now = clock()
+        if preview:
+            _print_quantity_preview(
+                preview_quantity_change(
+                    conn,
+                    now,
+                    account_id=account_id,
+                    subscription_id=subscription,
+                    quantity=quantity,
+                )
+            )
+            return
+        done, invoice = change_quantity(
+            conn, now, account_id=account_id, subscription_id=subscription, quantity=quantity
+        )
+    _print_quantity_preview(done)
     if invoice is not None:
         console.print(f"invoice {invoice.number}: {_money(invoice.total_minor, invoice.currency)}")
 

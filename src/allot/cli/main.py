@@ -207,6 +207,11 @@ def accounts_show(account_id: str) -> None:
         console.print(
             f"  subscription #{s.id}: {s.plan.name} v{s.plan.version} × {s.quantity}, "
             f"started {s.started_on}, {s.state}"
+            + (
+                f", × {s.pending_quantity} from {s.pending_quantity_on}"
+                if s.pending_quantity is not None
+                else ""
+            )
         )
     for g in grants:
         allow = ", ".join(f"{q} {m}" for m, q in g.allowances.items())

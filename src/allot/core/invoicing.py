@@ -1,6 +1,6 @@
 """Charge lines → an invoice's totals: the one rounding boundary (B5).
 
-Charges arrive exact (an overage of 300 × 0.20, a proration of 300 × 20/30).
+Charges arrive exact (an overage of 300 × 0.20, a proration of 300 × 20/30: see `charges`).
 Freezing a document rounds each line once, to the currency's minor unit, with a
 named mode; tax is then computed per rate on the sum of that rate's rounded
 lines and rounded once more. So the lines always add up to the subtotal, the
@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from allot.core.errors import InvalidInput
-from allot.core.money import DEFAULT_ROUNDING, Money, exponent, quantize
+from allot.core.money import DEFAULT_ROUNDING, exponent, quantize
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +219,3 @@ def credit(
 def net_left(invoice: Totals, already: Mapping[int, int]) -> int:
     """What an invoice still asks for before tax, after earlier credit notes."""
     return invoice.subtotal_minor - sum(already.values())
-
-
-def prorate(amount: Money, days_left: int, days_in_period: int) -> Money:
-    """The share of a period's price for the days left (B4), exact.
-
-    An upgrade from $179 to $479 with 20 of 30 days left charges $200:
-
-        >>> prorate(Money.of(479 - 179, "USD"), 20, 30)
-        Money('200', 'USD')
-    """
-    if days_in_period <= 0 or not 0 <= days_left <= days_in_period:
-        raise InvalidInput("invalid_proration", "days left must be within the period")
-    return amount * days_left / days_in_period

@@ -7,7 +7,8 @@ contract are invoiced (`billed_months`), the date the next charge is due
 one, in one transaction under the account's lock:
 
 1. charges every period whose start has come, in advance (B1), applying a
-   downgrade that waits for that renewal first (B4);
+   downgrade and a decrease of the quantity that wait for that renewal first
+   (B4, C3): the charge is the new plan's price x the new quantity;
 2. issues a usage invoice for every calendar month whose usage-invoice day
    has come (B2: overage and extra seat-days on the product line's day, the
    8th in both presets), waiving the overage when the plan was upgraded
@@ -179,19 +180,22 @@ def _charge_periods(
 ) -> list[InvoiceRow]:
     assert sub.next_bill_on is not None
     issued = []
-    months, next_on, plan = sub.billed_months, sub.next_bill_on, sub.plan
-    pending = sub.pending_plan_id
+    months, next_on, plan, quantity = sub.billed_months, sub.next_bill_on, sub.plan, sub.quantity
+    pending, fewer = sub.pending_plan_id, sub.pending_quantity
     while next_on <= today:
         start = next_on
         if pending is not None:
             plan = _apply_scheduled(conn, sub, pending)
             pending = None
+        if fewer is not None:
+            quantity = _apply_scheduled_quantity(conn, sub, fewer)
+            fewer = None
         end = anniversary(sub.started_on, months + plan.interval.months)
         months += plan.interval.months
         next_on = end
         # The calendar moves in the invoice's round trip, before its number is taken.
         move = sub_repo.period_move(sub.id, billed_months=months, next_bill_on=next_on)
-        price = plan.price_for(sub.quantity)
+        price = plan.price_for(quantity)
         if not price or plan.price is None:
             sub_repo.advance(conn, move)
         else:
@@ -205,8 +209,8 @@ def _charge_periods(
                     charges=[
                         Charge(
                             "plan",
-                            f"{plan.name}" + (f" × {sub.quantity}" if sub.quantity > 1 else ""),
-                            sub.quantity if plan.per_quantity else 1,
+                            f"{plan.name}" + (f" × {quantity}" if quantity > 1 else ""),
+                            quantity if plan.per_quantity else 1,
                             plan.price,
                             price,
                             period_start=start,
@@ -232,6 +236,17 @@ def _apply_scheduled(conn: Connection, sub: LiveSubscription, pending: int) -> P
         if change.state == "scheduled" and change.to_plan_id == pending:
             sub_repo.set_change_state(conn, change.id, "applied")
     return sub_repo.plan_of(conn, pending)
+
+
+def _apply_scheduled_quantity(conn: Connection, sub: LiveSubscription, quantity: int) -> int:
+    """A decrease of the quantity takes effect at the renewal (B4, C3), in force from the
+    instant it was scheduled for. It is applied in the transaction that charges the renewal,
+    and clears itself: a rerun finds nothing pending (B6)."""
+    assert sub.pending_quantity_at is not None
+    sub_repo.set_quantity(conn, sub.id, quantity, since=sub.pending_quantity_at)
+    for change in sub_repo.quantity_changes(conn, sub.id, state="scheduled"):
+        sub_repo.set_quantity_change_state(conn, change.id, "applied")
+    return quantity
 
 
 def usage_invoice_day(month: Month, day: int) -> date:

@@ -57,7 +57,7 @@ def upgrade_advice(
                 found = advise(
                     plans=ladder,
                     current=sub.plan.code,
-                    quantity=sub.quantity,
+                    quantity=sub.quantity_in_force(clock.now()),
                     metric=metric,
                     units=units,
                 )

@@ -1,6 +1,7 @@
-"""/v1/accounts/{id}: changing a subscription's plan (EDIT TARIFF PLAN), and upgrade advice.
+"""/v1/accounts/{id}: changing a subscription's plan (EDIT TARIFF PLAN) or quantity, and
+upgrade advice.
 
-The account itself may do both, as well as the operator: the preview shows
+The account itself may do all three, as well as the operator: the preview shows
 the charge before anything changes, and confirming it charges exactly that.
 """
 
@@ -22,13 +23,23 @@ from allot.subscription.schemas import (
     PlanChange,
     PlanChangePreviewRead,
     PlanChangeRead,
+    QuantityChange,
+    QuantityChangePreviewRead,
+    QuantityChangeRead,
     advice_read,
     preview_fields,
+    quantity_preview_fields,
 )
-from allot.subscription.service import change_plan, preview_change
+from allot.subscription.service import (
+    change_plan,
+    change_quantity,
+    preview_change,
+    preview_quantity_change,
+)
 
 router = APIRouter(prefix="/accounts/{account_id}", tags=["plans"])
 CHANGE = "/subscriptions/{subscription_id}/plan-change"
+QUANTITY = "/subscriptions/{subscription_id}/quantity-change"
 
 
 @router.post(f"{CHANGE}/preview", response_model=PlanChangePreviewRead)
@@ -66,6 +77,62 @@ def post_change(
         if invoice is not None:
             issued = invoice_read(invoice, invoice_repo.credit_notes_of(conn, invoice.id))
         return 200, PlanChangeRead.model_validate({**preview_fields(preview), "invoice": issued})
+
+    request = {"account": account_id, "subscription": subscription_id, **body.model_dump()}
+    return idempotent(db, now, caller, key, request, work)
+
+
+@router.post(f"{QUANTITY}/preview", response_model=QuantityChangePreviewRead)
+def post_quantity_preview(
+    account_id: str,
+    subscription_id: PathId,
+    body: QuantityChange,
+    db: Db,
+    now: Now,
+    caller: Caller,
+) -> QuantityChangePreviewRead:
+    """What changing to `quantity` locations would do now: an increase's prorated charge, or
+    the renewal a decrease waits for, and any scheduled decrease it replaces. Nothing changes."""
+    with db.transaction() as conn:
+        caller.check(conn).require_account(account_id)
+        preview = preview_quantity_change(
+            conn,
+            now,
+            account_id=account_id,
+            subscription_id=subscription_id,
+            quantity=body.quantity,
+        )
+        return QuantityChangePreviewRead.model_validate(quantity_preview_fields(preview))
+
+
+@router.post(QUANTITY, response_model=QuantityChangeRead)
+def post_quantity_change(
+    account_id: str,
+    subscription_id: PathId,
+    body: QuantityChange,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """An increase now with a prorated charge (invoiced at once), or a decrease at the
+    renewal; asking for what the subscription already does changes nothing."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, QuantityChangeRead]:
+        principal.require_account(account_id)
+        preview, invoice = change_quantity(
+            conn,
+            now,
+            account_id=account_id,
+            subscription_id=subscription_id,
+            quantity=body.quantity,
+        )
+        issued = None
+        if invoice is not None:
+            issued = invoice_read(invoice, invoice_repo.credit_notes_of(conn, invoice.id))
+        return 200, QuantityChangeRead.model_validate(
+            {**quantity_preview_fields(preview), "invoice": issued}
+        )
 
     request = {"account": account_id, "subscription": subscription_id, **body.model_dump()}
     return idempotent(db, now, caller, key, request, work)

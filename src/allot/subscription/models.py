@@ -27,7 +27,21 @@ subscriptions = sa.Table(
     sa.Column("next_bill_on", sa.Date, nullable=False),
     sa.Column("usage_month", sa.String(7), nullable=False),
     sa.Column("pending_plan_id", BigId, sa.ForeignKey("plans.id"), nullable=True),
+    # The quantity in force (C3, B4): `quantity` since the instant `quantity_from` (NULL: since
+    # the start), and a decrease waiting for the renewal: `pending_quantity` from the instant
+    # `pending_quantity_at` (local midnight of that renewal). Before `quantity_from`, the
+    # applied rows of `subscription_quantity_changes` say what was in force.
+    sa.Column("quantity_from", UTCDateTime, nullable=True),
+    sa.Column("pending_quantity", sa.Integer, nullable=True),
+    sa.Column("pending_quantity_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.CheckConstraint(
+        "(pending_quantity IS NULL) = (pending_quantity_at IS NULL)", name="pending_quantity_dated"
+    ),
+    sa.CheckConstraint(
+        "pending_quantity IS NULL OR (pending_quantity > 0 AND pending_quantity < quantity)",
+        name="pending_quantity_is_a_decrease",
+    ),
     sa.CheckConstraint("state IN ('active', 'past_due', 'canceled')", name="state"),
     sa.Index(
         "uq_subscriptions_live_line",
@@ -58,4 +72,31 @@ subscription_changes = sa.Table(
     sa.CheckConstraint("direction IN ('upgrade', 'downgrade')", name="direction"),
     sa.CheckConstraint("state IN ('applied', 'scheduled', 'superseded')", name="state"),
     sa.Index("ix_subscription_changes_sub", "subscription_id", "requested_at"),
+)
+
+# Every quantity change (C3, B4): an increase applies at once with a prorated charge
+# (the invoice's billing key is the change's id), a decrease waits for the renewal.
+# A later request supersedes a scheduled decrease. `effective_at` is the instant the
+# new quantity is in force from: the request for an increase, the renewal's local
+# midnight for a decrease.
+subscription_quantity_changes = sa.Table(
+    "subscription_quantity_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", BigId, sa.ForeignKey("subscriptions.id"), nullable=False),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("from_quantity", sa.Integer, nullable=False),
+    sa.Column("to_quantity", sa.Integer, nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),  # account-local
+    sa.Column("effective_at", UTCDateTime, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.CheckConstraint("direction IN ('increase', 'decrease')", name="direction"),
+    sa.CheckConstraint("state IN ('applied', 'scheduled', 'superseded')", name="state"),
+    sa.CheckConstraint("to_quantity > 0", name="to_quantity_positive"),
+    sa.CheckConstraint(
+        "(direction = 'increase') = (to_quantity > from_quantity)", name="direction_matches"
+    ),
+    sa.Index("ix_subscription_quantity_changes_sub", "subscription_id", "effective_at"),
 )

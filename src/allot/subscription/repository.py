@@ -12,7 +12,11 @@ from sqlalchemy.engine import Connection
 from allot.catalog.codec import plan_from_json
 from allot.catalog.models import plans
 from allot.core.catalog import Plan
-from allot.subscription.models import subscription_changes, subscriptions
+from allot.subscription.models import (
+    subscription_changes,
+    subscription_quantity_changes,
+    subscriptions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +35,30 @@ class LiveSubscription:
     next_bill_on: date | None = None
     usage_month: str = ""
     pending_plan_id: int | None = None
+    # the quantity in force (see subscriptions' columns)
+    quantity_from: datetime | None = None
+    pending_quantity: int | None = None
+    pending_quantity_at: datetime | None = None
 
     @property
     def source(self) -> str:
         """The waterfall's name for this subscription's included allowance."""
         return f"plan:{self.id}"
+
+    def quantity_in_force(self, at: datetime) -> int:
+        """The quantity at `at`, for instants from `quantity_from` on: a scheduled decrease
+        counts from its renewal's first instant, even before the invoice run applies it.
+        Earlier instants need the history (`quantity_span`)."""
+        pending, starts = self.pending_quantity, self.pending_quantity_at
+        if pending is not None and starts is not None and at >= starts:
+            return pending
+        return self.quantity
+
+    @property
+    def pending_quantity_on(self) -> date | None:
+        """The renewal at which the scheduled decrease takes effect: the next charge's day
+        (the run applies it when it charges that period)."""
+        return None if self.pending_quantity is None else self.next_bill_on
 
 
 _LIVE = sa.select(
@@ -51,6 +74,9 @@ _LIVE = sa.select(
     subscriptions.c.next_bill_on,
     subscriptions.c.usage_month,
     subscriptions.c.pending_plan_id,
+    subscriptions.c.quantity_from,
+    subscriptions.c.pending_quantity,
+    subscriptions.c.pending_quantity_at,
     plans.c.definition,
 ).join(plans, plans.c.id == subscriptions.c.plan_id)
 
@@ -81,6 +107,9 @@ def live(conn: Connection, account_id: str) -> list[LiveSubscription]:
             r.next_bill_on,
             r.usage_month,
             r.pending_plan_id,
+            r.quantity_from,
+            r.pending_quantity,
+            r.pending_quantity_at,
         )
         for r in rows
     ]
@@ -116,11 +145,112 @@ def insert(
     return int(result.scalar_one())
 
 
-def set_quantity(conn: Connection, subscription_id: int, quantity: int) -> None:
+def set_quantity(conn: Connection, subscription_id: int, quantity: int, *, since: datetime) -> None:
+    """`quantity` is in force from the instant `since`; no decrease is pending any more."""
     conn.execute(
         sa.update(subscriptions)
         .where(subscriptions.c.id == subscription_id)
-        .values(quantity=quantity)
+        .values(
+            quantity=quantity,
+            quantity_from=since,
+            pending_quantity=None,
+            pending_quantity_at=None,
+        )
+    )
+
+
+def set_pending_quantity(
+    conn: Connection, subscription_id: int, quantity: int | None, *, at: datetime | None
+) -> None:
+    """Schedule a decrease to `quantity` from the instant `at` (None, None: no decrease)."""
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(pending_quantity=quantity, pending_quantity_at=at)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityChangeRow:
+    id: int
+    subscription_id: int
+    from_quantity: int
+    to_quantity: int
+    direction: str
+    requested_at: datetime
+    effective_on: date
+    effective_at: datetime
+    state: str
+
+
+def insert_quantity_change(conn: Connection, **values: object) -> int:
+    return int(
+        conn.execute(
+            sa.insert(subscription_quantity_changes)
+            .values(**values)
+            .returning(subscription_quantity_changes.c.id)
+        ).scalar_one()
+    )
+
+
+def quantity_changes(
+    conn: Connection, subscription_id: int, *, state: str | None = None
+) -> list[QuantityChangeRow]:
+    """The subscription's quantity changes, in the order they take effect."""
+    c = subscription_quantity_changes.c
+    stmt = (
+        sa.select(*(c[f] for f in QuantityChangeRow.__dataclass_fields__))
+        .where(c.subscription_id == subscription_id)
+        .order_by(c.effective_at, c.id)
+    )
+    if state is not None:
+        stmt = stmt.where(c.state == state)
+    return [QuantityChangeRow(*r) for r in conn.execute(stmt)]
+
+
+def set_quantity_change_state(conn: Connection, change_id: int, state: str) -> None:
+    conn.execute(
+        sa.update(subscription_quantity_changes)
+        .where(subscription_quantity_changes.c.id == change_id)
+        .values(state=state)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuantitySpan:
+    """The quantity in force at an instant, and the span [since, until) it holds over
+    (None: unbounded on that side, as far as quantity changes go)."""
+
+    quantity: int
+    since: datetime | None
+    until: datetime | None
+
+
+def quantity_span(conn: Connection, sub: LiveSubscription, at: datetime) -> QuantitySpan:
+    """The quantity in force at `at` (C3): what the waterfall sizes the plan's allowance by.
+
+    From `quantity_from` on the subscription row answers, with a scheduled decrease
+    counting from its renewal; only an instant before `quantity_from` (a late action)
+    reads the applied changes.
+    """
+    if sub.quantity_from is None or at >= sub.quantity_from:
+        pending = sub.pending_quantity_at if sub.pending_quantity is not None else None
+        if pending is not None and at >= pending:
+            return QuantitySpan(sub.quantity_in_force(at), pending, None)
+        return QuantitySpan(sub.quantity, sub.quantity_from, pending)
+    applied = quantity_changes(conn, sub.id, state="applied")
+    before = [c for c in applied if c.effective_at <= at]
+    after = [c for c in applied if c.effective_at > at]
+    if before:
+        quantity = before[-1].to_quantity
+    elif after:
+        quantity = after[0].from_quantity
+    else:  # no history: the row's quantity was set before changes were recorded
+        quantity = sub.quantity
+    return QuantitySpan(
+        quantity,
+        before[-1].effective_at if before else None,
+        after[0].effective_at if after else sub.quantity_from,
     )
 
 

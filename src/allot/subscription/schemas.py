@@ -10,7 +10,7 @@ from allot.core.advice import Option
 from allot.core.money import Money
 from allot.invoice.schemas import InvoiceRead
 from allot.subscription.advice import MonthAdvice
-from allot.subscription.service import ChangePreview
+from allot.subscription.service import MAX_QUANTITY, ChangePreview, QuantityPreview
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -39,6 +39,61 @@ class PlanChangePreviewRead(BaseModel):
 
 class PlanChangeRead(PlanChangePreviewRead):
     invoice: InvoiceRead | None = Field(description="The proration invoice, if any was issued.")
+
+
+class QuantityChange(BaseModel):
+    model_config = _STRICT
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="Locations, on per-location plans.")
+
+
+class QuantityChangePreviewRead(BaseModel):
+    subscription_id: int
+    plan: str
+    from_quantity: int = Field(description="The quantity in force now.")
+    to_quantity: int
+    direction: str = Field(description="increase, decrease, or none (the quantity in force)")
+    changes: bool = Field(description="False: the subscription already does this; no-op.")
+    immediate: bool = Field(description="An increase applies now; a decrease at the renewal.")
+    effective_on: date
+    period_start: date | None = Field(description="The period the proration covers.")
+    period_end: date | None = Field(description="Exclusive.")
+    days_left: int
+    days_in_period: int
+    currency: str
+    charge: str = Field(description="The prorated charge, exact.")
+    charge_rounded: str = Field(description="What the invoice will say.")
+    pending_quantity: int | None = Field(description="The decrease scheduled after the change.")
+    pending_on: date | None = Field(description="The renewal it takes effect on.")
+    replaced_pending: int | None = Field(
+        description="The scheduled decrease this change replaces or cancels."
+    )
+
+
+class QuantityChangeRead(QuantityChangePreviewRead):
+    invoice: InvoiceRead | None = Field(description="The proration invoice, if any was issued.")
+
+
+def quantity_preview_fields(p: QuantityPreview) -> dict[str, object]:
+    return {
+        "subscription_id": p.subscription_id,
+        "plan": p.plan,
+        "from_quantity": p.from_quantity,
+        "to_quantity": p.to_quantity,
+        "direction": p.direction,
+        "changes": p.changes,
+        "immediate": p.immediate,
+        "effective_on": p.effective_on,
+        "period_start": p.period[0] if p.period else None,
+        "period_end": p.period[1] if p.period else None,
+        "days_left": p.days_left,
+        "days_in_period": p.days_in_period,
+        "currency": p.charge.currency,
+        "charge": str(p.charge.amount),
+        "charge_rounded": str(p.charge_rounded.amount),
+        "pending_quantity": p.pending_quantity,
+        "pending_on": p.pending_on,
+        "replaced_pending": p.replaced_pending,
+    }
 
 
 class AdviceOptionRead(BaseModel):

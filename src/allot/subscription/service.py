@@ -1,8 +1,25 @@
-"""Subscription use cases: subscribe an account to a plan (A2).
+"""Subscription use cases: subscribe (A2), change the plan or the quantity (B4, C3).
 
 An account has one live subscription per product line. CHOICE: two live
 subscriptions may not meter the same metric (a store wanting reviews and
 loyalty takes Full Suite), so every unit has exactly one plan behind it.
+
+Plan and quantity changes follow one rule (B4): what costs more takes effect
+at once and is charged the prorated difference for the rest of the paid
+period (`core.charges.prorated_difference`, on a proration invoice issued at
+once); what costs less waits for the renewal. For the quantity (locations):
+
+* an increase is in force from the instant it is made: the allowances (plan
+  allowance x quantity) grow at once, and (new - old) x price x days left /
+  days in the period is invoiced at once;
+* a decrease is scheduled for the next renewal (`pending_quantity` from
+  `pending_quantity_at`, its local midnight): the allowances stay until then,
+  and the invoice run applies it when it charges that renewal, exactly once;
+* CHOICE, a second request before the renewal: a lower quantity replaces the
+  scheduled decrease; the quantity in force cancels it; a higher one is an
+  increase from the quantity in force and cancels it too. The request that the
+  subscription already does (the same quantity, or the same scheduled decrease)
+  changes nothing: no event, no invoice.
 """
 
 from __future__ import annotations
@@ -12,18 +29,19 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.backlog.service import make_room
 from allot.catalog import repository as catalog_repo
+from allot.core.charges import Proration, prorated_difference
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge, prorate
+from allot.core.invoicing import Charge
 from allot.core.money import Money
 from allot.core.periods import (
     Month,
     anniversary,
     local_midnight,
     month_of,
-    remaining_share,
     zone,
 )
 from allot.invoice import service as invoice_service
@@ -34,6 +52,8 @@ from allot.kit.clock import Clock
 from allot.subscription import repository as repo
 from allot.subscription.repository import LiveSubscription
 from allot.webhook.service import emit
+
+MAX_QUANTITY = 100_000
 
 
 def subscribe(
@@ -46,7 +66,7 @@ def subscribe(
     started_on: date | None = None,
 ) -> LiveSubscription:
     account = get_account(conn, account_id, lock=True)
-    validate.positive_int(quantity, field="quantity", maximum=100_000)
+    validate.positive_int(quantity, field="quantity", maximum=MAX_QUANTITY)
     found = catalog_repo.latest_plan(conn, plan_code)
     if found is None:
         raise NotFound("plan_not_found", f"no plan {plan_code!r} in the catalog", field="plan")
@@ -111,24 +131,219 @@ def subscribe(
     return created
 
 
+@dataclass(frozen=True, slots=True)
+class QuantityPreview:
+    """What a quantity change will do, shown before it is confirmed (C3, B4)."""
+
+    subscription_id: int
+    plan: str
+    from_quantity: int  # in force now
+    to_quantity: int
+    direction: str  # increase, decrease, or none (the quantity in force)
+    changes: bool  # False: the subscription already does this; confirming changes nothing
+    immediate: bool  # an increase (or keeping the quantity) applies now; a decrease at renewal
+    effective_on: date
+    period: tuple[date, date] | None  # the period the proration covers
+    days_left: int
+    days_in_period: int
+    charge: Money  # exact; the invoice rounds it once
+    pending_quantity: int | None  # the decrease scheduled once the change is made
+    pending_on: date | None
+    replaced_pending: int | None  # the scheduled decrease this change replaces or cancels
+
+    @property
+    def charge_rounded(self) -> Money:
+        return self.charge.rounded()
+
+
+def preview_quantity_change(
+    conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, quantity: int
+) -> QuantityPreview:
+    """What `change_quantity` would do, changing nothing (as `preview_change`)."""
+    savepoint = conn.begin_nested()
+    try:
+        bill_account(conn, clock, account_id=account_id)
+        preview = _quantity_change(conn, clock, account_id, subscription_id, quantity)
+    finally:
+        savepoint.rollback()
+    return preview
+
+
 def change_quantity(
     conn: Connection, clock: Clock, *, account_id: str, subscription_id: int, quantity: int
-) -> LiveSubscription:
-    """Change how many locations a per-location plan covers, from now on (C3).
+) -> tuple[QuantityPreview, InvoiceRow | None]:
+    """Change how many locations a per-location plan covers (C3, B4; see the module).
 
-    The allowance follows at once; billing the difference is the invoicing's job.
+    The billing calendar is brought up to date first, so an increase is
+    prorated against a period that has been charged, and a decrease is
+    scheduled for the renewal still to come.
     """
-    get_account(conn, account_id, lock=True)
-    validate.positive_int(quantity, field="quantity", maximum=100_000)
+    bill_account(conn, clock, account_id=account_id)
+    preview = _quantity_change(conn, clock, account_id, subscription_id, quantity)
+    if not preview.changes:
+        return preview, None
+    account = get_account(conn, account_id)
+    sub = _live(conn, account_id, subscription_id)
+    now = clock.now()
+    for scheduled in repo.quantity_changes(conn, sub.id, state="scheduled"):
+        repo.set_quantity_change_state(conn, scheduled.id, "superseded")
+    invoice = None
+    if preview.direction == "increase":
+        change_id = repo.insert_quantity_change(
+            conn,
+            subscription_id=sub.id,
+            account_id=account_id,
+            from_quantity=preview.from_quantity,
+            to_quantity=preview.to_quantity,
+            direction="increase",
+            requested_at=now,
+            effective_on=preview.effective_on,
+            effective_at=now,
+            state="applied",
+        )
+        repo.set_quantity(conn, sub.id, preview.to_quantity, since=now)
+        if preview.period is not None:
+            invoice = _invoice_proration(
+                conn,
+                clock,
+                account,
+                sub,
+                billing_key=f"quantity:{change_id}",
+                what=f"{sub.plan.name}: {preview.from_quantity} → {preview.to_quantity} locations",
+                proration=Proration(
+                    preview.period, preview.days_left, preview.days_in_period, preview.charge
+                ),
+                effective_on=preview.effective_on,
+            )
+        make_room(conn, clock, account_id=account_id)  # R4: a larger limit releases the backlog
+    elif preview.direction == "decrease":
+        assert preview.pending_on is not None
+        starts = local_midnight(preview.pending_on, zone(account.timezone))
+        repo.insert_quantity_change(
+            conn,
+            subscription_id=sub.id,
+            account_id=account_id,
+            from_quantity=preview.from_quantity,
+            to_quantity=preview.to_quantity,
+            direction="decrease",
+            requested_at=now,
+            effective_on=preview.pending_on,
+            effective_at=starts,
+            state="scheduled",
+        )
+        repo.set_pending_quantity(conn, sub.id, preview.to_quantity, at=starts)
+    else:  # the quantity in force, asked for again: the scheduled decrease is dropped
+        repo.set_pending_quantity(conn, sub.id, None, at=None)
+    changed = _live(conn, account_id, subscription_id)
+    _updated(conn, clock, changed, change="quantity")
+    return preview, invoice
+
+
+def _quantity_change(
+    conn: Connection, clock: Clock, account_id: str, subscription_id: int, quantity: int
+) -> QuantityPreview:
+    account = get_account(conn, account_id, lock=True)
+    validate.positive_int(quantity, field="quantity", maximum=MAX_QUANTITY)
     sub = _live(conn, account_id, subscription_id)
     if quantity > 1 and not sub.plan.per_quantity:
         raise InvalidInput(
             "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
         )
-    repo.set_quantity(conn, subscription_id, quantity)
-    changed = _live(conn, account_id, subscription_id)
-    _updated(conn, clock, changed, change="quantity")
-    return changed
+    if quantity > 1 and sub.pending_plan_id is not None:
+        after = repo.plan_of(conn, sub.pending_plan_id)
+        if not after.per_quantity:
+            raise InvalidInput(
+                "quantity_not_supported",
+                f"{after.name}, the plan from the renewal, is not sold per location",
+                field="quantity",
+            )
+    now = clock.now()
+    today = now.astimezone(zone(account.timezone)).date()
+    current = sub.quantity_in_force(now)
+    pending = sub.pending_quantity
+    assert sub.next_bill_on is not None
+    currency = sub.plan.currency
+    charge, period, left, days = Money.zero(currency), None, 0, 0
+    if quantity > current:
+        direction, changes, immediate, effective_on = "increase", True, True, today
+        if sub.billed_months > 0 and today < sub.next_bill_on:
+            start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
+            p = prorated_difference(
+                Money.of(sub.plan.price_for(current) or 0, currency),
+                Money.of(sub.plan.price_for(quantity) or 0, currency),
+                period=(start, sub.next_bill_on),
+                on=today,
+            )
+            charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
+        after_pending, replaced = None, pending
+    elif quantity == current:
+        direction, changes, immediate, effective_on = "none", pending is not None, True, today
+        after_pending, replaced = None, pending
+    else:
+        direction, immediate, effective_on = "decrease", False, sub.next_bill_on
+        changes = pending != quantity
+        after_pending, replaced = quantity, pending if changes else None
+    return QuantityPreview(
+        sub.id,
+        sub.plan.code,
+        current,
+        quantity,
+        direction,
+        changes,
+        immediate,
+        effective_on,
+        period,
+        left,
+        days,
+        charge,
+        after_pending,
+        None if after_pending is None else sub.next_bill_on,
+        replaced,
+    )
+
+
+def _invoice_proration(
+    conn: Connection,
+    clock: Clock,
+    account: AccountRow,
+    sub: LiveSubscription,
+    *,
+    billing_key: str,
+    what: str,
+    proration: Proration,
+    effective_on: date,
+) -> InvoiceRow | None:
+    """The proration invoice of an upgrade or a raised quantity, issued at once (B4);
+    none when there is nothing to charge."""
+    if proration.charge_rounded.amount <= 0:
+        return None
+    start, end = proration.period
+    amount = proration.charge.amount
+    return invoice_service.issue(
+        conn,
+        clock,
+        billing_key=billing_key,
+        kind="proration",
+        currency=proration.charge.currency,
+        charges=[
+            Charge(
+                "proration",
+                f"{what}: {proration.days_left} of {proration.days_in_period} days",
+                1,
+                amount,
+                amount,
+                period_start=effective_on,
+                period_end=end,
+            )
+        ],
+        issued_on=effective_on,
+        tax_rate=account.tax_rate,
+        account_id=account.id,
+        referral_credit_minor=account.referral_credit_minor,
+        subscription_id=sub.id,
+        period=(effective_on, end),
+        notes=[f"Prorated for the period {start} – {end}."],
+    )
 
 
 def _updated(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: str) -> None:
@@ -146,6 +361,10 @@ def _updated(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: s
             "plan": sub.plan.code,
             "plan_version": sub.plan.version,
             "quantity": sub.quantity,
+            "pending_quantity": sub.pending_quantity,
+            "pending_quantity_on": (
+                None if sub.pending_quantity_on is None else sub.pending_quantity_on.isoformat()
+            ),
             "started_on": sub.started_on.isoformat(),
             "state": sub.state,
         },
@@ -220,34 +439,18 @@ def change_plan(
     invoice = None
     if preview.immediate:
         repo.set_plan(conn, sub.id, plan_id=target, pending_plan_id=None)
-        if preview.charge_rounded.amount > 0 and preview.period is not None:
-            account = get_account(conn, account_id)
-            start, end = preview.period
-            invoice = invoice_service.issue(
+        if preview.period is not None:
+            invoice = _invoice_proration(
                 conn,
                 clock,
+                get_account(conn, account_id),
+                sub,
                 billing_key=f"change:{change_id}",
-                kind="proration",
-                currency=preview.charge.currency,
-                charges=[
-                    Charge(
-                        "proration",
-                        f"Upgrade {preview.from_plan} → {preview.to_plan}: "
-                        f"{preview.days_left} of {preview.days_in_period} days",
-                        1,
-                        preview.charge.amount,
-                        preview.charge.amount,
-                        period_start=preview.effective_on,
-                        period_end=end,
-                    )
-                ],
-                issued_on=preview.effective_on,
-                tax_rate=account.tax_rate,
-                account_id=account_id,
-                referral_credit_minor=account.referral_credit_minor,
-                subscription_id=sub.id,
-                period=(preview.effective_on, end),
-                notes=[f"Prorated for the period {start} – {end}."],
+                what=f"Upgrade {preview.from_plan} → {preview.to_plan}",
+                proration=Proration(
+                    preview.period, preview.days_left, preview.days_in_period, preview.charge
+                ),
+                effective_on=preview.effective_on,
             )
         make_room(conn, clock, account_id=account_id)  # R4: a larger limit releases the backlog
     else:
@@ -303,10 +506,13 @@ def _plan_change(
     billed = sub.billed_months > 0 and today < sub.next_bill_on
     if immediate and billed:
         start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
-        period = (start, sub.next_bill_on)
-        left, days = remaining_share(start, sub.next_bill_on, today)
-        difference = (plan.price_for(sub.quantity) or 0) - (sub.plan.price_for(sub.quantity) or 0)
-        charge = prorate(Money.of(max(difference, 0), currency), left, days)
+        p = prorated_difference(
+            Money.of(sub.plan.price_for(sub.quantity) or 0, currency),
+            Money.of(plan.price_for(sub.quantity) or 0, currency),
+            period=(start, sub.next_bill_on),
+            on=today,
+        )
+        charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
     waived: tuple[str, ...] = ()
     if upgrade and line.waive_overage_on_upgrade:
         month, current = Month.parse(sub.usage_month), month_of(clock.now(), tz)

@@ -143,10 +143,14 @@ class PlanLineRead(BaseModel):
     plan: str
     plan_name: str
     version: int
-    quantity: int
+    quantity: int = Field(description="In force now.")
     started_on: str
     free: bool
     tip: str
+    pending_quantity: int | None = Field(
+        None, description="A decrease scheduled for the renewal on `pending_quantity_on`."
+    )
+    pending_quantity_on: str | None = None
 
 
 class UsageRead(BaseModel):
@@ -176,6 +180,8 @@ def usage_read(s: UsageSummary) -> UsageRead:
                 started_on=p.started_on,
                 free=p.free,
                 tip=p.tip,
+                pending_quantity=p.pending_quantity,
+                pending_quantity_on=p.pending_quantity_on,
             )
             for p in s.plans
         ],

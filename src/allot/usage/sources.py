@@ -72,7 +72,11 @@ def waterfall(
         rule = sub.plan.rule(metric)
         assert rule is not None
         policy = rule.policy
-        included = sub.plan.included(metric, sub.quantity)
+        # C3: the allowance follows the quantity in force at the instant, never a decrease
+        # that is only scheduled; the span it holds over bounds the answer's validity.
+        held = subscription_repo.quantity_span(conn, sub, at)
+        boundaries.update(b for b in (held.since, held.until) if b is not None)
+        included = sub.plan.included(metric, held.quantity)
         granted[sub.source] = included
         sources.append(
             Source(sub.source, SourceKind.PLAN, included - used.get(sub.source, 0), PLAN_PRIORITY)

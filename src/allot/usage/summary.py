@@ -8,7 +8,7 @@ extra seat-days, and the free-plan prompt when there is free overage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -84,10 +84,12 @@ class PlanLine:
     plan_code: str
     plan_name: str
     version: int
-    quantity: int
+    quantity: int  # in force now
     started_on: str
     free: bool
     tip: str = ""
+    pending_quantity: int | None = None  # a decrease scheduled for the renewal (B4)
+    pending_quantity_on: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +146,15 @@ def usage_summary(
                 sub.plan.code,
                 sub.plan.name,
                 sub.plan.version,
-                sub.quantity,
+                sub.quantity_in_force(now),
                 sub.started_on.isoformat(),
                 sub.plan.is_free,
                 tip,
+                *_pending(sub, now),
             )
         )
+    # the allowances of the quantity in force at the month's last instant seen so far (C3)
+    seen = min(now, month.end(tz) - timedelta(microseconds=1))
     metric_codes = {m for s in subs for m in s.plan.rules} | {m for (m, _s) in counters}
     metric_codes |= {m for g in grants for m in g.allowances}
     prompt: tuple[str, ...] = ()
@@ -157,7 +162,10 @@ def usage_summary(
         if meta.code not in metric_codes:
             continue
         covering = next((s for s in subs if s.plan.rule(meta.code) is not None), None)
-        included = covering.plan.included(meta.code, covering.quantity) if covering else 0
+        included = 0
+        if covering is not None:
+            held = subscription_repo.quantity_span(conn, covering, seen)
+            included = covering.plan.included(meta.code, held.quantity)
         split = tuple(
             SourceUse(src, kind, labels.get(src, src), used, granted)
             for (m, src), (kind, used, granted) in counters.items()
@@ -211,3 +219,11 @@ def _charge(
     if sub is None or rule is None or rule.policy is not OveragePolicy.BILL:
         return None
     return billed.get((sub.id, metric), Money.zero(sub.plan.currency))
+
+
+def _pending(sub: LiveSubscription, now: datetime) -> tuple[int | None, str | None]:
+    """The scheduled decrease still to come, if any."""
+    on, at = sub.pending_quantity_on, sub.pending_quantity_at
+    if on is None or at is None or at <= now:
+        return None, None
+    return sub.pending_quantity, on.isoformat()
