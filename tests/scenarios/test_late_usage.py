@@ -68,7 +68,8 @@ def test_B7_a_late_january_order_goes_on_the_next_usage_invoice_once(world: Worl
     world.at(NY, 2026, 2, 10, 9)
     late = world.consume(store, "orders", 1, at=local(NY, 2026, 1, 31, 23))
     assert late.period == "2026-01"
-    assert world.page(store, Month(2026, 1)).metrics  # the page still shows January
+    (orders,) = world.page(store, Month(2026, 1)).metrics  # the page shows it in January
+    assert (orders.used, orders.over, orders.reported_late) == (1801, 301, 1)
     world.bill()
     assert len(world.invoices(store, "usage")) == 1  # nothing issued before the next usage day
 

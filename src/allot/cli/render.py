@@ -74,6 +74,8 @@ def print_summary(summary: UsageSummary) -> None:
             usage += " " + bar(m.used, m.included)
         if m.extra_seat_days:
             usage += f" ({m.extra_seat_days} extra seat-days)"
+        if m.reported_late:
+            usage += f" ({m.reported_late} reported after the month ended)"
         table.add_row(m.name, usage, split, "" if m.charge is None else str(m.charge))
     console.print(table)
     if summary.prompt:

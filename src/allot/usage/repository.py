@@ -333,6 +333,26 @@ def open_hold_counts(conn: Connection) -> dict[tuple[str, str, str], int]:
     return {(r.account_id, r.metric, r.source): int(r.n) for r in rows}
 
 
+def reported_late(
+    conn: Connection, account_id: str, period: str, after: datetime
+) -> dict[str, int]:
+    """Units of each counter metric of `period` recorded at or after `after` (its end).
+
+    Read only for months that are over; the current month's page reads counters alone.
+    """
+    rows = conn.execute(
+        sa.select(usage_entries.c.metric, sa.func.sum(usage_entries.c.quantity))
+        .join(usage_events, usage_events.c.id == usage_entries.c.event_id)
+        .where(
+            usage_entries.c.account_id == account_id,  # ix_usage_entries_account_period
+            usage_entries.c.period == period,
+            usage_events.c.recorded_at >= after,
+        )
+        .group_by(usage_entries.c.metric)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def entry_count(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(usage_entries)).scalar_one())
 

@@ -118,6 +118,12 @@ class MetricUseRead(BaseModel):
     over: int
     headline: str = Field(examples=["Used: 9 / 100 included per month"])
     extra_seat_days: int
+    reported_late: int = Field(
+        0,
+        description="B7: units of this month (once it is over) reported after it ended;"
+        " past the allowance and after its usage invoice they go on the next usage invoice"
+        " as a late line.",
+    )
     charge: str | None = Field(None, description="Exact amount so far, before rounding.")
     currency: str | None = None
     split: list[SourceUseRead]
@@ -209,6 +215,7 @@ def usage_read(s: UsageSummary) -> UsageRead:
                 over=m.over,
                 headline=m.headline(),
                 extra_seat_days=m.extra_seat_days,
+                reported_late=m.reported_late,
                 charge=None if m.charge is None else str(m.charge.amount),
                 currency=None if m.charge is None else m.charge.currency,
                 split=[

@@ -17,7 +17,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core.allocation import FREE_OVERAGE_PROMPT, SourceKind
 from allot.core.catalog import MetricKind, OveragePolicy
 from allot.core.money import Money
-from allot.core.periods import Month, month_of, zone
+from allot.core.periods import Month
 from allot.grant import repository as grant_repo
 from allot.kit.clock import Clock
 from allot.subscription import repository as subscription_repo
@@ -48,6 +48,10 @@ class MetricUse:
     split: tuple[SourceUse, ...]
     extra_seat_days: int = 0
     charge: Money | None = None  # billed overage or extra seats so far, exact, before rounding
+    # B7: units of a month that is over, reported after it ended (counted in it all
+    # the same, U5); past the allowance and after its usage invoice, they are billed
+    # on the next usage invoice as a late line
+    reported_late: int = 0
 
     @property
     def over(self) -> int:
@@ -108,9 +112,11 @@ def usage_summary(
     conn: Connection, clock: Clock, *, account_id: str, month: Month | None = None
 ) -> UsageSummary:
     account = get_account(conn, account_id)
-    tz = zone(account.timezone)
+    zones = account.zones
     now = clock.now()
-    month = month or month_of(now, tz)
+    month = month or zones.month_of(now)
+    _start, month_end = zones.span(month)
+    late = repo.reported_late(conn, account_id, month.key, month_end) if month_end <= now else {}
     subs = subscription_repo.live(conn, account_id)
     grants = grant_repo.for_account(conn, account_id)
     labels = {g.source: g.label for g in grants}
@@ -154,7 +160,7 @@ def usage_summary(
             )
         )
     # the allowances of the quantity in force at the month's last instant seen so far (C3)
-    seen = min(now, month.end(tz) - timedelta(microseconds=1))
+    seen = min(now, month_end - timedelta(microseconds=1))
     metric_codes = {m for s in subs for m in s.plan.rules} | {m for (m, _s) in counters}
     metric_codes |= {m for g in grants for m in g.allowances}
     prompt: tuple[str, ...] = ()
@@ -187,6 +193,7 @@ def usage_summary(
                 split,
                 days,
                 _charge(covering, meta.code, billed),
+                late.get(meta.code, 0),
             )
         )
     grant_uses = []
