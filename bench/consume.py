@@ -18,6 +18,10 @@ psycopg 3 for PostgreSQL), on tables of its own, with the same thread shapes.
 
     .venv/bin/python bench/consume.py [--seconds 3] [--only sqlite] [--profile] [--floor]
 
+On PostgreSQL, `--processes 8` (the default) then runs 8 OS processes on one
+hot account whose grant fills mid-run and checks that the counters equal the
+units consumed, exactly.
+
 `--floor` adds, on SQLite, allot's own fast-path statements replayed on the
 bare driver with no Python around them: how close to raw allot could get if
 SQLAlchemy and allot's Python cost nothing.
@@ -31,6 +35,7 @@ import argparse
 import cProfile
 import itertools
 import math
+import multiprocessing
 import pstats
 import sqlite3
 import threading
@@ -60,6 +65,7 @@ from _harness import (
     raw_sqlite,
 )
 from allot.core.allocation import Outcome
+from allot.grant.service import grant
 from allot.kit import rawsql
 from allot.usage import repository as repo
 from allot.usage.service import consume
@@ -476,6 +482,76 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
     stats.sort_stats("tottime").print_stats(15)
 
 
+# --- processes on one hot account ---------------------------------------------
+
+HOT_GRANT = 500  # fills early in the run: the route moves from the grant to the plan
+
+
+def _hot_worker(url: str, account: str, seconds: float, tag: str, out: Any) -> None:
+    """One OS process: consume 1 unit at a time on `account` for `seconds`."""
+    db = Database(url)
+    clock = fixed_clock()
+    done = 0
+    try:
+        stop = monotonic() + seconds
+        while monotonic() < stop:
+            with db.transaction() as conn:
+                consume(
+                    conn,
+                    clock,
+                    account_id=account,
+                    metric=METRIC,
+                    quantity=1,
+                    idempotency_key=f"{tag}-{done}",
+                )
+            done += 1
+    finally:
+        db.dispose()
+        out.put(done)
+
+
+def hot_processes(db: Database, args: argparse.Namespace) -> bool:
+    """N processes (not threads) on one hot account: every unit counted exactly once.
+
+    The account's grant is small, so the route learned by one process fills
+    while others follow it: the counters must still equal the units consumed.
+    """
+    clock = fixed_clock()
+    make_accounts(db, clock, ["hot"], with_grant=False)
+    with db.transaction() as conn:
+        grant(conn, clock, account_id="hot", allowances={METRIC: HOT_GRANT}, label="Hot grant")
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    url = db.url.render_as_string(hide_password=False)
+    workers = [
+        ctx.Process(target=_hot_worker, args=(url, "hot", args.seconds, f"p{n}", out))
+        for n in range(args.processes)
+    ]
+    t0 = monotonic()
+    for w in workers:
+        w.start()
+    done = sum(out.get(timeout=args.seconds + 120) for _ in workers)
+    for w in workers:
+        w.join()
+    elapsed = monotonic() - t0
+    with db.read() as conn:
+        counted = conn.exec_driver_sql(
+            "SELECT source_kind, sum(used) FROM usage_counters WHERE account_id = 'hot'"
+            " GROUP BY source_kind ORDER BY source_kind"
+        ).all()
+        report = verify(conn)
+    total = sum(int(n) for _kind, n in counted)
+    by_kind = {kind: int(n) for kind, n in counted}
+    exact = total == done and by_kind.get("grant") == min(done, HOT_GRANT) and report.ok
+    print(
+        f"  {db.dialect:<10} {args.processes} processes on 1 account: {done:,} consumes in"
+        f" {elapsed:.1f} s (start-up included); counters {by_kind}; verify"
+        f" {'ok' if report.ok else 'MISMATCH'}; exact {mark(exact)}",
+        flush=True,
+    )
+    return exact
+
+
 # --- main --------------------------------------------------------------------
 
 
@@ -528,6 +604,8 @@ def bench_database(db: Database, args: argparse.Namespace) -> list[list[Any]]:
         f"{'ok' if report.ok else 'MISMATCH ' + str(report.mismatches[:3])}",
         flush=True,
     )
+    if args.processes and not db.is_sqlite:
+        hot_processes(db, args)
     if args.floor and isinstance(baseline, SqliteBaseline):
         floor(db, baseline, args)
     if args.profile:
@@ -546,6 +624,12 @@ def main() -> None:
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=["NORMAL", "FULL"])
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=8,
+        help="PostgreSQL: this many OS processes on one hot account, checked exact (0: skip)",
+    )
     parser.add_argument("--profile", action="store_true", help="break one consume down")
     parser.add_argument("--profile-ops", type=int, default=2000)
     parser.add_argument(
