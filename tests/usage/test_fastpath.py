@@ -74,9 +74,13 @@ class Elsewhere:
     """The other process, started once per database, asked over a pipe."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
+        self.start()
+
+    def start(self) -> None:
         self.pipe, theirs = multiprocessing.get_context("spawn").Pipe()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(url, theirs), daemon=True
+            target=_serve, args=(self.url, theirs), daemon=True
         )
         self.process.start()
 
@@ -88,6 +92,12 @@ class Elsewhere:
     def stop(self) -> None:
         self.pipe.send(None)
         self.process.join(timeout=30)
+
+    def restart(self) -> None:
+        """Kill the other process mid-history and start a new one (it keeps nothing)."""
+        self.process.kill()
+        self.process.join(timeout=30)
+        self.start()
 
 
 @pytest.fixture
@@ -189,6 +199,9 @@ def play(
         try:
             if action == "elsewhere":  # its own transaction, in the other process
                 answer = other.consume(clock.now(), value, f"k{n}")
+            elif action == "restart":
+                other.restart()
+                answer = None
             else:
                 with db.transaction() as conn:
                     answer = _do(conn, clock, n, action, value)
@@ -219,6 +232,13 @@ def play(
 @example(plan="free", history=[("consume", 100), ("plan", "paid"), ("consume", 1)])
 @example(plan="paid", history=[("consume", 1000), ("quantity", 2), ("elsewhere", 1)])
 @example(plan="free", history=[("timezone", "Pacific/Niue"), ("wait", 24 * 4), ("consume", 1)])
+# the other process killed and started again between its consumes (examples only:
+# a process start costs a second)
+@example(
+    plan="free",
+    history=[("grant", 3), ("elsewhere", 2), ("restart", 0), ("elsewhere", 2), ("consume", 1)],
+)
+@example(plan="paid", history=[("elsewhere", 999), ("restart", 0), ("elsewhere", 2)])
 @settings(
     max_examples=40,
     deadline=None,
@@ -241,6 +261,9 @@ class _Here(Elsewhere):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def restart(self) -> None:
+        pass
 
     def consume(self, now: datetime, quantity: int, key: str) -> tuple[Any, ...]:
         with self.db.transaction() as conn:
