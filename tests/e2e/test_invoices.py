@@ -452,3 +452,35 @@ def test_C3_locations_on_a_plan_not_sold_per_location_are_refused(sim: Sim) -> N
     with pytest.raises(AllotError) as err:
         op.quantity_change("bistro", sub + 1, 2)
     refused(err, 404, "subscription_not_found")
+
+
+def test_B7_late_usage_over_http_a_late_line_then_period_closed(sim: Sim) -> None:
+    """Full Suite Business over the API: 1,800 January orders → $60.00 on 8 February; one
+    more from 31 January reported on 10 February → a $0.20 late line on 8 March and
+    `reported_late` on January's page; reported on 10 March → 422 period_closed."""
+    op = sim.operator
+    op.set_clock(local(NY, 2026, 1, 2, 9))
+    sim.shop("late", "full-suite-business")
+    op.set_clock(local(NY, 2026, 1, 20, 9))
+    op.consume("late", "orders", 1800, idempotency_key="january")
+    op.set_clock(local(NY, 2026, 2, 10, 9))
+    op.run_billing()
+    late = op.consume(
+        "late", "orders", 1, idempotency_key="late", occurred_at=local(NY, 2026, 1, 31, 23)
+    )
+    assert late.period == "2026-01"
+    (orders,) = op.usage("late", month="2026-01").metrics
+    assert (orders.over, orders.reported_late) == (301, 1)
+    op.set_clock(local(NY, 2026, 3, 8, 9))
+    op.run_billing()
+    usage = sorted((i for i in op.invoices("late").data if i.kind == "usage"), key=lambda i: i.id)
+    assert [i.total for i in usage] == ["60.00", "0.20"]
+    (line,) = op.invoice(usage[1].id).lines
+    assert (line.kind, line.quantity, line.unit_price) == ("late_overage", 1, "0.20")
+    op.set_clock(local(NY, 2026, 3, 10, 9))
+    with pytest.raises(AllotError) as closed:
+        op.consume(
+            "late", "orders", 1, idempotency_key="too-late", occurred_at=local(NY, 2026, 1, 31, 23)
+        )
+    refused(closed, 422, "period_closed")
+    assert closed.value.field == "occurred_at"
