@@ -40,7 +40,10 @@ class InvoicePage(BaseModel):
 
 class InvoiceLineRead(BaseModel):
     position: int
-    kind: str
+    kind: str = Field(
+        description="plan, proration, overage, late_overage (B7: an earlier month's usage"
+        " reported after its invoice), extra_seats, top_up, referral_credit or wholesale"
+    )
     description: str
     metric: str | None
     quantity: int
