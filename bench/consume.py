@@ -293,7 +293,7 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
 
     The fast path's statements as `allot.usage.repository` writes them, on a
     bare sqlite3 connection with allot's pragmas: BEGIN IMMEDIATE; lock the
-    account and read its route; record the event; take room from the grant's
+    account's route and record the event along it; take room from the route's
     counter; append the ledger entry; COMMIT. This is what allot's ledger (an
     event, an entry and a counter row, with their indexes) costs the database
     itself: the ratio allot could reach if its Python cost nothing.
@@ -301,12 +301,8 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     with db.transaction() as conn:  # learn the route, create the counter row
         consume(conn, clock, account_id=account, metric=METRIC, quantity=1, idempotency_key="f")
     conn = raw_sqlite(db)
-    source, granted = conn.execute(
-        "SELECT source, granted FROM usage_routes WHERE account_id = ?", (account,)
-    ).fetchone()
-    route = repo._ROUTE_SQLITE.sqlite
-    record = repo._EVENT_SQLITE.sqlite
-    take = repo._TAKE_ROOM_RETURNING.sqlite
+    record = repo._EVENT_ALONG_SQLITE.sqlite
+    take = repo._TAKE_ALONG_SQLITE.sqlite
     append = repo._APPEND_ENTRY.sqlite
     at = AT.replace(tzinfo=None).isoformat(" ", "microseconds")
     event = {
@@ -315,35 +311,33 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
         "action": "consume",
         "metric": METRIC,
         "quantity": 1,
+        "used": 1,
         "holder": None,
-        "period": AT.strftime("%Y-%m"),
         "occurred_at": at,
         "recorded_at": at,
-        "outcome": "allowed",
-        "reason": "within_allowance",
     }
 
     def op(_t: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if conn.execute(route, event).fetchone()[3] is None:
+            recorded = conn.execute(
+                record, {**event, "idempotency_key": f"floor-{next(_keys)}"}
+            ).fetchone()
+            if recorded is None:
                 raise AssertionError("no route")
-            cur = conn.execute(record, {**event, "idempotency_key": f"floor-{next(_keys)}"})
-            if cur.rowcount != 1:
-                raise AssertionError("the account changed")
+            took = conn.execute(take, event).fetchone()
+            if took is None:
+                raise AssertionError("counter full")
             params = {
-                "event_id": cur.lastrowid,
+                "event_id": recorded[0],
                 "account_id": account,
                 "metric": METRIC,
-                "period": event["period"],
-                "source": source,
-                "source_kind": "grant",
+                "period": recorded[1],
+                "source": took[1],
+                "source_kind": took[2],
                 "used": 1,
-                "granted": granted,
                 "occurred_at": at,
             }
-            if conn.execute(take, params).fetchone() is None:
-                raise AssertionError("counter full")
             conn.execute(append, params)
             conn.execute("COMMIT")
         except BaseException:

@@ -399,6 +399,21 @@ class Locked:
     revision: int
     route: Route | None  # None: no route was learned under this revision for this instant
     event_id: int | None  # the event recorded along the route; None: none (or a replay)
+    period: str | None = None  # the month the event was recorded in, with `event_id`
+
+
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """A consume recorded and paid along its route: who paid, and the counter after."""
+
+    event_id: int
+    period: str
+    source: str
+    source_kind: str
+    granted: int | None
+    outcome: str
+    reason: str
+    used: int
 
 
 # The route joins the account only if it was learned under the account's
@@ -421,10 +436,26 @@ _EVENT_COLUMNS = (
     " quantity, holder, period, occurred_at, recorded_at, outcome, reason)"
 )
 _ROUTE_SQLITE = Statement(_ROUTE_OF)
-_EVENT_SQLITE = Statement(
-    f"{_EVENT_COLUMNS} VALUES (:account_id, :idempotency_key, :request_hash, :action, :metric,"
-    " :quantity, :holder, :period, :occurred_at, :recorded_at, :outcome, :reason)"
-    " ON CONFLICT (account_id, idempotency_key) DO NOTHING"
+# SQLite (the write lock already held): the event along the route, if one holds...
+_EVENT_ALONG_SQLITE = Statement(
+    f"{_EVENT_COLUMNS} SELECT acc.id, :idempotency_key, :request_hash, :action, :metric,"
+    " :quantity, :holder, r.period, :occurred_at, :recorded_at, r.outcome, r.reason"
+    " FROM accounts acc JOIN usage_routes r"
+    " ON r.account_id = acc.id AND r.metric = :metric AND r.revision = acc.revision"
+    " AND r.starts <= :occurred_at AND :occurred_at < r.ends AND :recorded_at < r.closes"
+    " WHERE acc.id = :account_id"
+    " ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING id, period, outcome, reason"
+)
+# ... then the room from the route's source, only if it fits (0 rows: it does not)
+_TAKE_ALONG_SQLITE = Statement(
+    "INSERT INTO usage_counters (account_id, metric, period, source, source_kind, used, granted)"
+    " SELECT r.account_id, r.metric, r.period, r.source, r.source_kind, :used, r.granted"
+    " FROM usage_routes r WHERE r.account_id = :account_id AND r.metric = :metric"
+    " AND (r.granted IS NULL OR :used <= r.granted)"
+    " ON CONFLICT (account_id, metric, period, source) DO UPDATE"
+    " SET used = usage_counters.used + excluded.used, granted = excluded.granted"
+    " WHERE excluded.granted IS NULL OR usage_counters.used + excluded.used <= excluded.granted"
+    " RETURNING used, source, source_kind, granted"
 )
 # PostgreSQL: lock, read the route and record the event along it in one round trip.
 _ROUTE_AND_EVENT_POSTGRESQL = Statement(
@@ -472,8 +503,6 @@ _ADD_UNLIMITED_AND_APPEND = Statement(
     f"WITH took AS ({_ADD_UNLIMITED.sqlite} RETURNING used), entry AS ({_ENTRY_FROM_TOOK})"
     " SELECT used FROM took"
 )
-_TAKE_ROOM_RETURNING = Statement(f"{_TAKE_ROOM.sqlite} RETURNING used")
-_ADD_UNLIMITED_RETURNING = Statement(f"{_ADD_UNLIMITED.sqlite} RETURNING used")
 
 
 def lock_account(conn: Connection, account_id: str) -> tuple[Zones, int] | None:
@@ -501,72 +530,101 @@ def _from_text(stored: str) -> datetime:
     return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
-def lock_for_consume(conn: Connection, event: dict[str, Any]) -> Locked | None:
-    """Lock the account, find the route for `event`'s instant, and record the event along it.
-
-    `event` is a usage event's columns without its period, outcome and reason,
-    which come from the route. Returns None when the account is unknown. With
-    a route and no `event_id`, the idempotency key was used before (a replay).
-    """
+def _params(conn: Connection, event: dict[str, Any]) -> dict[str, Any]:
     occurred_at = instant(conn, event["occurred_at"])
     recorded_at = event["recorded_at"]
     # consume's default: the action happened when it is recorded; format that instant once
     recorded_at = occurred_at if recorded_at is event["occurred_at"] else instant(conn, recorded_at)
-    params = {**event, "occurred_at": occurred_at, "recorded_at": recorded_at}
+    return {**event, "occurred_at": occurred_at, "recorded_at": recorded_at}
+
+
+def pay_along_route(conn: Connection, event: dict[str, Any]) -> Paid | Locked | None:
+    """Lock the account and, if a route holds for `event`'s instant, record and pay it along.
+
+    `event` is a usage event's columns without its period, outcome and reason,
+    which come from the route. The answer:
+
+    * `Paid`: the event is recorded and its units taken from the route's source;
+    * `Locked` with an `event_id`: recorded, but the source has no room left;
+    * `Locked` with a `route` and no `event_id`: the key was used before (a replay);
+    * `Locked` with neither: no route holds; the full waterfall decides;
+    * None: no such account.
+    """
+    params = _params(conn, event)
     if conn.dialect.name != "sqlite":
-        row = _ROUTE_AND_EVENT_POSTGRESQL.run(conn, params).fetchone()
+        return _pay_along_postgresql(conn, params)
+    # SQLite: the write lock is held already; record the event along the route if one
+    # holds, then take the room, each one statement that reads the route itself
+    recorded = _EVENT_ALONG_SQLITE.run(conn, params).fetchone()
+    if recorded is None:
+        row = _ROUTE_SQLITE.run(conn, params).fetchone()
         if row is None:
             return None
-        zones = Zones(row[0], row[1], row[2])
-        return Locked(zones, int(row[3]), _route(row[4:13], conn), row[13])
-    row = _ROUTE_SQLITE.run(conn, params).fetchone()
+        since = None if row[3] is None else _from_text(row[3])
+        return Locked(Zones(row[1], row[2], since), int(row[4]), _route(row[5:14], conn), None)
+    event_id, period, outcome, reason = recorded
+    took = _TAKE_ALONG_SQLITE.run(conn, {**params, "used": params["quantity"]}).fetchone()
+    if took is None:
+        found = lock_account(conn, event["account_id"])
+        assert found is not None
+        return Locked(found[0], found[1], None, event_id, period)
+    used, source, source_kind, granted = took
+    _APPEND_ENTRY.run(
+        conn,
+        {
+            "event_id": event_id,
+            "account_id": event["account_id"],
+            "metric": event["metric"],
+            "period": period,
+            "source": source,
+            "source_kind": source_kind,
+            "used": params["quantity"],
+            "occurred_at": params["occurred_at"],
+        },
+    )
+    return Paid(event_id, period, source, source_kind, granted, outcome, reason, int(used))
+
+
+def _pay_along_postgresql(conn: Connection, params: dict[str, Any]) -> Paid | Locked | None:
+    row = _ROUTE_AND_EVENT_POSTGRESQL.run(conn, params).fetchone()
     if row is None:
         return None
-    route = _route(row[5:14], conn)
-    event_id = None
-    if route is not None:
-        cursor = _EVENT_SQLITE.run(
-            conn,
-            {**params, "period": route.period, "outcome": route.outcome, "reason": route.reason},
+    zones, revision, event_id = Zones(row[0], row[1], row[2]), int(row[3]), row[13]
+    route = _route(row[4:13], conn)
+    if route is None or event_id is None:
+        return Locked(zones, revision, route, None)
+    quantity = params["quantity"]
+    if route.granted is None or quantity <= route.granted:  # PostgreSQL checks the new row first
+        took = (
+            (_TAKE_ROOM_AND_APPEND if route.granted is not None else _ADD_UNLIMITED_AND_APPEND)
+            .run(
+                conn,
+                {
+                    "event_id": event_id,
+                    "account_id": params["account_id"],
+                    "metric": params["metric"],
+                    "period": route.period,
+                    "source": route.source,
+                    "source_kind": route.source_kind,
+                    "used": quantity,
+                    "granted": route.granted,
+                    "occurred_at": params["occurred_at"],
+                },
+            )
+            .fetchone()
         )
-        event_id = cursor.lastrowid if cursor.rowcount == 1 else None
-    since = None if row[3] is None else _from_text(row[3])
-    return Locked(Zones(row[1], row[2], since), int(row[4]), route, event_id)
-
-
-def take_along(
-    conn: Connection, *, event_id: int, event: dict[str, Any], route: Route
-) -> int | None:
-    """Pay the event's units from the route's source: its counter after, or None if no room.
-
-    A limited source is moved only if it stays within its grant; the entry is
-    appended only if the counter moved.
-    """
-    quantity = event["quantity"]
-    if route.granted is not None and quantity > route.granted:
-        return None  # cannot fit, and PostgreSQL checks the proposed row first
-    params = {
-        "event_id": event_id,
-        "account_id": event["account_id"],
-        "metric": event["metric"],
-        "period": route.period,
-        "source": route.source,
-        "source_kind": route.source_kind,
-        "used": quantity,
-        "granted": route.granted,
-        "occurred_at": instant(conn, event["occurred_at"]),
-    }
-    limited = route.granted is not None
-    if conn.dialect.name != "sqlite":
-        both = _TAKE_ROOM_AND_APPEND if limited else _ADD_UNLIMITED_AND_APPEND
-        row = both.run(conn, params).fetchone()
-        return None if row is None else int(row[0])
-    counter = _TAKE_ROOM_RETURNING if limited else _ADD_UNLIMITED_RETURNING
-    row = counter.run(conn, params).fetchone()
-    if row is None:
-        return None
-    _APPEND_ENTRY.run(conn, params)
-    return int(row[0])
+        if took is not None:
+            return Paid(
+                event_id,
+                route.period,
+                route.source,
+                route.source_kind,
+                route.granted,
+                route.outcome,
+                route.reason,
+                int(took[0]),
+            )
+    return Locked(zones, revision, route, event_id, route.period)
 
 
 def save_route(

@@ -252,43 +252,42 @@ def consume(
             metric, quantity, None if occurred_at is None else occurred_at.isoformat()
         ),
     }
-    locked = repo.lock_for_consume(conn, event)
-    if locked is None:
+    found = repo.pay_along_route(conn, event)
+    if found is None:
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
-    route = locked.route
-    if route is not None and locked.event_id is not None:
-        # the event is recorded along the route learned under the account's revision
-        event["period"] = route.period
-        kind = SourceKind(route.source_kind)
-        used = repo.take_along(conn, event_id=locked.event_id, event=event, route=route)
-        if used is not None:
-            if route.granted is None or alerts.may_cross(route.granted, used):
-                alerts.after_draws(
-                    conn,
-                    clock,
-                    account_id=account_id,
-                    metric=metric,
-                    month=route.period,
-                    event_id=locked.event_id,
-                    at=at,
-                    drawn=[Drawn(route.source, kind, quantity, route.granted, used)],
-                )
-            outcome = Outcome(route.outcome)
-            decision = Decision(
-                outcome,
-                (Draw(route.source, kind, quantity),),
-                route.reason,
-                FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
+    if isinstance(found, repo.Paid):  # recorded and paid along the route
+        event["period"] = found.period
+        kind = SourceKind(found.source_kind)
+        if found.granted is None or alerts.may_cross(found.granted, found.used):
+            alerts.after_draws(
+                conn,
+                clock,
+                account_id=account_id,
+                metric=metric,
+                month=found.period,
+                event_id=found.event_id,
+                at=at,
+                drawn=[Drawn(found.source, kind, quantity, found.granted, found.used)],
             )
-            return _result(locked.event_id, event, decision)
-        # that source is full: the full waterfall decides, and the event takes its answer
-        return _consume_fully(conn, clock, event, locked.zones, locked.revision, locked.event_id)
-    # a replay, a new month, a changed account, or a source that filled
+        outcome = Outcome(found.outcome)
+        decision = Decision(
+            outcome,
+            (Draw(found.source, kind, quantity),),
+            found.reason,
+            FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
+        )
+        return _result(found.event_id, event, decision)
+    if found.event_id is not None:
+        # recorded along the route, but its source is full: the full waterfall decides,
+        # and the event takes its answer
+        event["period"] = found.period
+        return _consume_fully(conn, clock, event, found.zones, found.revision, found.event_id)
+    # a replay, a new month, a changed account: the full waterfall decides
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, event["request_hash"], conn)
-    event["period"] = locked.zones.month_of(at).key  # A5: in the zone of that instant
-    return _consume_fully(conn, clock, event, locked.zones, locked.revision, None)
+    event["period"] = found.zones.month_of(at).key  # A5: in the zone of that instant
+    return _consume_fully(conn, clock, event, found.zones, found.revision, None)
 
 
 def _consume_fully(
