@@ -41,12 +41,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import event
 
+from _baseline import AT, create_postgresql, create_sqlite, postgresql_unit, sqlite_unit
 from _harness import (
     METRIC,
     Database,
@@ -176,23 +176,6 @@ def allot_op(db: Database, clock: FixedClock, accounts: Sequence[str], shape: Sh
 
 # --- raw baselines -----------------------------------------------------------
 
-UPDATE = "UPDATE bench_counters SET used = used + 1 WHERE key = {p} AND used + 1 <= granted"
-INSERT = (
-    "INSERT INTO bench_ledger (account_id, idempotency_key, source, quantity, occurred_at)"
-    " VALUES ({p}, {p}, 'grant:1', 1, {p})"
-)
-# U1: the key is unique per account; U3: the row names who paid
-LEDGER = (
-    "CREATE TABLE bench_ledger (seq {seq} PRIMARY KEY, account_id TEXT NOT NULL,"
-    " idempotency_key TEXT NOT NULL, source TEXT NOT NULL, quantity INTEGER NOT NULL,"
-    " occurred_at {at} NOT NULL, UNIQUE (account_id, idempotency_key))"
-)
-AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def _seed_sql(keys: Sequence[str], granted: int) -> list[tuple[str, int]]:
-    return [(k, granted) for k in keys]
-
 
 class SqliteBaseline:
     """Bare sqlite3: BEGIN IMMEDIATE; UPDATE counter; INSERT keyed ledger row; COMMIT."""
@@ -201,43 +184,27 @@ class SqliteBaseline:
         self.db = db
         self.synchronous = synchronous
         self.lock = threading.Lock()  # allot serializes SQLite writers the same way
-        with self._connect() as setup:
-            setup.execute(
-                "CREATE TABLE bench_counters (key TEXT PRIMARY KEY, used INTEGER NOT NULL, "
-                "granted INTEGER NOT NULL, CHECK (used <= granted))"
-            )
-            setup.execute(LEDGER.format(seq="INTEGER", at="TEXT"))
+        self.created = False
 
     def _connect(self) -> sqlite3.Connection:
         return raw_sqlite(self.db, synchronous=self.synchronous)
 
     def op(self, keys: Sequence[str], shape: Shape) -> tuple[Op, Callable[[], None]]:
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
+        setup = self._connect()
+        if not self.created:
+            create_sqlite(setup, [])
+            self.created = True
+        setup.executemany(
             "INSERT INTO bench_counters (key, used, granted) VALUES (?, 0, ?)",
-            _seed_sql(keys, 10**12),
+            [(k, 10**12) for k in keys],
         )
-        conn.execute("COMMIT")
-        conn.close()
+        setup.close()
         conns = [self._connect() for _ in range(shape.threads)]
-        update, insert = UPDATE.format(p="?"), INSERT.format(p="?")
-        at = AT.replace(tzinfo=None).isoformat(sep=" ")
         lock = self.lock
 
         def op(t: int) -> None:
-            key = keys[shape.account_of(t)]
-            cur = conns[t]
             with lock:
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    if cur.execute(update, (key,)).rowcount != 1:
-                        raise AssertionError("counter full")
-                    cur.execute(insert, (key, f"raw-{next(_keys)}", at))
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
+                sqlite_unit(conns[t], keys[shape.account_of(t)], f"raw-{next(_keys)}")
 
         def close() -> None:
             for c in conns:
@@ -251,35 +218,18 @@ class PostgresBaseline:
 
     def __init__(self, db: Database) -> None:
         self.conninfo = psycopg_conninfo(db)
-        with psycopg.connect(self.conninfo, autocommit=True) as setup:
-            setup.execute(
-                "CREATE TABLE bench_counters (key text PRIMARY KEY, used bigint NOT NULL, "
-                "granted bigint NOT NULL, CHECK (used <= granted))"
-            )
-            setup.execute(LEDGER.format(seq="bigserial", at="timestamptz"))
+        create_postgresql(self.conninfo, [])
 
     def op(self, keys: Sequence[str], shape: Shape) -> tuple[Op, Callable[[], None]]:
         with psycopg.connect(self.conninfo) as setup:
             setup.cursor().executemany(
                 "INSERT INTO bench_counters (key, used, granted) VALUES (%s, 0, %s)",
-                _seed_sql(keys, 10**12),
+                [(k, 10**12) for k in keys],
             )
         conns = [psycopg.connect(self.conninfo) for _ in range(shape.threads)]
-        update, insert = UPDATE.format(p="%s"), INSERT.format(p="%s")
 
         def op(t: int) -> None:
-            key = keys[shape.account_of(t)]
-            conn = conns[t]
-            try:
-                with conn.cursor() as cur:
-                    cur.execute(update, (key,))
-                    if cur.rowcount != 1:
-                        raise AssertionError("counter full")
-                    cur.execute(insert, (key, f"raw-{next(_keys)}", AT))
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+            postgresql_unit(conns[t], keys[shape.account_of(t)], f"raw-{next(_keys)}")
 
         def close() -> None:
             for c in conns:

@@ -20,6 +20,7 @@ from allot.code.api import router as codes
 from allot.code.mail import check_template
 from allot.code.mail_api import router as code_emails
 from allot.core.reporting import FUTURE_TOLERANCE
+from allot.hot import HotRoutes
 from allot.invoice.api import billing
 from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
@@ -27,6 +28,7 @@ from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
 from allot.referral.api import router as referral
 from allot.subscription.api import router as plans
+from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
 from allot.webhook.api import router as webhooks
 
@@ -71,6 +73,9 @@ def create_app(
         description="Usage-based billing and entitlements: may this happen, and who pays?",
         openapi_url="/openapi.json",
         docs_url="/docs",
+        # FastAPI's own OpenTelemetry hooks look the providers up on every request;
+        # allot configures none, so they are off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.db = db
     app.state.clock = clock or SystemClock()
@@ -81,6 +86,9 @@ def create_app(
     app.state.activation_link = check_template(activation_link)
     app.state.email = email
     app.state.future_tolerance = future_tolerance
+    # Inside the body limit (added after it, so outside it in the stack): the hot
+    # routes are served here, every other request goes on to FastAPI.
+    app.add_middleware(HotRoutes, routes=hot_usage)
     http.install(app)
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 

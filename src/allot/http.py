@@ -199,14 +199,24 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def error_response(exc: Exception) -> JSONResponse | None:
+    """The problem for an error a route may raise on purpose or by a race; None for a bug."""
+    if isinstance(exc, DomainError):
+        return domain_problem(exc)
+    if isinstance(exc, sa.exc.IntegrityError):
+        # A constraint caught two requests racing for the same thing; the loser retries.
+        return problem(409, "concurrent_change", "another request changed this first; retry")
+    if isinstance(exc, sa.exc.DataError):
+        # A value the database cannot hold (a NUL character in PostgreSQL text): the
+        # transaction rolled back, nothing was written; the caller's input is at fault.
+        return problem(422, "invalid_value", "a value cannot be stored (e.g. a NUL character)")
+    return None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json, and the size limit."""
 
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-
-    @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -225,16 +235,13 @@ def install(app: FastAPI) -> None:
         code = str(first["code"]) if by_rule else "invalid_request"
         return problem(422, code, f"{first['field']}: {first['detail']}", errors=errors)
 
-    @app.exception_handler(sa.exc.IntegrityError)
-    async def _race(_request: Request, _exc: sa.exc.IntegrityError) -> JSONResponse:
-        # A constraint caught two requests racing for the same thing; the loser retries.
-        return problem(409, "concurrent_change", "another request changed this first; retry")
+    async def _known(_request: Request, exc: Exception) -> JSONResponse:
+        found = error_response(exc)
+        assert found is not None  # registered only for the kinds error_response knows
+        return found
 
-    @app.exception_handler(sa.exc.DataError)
-    async def _unstorable(_request: Request, _exc: sa.exc.DataError) -> JSONResponse:
-        # A value the database cannot hold (a NUL character in PostgreSQL text): the
-        # transaction rolled back, nothing was written; the caller's input is at fault.
-        return problem(422, "invalid_value", "a value cannot be stored (e.g. a NUL character)")
+    for kind in (DomainError, sa.exc.IntegrityError, sa.exc.DataError):
+        app.add_exception_handler(kind, _known)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -38,6 +38,11 @@ class Api:
 
 @pytest.fixture
 def api(db: Database) -> Api:
+    return make_api(db)
+
+
+def make_api(db: Database) -> Api:
+    """The world every API test starts from: two businesses, two partners, keys of each role."""
     clock = FixedClock(local("Europe/Kyiv", 2026, 3, 2, 9))
     with db.transaction() as conn:
         for name in ("stamp-card", "reviews-loyalty"):

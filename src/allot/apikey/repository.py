@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.apikey.models import api_keys, idempotency_requests
+from allot.kit import rawsql
 from allot.kit.db import insert_for
 
 
@@ -33,12 +34,16 @@ _COLUMNS = (
     api_keys.c.created_at,
     api_keys.c.revoked_at,
 )
-_BY_HASH = sa.select(*_COLUMNS).where(api_keys.c.key_hash == sa.bindparam("key_hash"))
+# Every API request authenticates: straight on the driver (allot.kit.rawsql).
+_LIVE_BY_HASH = rawsql.Statement(
+    "SELECT id, role, subject FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL"
+)
 
 
-def by_hash(conn: Connection, key_hash: str) -> KeyRow | None:
-    row = conn.execute(_BY_HASH, {"key_hash": key_hash}).one_or_none()
-    return None if row is None else KeyRow(*row)
+def live_by_hash(conn: Connection, key_hash: str) -> tuple[int, str, str | None] | None:
+    """The id, role and subject of the unrevoked key with this hash."""
+    row = _LIVE_BY_HASH.run(conn, {"key_hash": key_hash}).fetchone()
+    return None if row is None else (int(row[0]), row[1], row[2])
 
 
 def insert(

@@ -111,10 +111,10 @@ def revoke_key(conn: Connection, clock: Clock, *, key_id: int) -> KeyRow:
 def authenticate(conn: Connection, secret: str | None) -> Principal:
     if not secret:
         raise Unauthenticated("missing_api_key", "send 'Authorization: Bearer <API key>'")
-    row = repo.by_hash(conn, hash_key(secret))
-    if row is None or row.revoked_at is not None:
+    found = repo.live_by_hash(conn, hash_key(secret))
+    if found is None:
         raise Unauthenticated("invalid_api_key", "this API key is unknown or revoked")
-    return Principal(row.id, row.role, row.subject)
+    return Principal(*found)
 
 
 def claim_request(

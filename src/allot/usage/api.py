@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from allot.api_context import Caller, Db, IdempotencyKey, Now, Tolerance
+from allot.api_context import (
+    IDEMPOTENCY_KEY_MAX,
+    Caller,
+    Credentials,
+    Db,
+    IdempotencyKey,
+    Now,
+    Tolerance,
+    context,
+)
 from allot.core.errors import DomainError, InvalidInput
 from allot.core.periods import Month
+from allot.hot import HotRequest, HotRoute
 from allot.http import problem_body
+from allot.kit.clock import Clock
+from allot.kit.db import Database
 from allot.usage import ledger
 from allot.usage.schemas import (
     BatchProblem,
@@ -44,6 +59,42 @@ def _require_key(key: str | None) -> str:
     return key
 
 
+def _consume(
+    db: Database,
+    now: Clock,
+    caller: Credentials,
+    tolerance: timedelta,
+    account_id: str,
+    body: ConsumeRequest,
+    key: str | None,
+) -> dict[str, Any]:
+    """The consume route's work: one transaction, the key checked inside it."""
+    with db.transaction() as conn:
+        caller.check(conn).require_account(account_id)
+        result = _record(conn, now, tolerance, account_id, body, _require_key(key))
+    return decision(result).model_dump(mode="json")
+
+
+def _record(
+    conn: Connection,
+    now: Clock,
+    tolerance: timedelta,
+    account_id: str,
+    action: ConsumeRequest,
+    key: str,
+) -> UsageResult:
+    return consume(
+        conn,
+        now,
+        account_id=account_id,
+        metric=action.metric,
+        quantity=action.quantity,
+        idempotency_key=key,
+        occurred_at=action.occurred_at,
+        future_tolerance=tolerance,
+    )
+
+
 @router.post("/consume", response_model=Decision)
 async def post_consume(
     account_id: str,
@@ -58,25 +109,35 @@ async def post_consume(
 
     A refusal (policy *block*) is an answer, not an error: `allowed: false` with its reason.
     """
-
-    def work() -> dict[str, Any]:
-        with db.transaction() as conn:
-            caller.check(conn).require_account(account_id)
-            result = consume(
-                conn,
-                now,
-                account_id=account_id,
-                metric=body.metric,
-                quantity=body.quantity,
-                idempotency_key=_require_key(key),
-                occurred_at=body.occurred_at,
-                future_tolerance=tolerance,
-            )
-        return decision(result).model_dump(mode="json")
-
-    # The hot path: one hop to the thread pool, and the answer serialized once
-    # (FastAPI would validate a returned model again, in a second hop).
+    # One hop to the thread pool, and the answer serialized once (FastAPI would
+    # validate a returned model again, in a second hop). The common request
+    # does not come here at all: `HOT` below serves it (`allot.hot`).
+    work = partial(_consume, db, now, caller, tolerance, account_id, body, key)
     return JSONResponse(await run_in_threadpool(work))
+
+
+def _hot_consume(request: HotRequest) -> dict[str, Any]:
+    ctx = context(request.state, request.secret)
+    return _consume(
+        ctx.db,
+        ctx.clock,
+        ctx.caller,
+        ctx.tolerance,
+        request.path["account_id"],
+        request.body,
+        request.headers.get("idempotency-key"),
+    )
+
+
+HOT = (
+    HotRoute(
+        "POST",
+        "/v1/accounts/{account_id}/consume",
+        ConsumeRequest,
+        _hot_consume,
+        headers={"idempotency-key": IDEMPOTENCY_KEY_MAX},
+    ),
+)
 
 
 @router.post("/consume/batch", response_model=BatchResponse)
@@ -93,16 +154,7 @@ def post_batch(
     for action in body.actions:
         try:
             with db.transaction() as conn:
-                result = consume(
-                    conn,
-                    now,
-                    account_id=account_id,
-                    metric=action.metric,
-                    quantity=action.quantity,
-                    idempotency_key=action.idempotency_key,
-                    occurred_at=action.occurred_at,
-                    future_tolerance=tolerance,
-                )
+                result = _record(conn, now, tolerance, account_id, action, action.idempotency_key)
             results.append(
                 BatchResult(idempotency_key=action.idempotency_key, decision=decision(result))
             )
