@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from allot.api_context import Caller, Db, IdempotencyKey, Now, Tolerance
+from allot.core.allocation import SourceKind
 from allot.core.errors import DomainError, InvalidInput
 from allot.core.periods import Month
 from allot.http import problem_body
@@ -206,7 +207,7 @@ def get_ledger(
             metric=r.metric,
             period=r.period,
             source=r.source,
-            source_kind=r.source_kind,
+            source_kind=SourceKind(r.source_kind),
             quantity=r.quantity,
             occurred_at=r.occurred_at,
         )
