@@ -193,6 +193,46 @@ def test_U4_R3_top_up_then_backlog_puts_the_rest_in_the_backlog() -> None:
     )
 
 
+def test_U3_R2_december_on_business_past_the_limit_is_top_up_then_backlog() -> None:
+    """Seed 003: 3,000 orders on Business (1,500), a $150 top-up buying 1,071 of them."""
+    decision = allocate(3000, [plan(1500)], OveragePolicy.TOP_UP_THEN_BACKLOG, top_up=1071)
+    assert decision.draws == (
+        Draw("plan:s1", SourceKind.PLAN, 1500),
+        Draw("top_up", SourceKind.TOP_UP, 1071),
+        Draw("backlog", SourceKind.BACKLOG, 429),
+    )
+    assert (decision.outcome, decision.reason) == (Outcome.BACKLOG, "over_limit_backlog")
+
+
+def test_U3_R2_orders_all_paid_by_the_top_up_are_a_top_up_not_a_backlog() -> None:
+    decision = allocate(2571, [plan(1500)], OveragePolicy.TOP_UP_THEN_BACKLOG, top_up=1071)
+    assert [(d.kind, d.quantity) for d in decision.draws] == [
+        (SourceKind.PLAN, 1500),
+        (SourceKind.TOP_UP, 1071),
+    ]
+    assert (decision.outcome, decision.reason) == (Outcome.TOP_UP, "over_limit_top_up")
+    assert decision.allowed
+    # within the limit a top-up pays nothing: it is only for units past every allowance
+    within = allocate(10, [plan(1500)], OveragePolicy.TOP_UP_THEN_BACKLOG, top_up=10)
+    assert within.draws == (Draw("plan:s1", SourceKind.PLAN, 10),)
+
+
+@pytest.mark.parametrize("policy", [OveragePolicy.BILL, OveragePolicy.BLOCK, None])
+def test_U3_only_a_top_up_then_backlog_rule_is_paid_by_a_top_up(
+    policy: OveragePolicy | None,
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        allocate(3, [plan(1)], policy, top_up=2)
+    assert (refused.value.code, refused.value.field) == ("top_up_not_offered", "top_up")
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5])
+def test_U3_a_top_up_count_is_an_integer_of_zero_or_more(bad: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        allocate(3, [plan(1)], OveragePolicy.TOP_UP_THEN_BACKLOG, top_up=bad)  # type: ignore[arg-type]
+    assert refused.value.field == "top_up"
+
+
 def test_U4_no_plan_for_the_metric_codes_still_pay() -> None:
     decision = allocate(2, [code(1, 5)], None)
     assert decision.outcome is Outcome.ALLOWED
@@ -251,6 +291,7 @@ def test_U3_source_kinds_and_limits() -> None:
         "plan",
         "overage",
         "free_overage",
+        "top_up",
         "backlog",
     }
     assert {k for k in SourceKind if k.limited} == {SourceKind.GRANT, SourceKind.PLAN}

@@ -118,3 +118,28 @@ def test_r2_top_up_refused_on_a_free_plan_and_on_a_plan_without_one(shop: Api) -
     assert (tiny.status_code, tiny.json()["code"]) == (409, "top_up_not_on_free_plan")
     bad = shop.client.put("/v1/accounts/shop/top-up", json={"mode": "defined"}, headers=op)
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_top_up_cap")
+
+
+def test_U3_the_usage_api_names_the_top_up_as_the_payer_of_orders_it_let_through(
+    shop: Api,
+) -> None:
+    """Seed 003: $150 at $0.14 buys 1,071 orders past Business's 1,500; the rest wait."""
+    op = shop.as_("operator")
+    shop.client.put("/v1/accounts/shop/top-up", json={"mode": "defined", "cap": "150"}, headers=op)
+    for first in range(1, 3001, 1000):
+        assert post(shop, {"orders": orders(first, first + 999, local(NY, 2026, 3, 2))}).is_success
+    usage = shop.client.get("/v1/accounts/shop/usage?month=2026-03", headers=op).json()
+    (orders_use,) = [m for m in usage["metrics"] if m["metric"] == "orders"]
+    by_kind = {p["kind"]: p["used"] for p in orders_use["split"]}
+    assert by_kind == {"plan": 1500, "top_up": 1071, "backlog": 429}
+    assert orders_use["used"] == 3000
+    paid = shop.client.get(
+        "/v1/accounts/shop/ledger?month=2026-03&source=top_up", headers=op
+    ).json()
+    # one entry per batch that went past the limit: orders 2,001-2,500, then 2,501-2,571
+    assert [(e["source_kind"], e["quantity"]) for e in paid["data"]] == [
+        ("top_up", 500),
+        ("top_up", 571),
+    ]
+    schema = shop.client.get("/openapi.json").json()["components"]["schemas"]
+    assert "top_up" in schema["SourceKind"]["enum"]

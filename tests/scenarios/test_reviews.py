@@ -3,6 +3,7 @@ Reviews Business has an order limit of 1,500 and a top-up price of $0.14."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from allot.backlog.service import (
     OrderIn,
@@ -23,6 +26,7 @@ from allot.backlog.service import (
 )
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
+from allot.core import backlog as gate
 from allot.core.errors import InvalidInput, Refused
 from allot.core.periods import Month
 from allot.kit.clock import FixedClock
@@ -344,3 +348,220 @@ def test_B2_R2_months_of_top_ups_billed_on_each_1st_in_one_late_run(world: World
     ]
     numbers = [i.number for i in world.invoices("store")]
     assert numbers == sorted(numbers)  # numbered in issue-date order
+
+
+# --- U3: who paid each order, in the ledger, on the page and on the invoice -------------
+
+
+def counted(world: World, month: Month, account: str = "store") -> dict[str, int]:
+    """The ledger's counters of the orders metric for `month`, by source kind."""
+    with world.db.read() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT source_kind, SUM(used) AS used FROM usage_counters"
+                " WHERE account_id = :a AND metric = 'orders' AND period = :p"
+                " GROUP BY source_kind"
+            ),
+            {"a": account, "p": month.key},
+        )
+        return {r.source_kind: int(r.used) for r in rows if r.used}
+
+
+def split(world: World, month: Month, account: str = "store") -> dict[str, int]:
+    """The billing page's split of the orders metric, by source kind."""
+    (orders,) = [m for m in world.page(account, month).metrics if m.metric == "orders"]
+    out: dict[str, int] = {}
+    for part in orders.split:
+        out[part.kind] = out.get(part.kind, 0) + part.used
+    assert sum(out.values()) == orders.used
+    return out
+
+
+DECEMBER, JANUARY = Month(2026, 12), Month(2027, 1)
+
+
+def test_U3_R2_december_2571_orders_are_1500_plan_1071_top_up_and_the_rest_backlog(
+    world: World,
+) -> None:
+    """Seed 003: Business with a $150 top-up, 3,000 December orders."""
+    top_up(world, "defined", "150")
+    world.at(NY, 2026, 12, 20)
+    ingest(world, batch(1, 3000, start=DEC))
+    expected = {"plan": 1500, "top_up": 1071, "backlog": 429}
+    assert counted(world, DECEMBER) == expected
+    assert split(world, DECEMBER) == expected
+    assert sum(expected.values()) == 3000  # every order placed, each under its payer
+    (orders,) = [m for m in world.page("store", DECEMBER).metrics if m.metric == "orders"]
+    labels = {p.kind: p.label for p in orders.split}
+    assert labels["top_up"] == "paid by the top-up limit"
+    world.assert_ledger_proves_counters()
+    world.at(NY, 2027, 1, 1, 9)
+    world.bill()
+    (usage,) = world.invoices("store", "usage")
+    (line,) = usage.lines
+    assert (line.charge.kind, line.charge.quantity) == ("top_up", 1071)  # as many as the ledger
+    assert usage.total_minor == 14994  # $149.94, once
+
+
+def test_U3_R2_a_batch_within_the_top_up_is_all_top_up_and_excluded_orders_count_too(
+    world: World,
+) -> None:
+    """An excluded order past the limit takes a top-up place all the same (U5): it is
+    charged, so the ledger names the top-up as its payer; past the top-up it is backlog."""
+    top_up(world, "defined", "14")  # buys 100 orders
+    world.at(NY, 2026, 12, 20)
+    ingest(world, batch(1, 1500, start=DEC))
+    ingest(world, batch(1501, 1650, start=DEC + timedelta(days=2), excluded=lambda n: n % 2 == 0))
+    assert counted(world, DECEMBER) == {"plan": 1500, "top_up": 100, "backlog": 50}
+    with world.db.transaction() as conn:
+        status = review_status(conn, world.clock, account_id="store")
+    assert (status.topped_up, status.top_up_amount) == (100, Decimal("14.00"))
+    world.assert_ledger_proves_counters()
+
+
+def test_U3_R4_a_mid_month_top_up_moves_the_released_orders_from_backlog_to_top_up(
+    world: World,
+) -> None:
+    world.at(NY, 2026, 12, 20)
+    ingest(world, batch(1, 3000, start=DEC))
+    assert counted(world, DECEMBER) == {"plan": 1500, "backlog": 1500}
+    top_up(world, "defined", "14")  # buys 100: orders 2,901-3,000 are sent, paid by it
+    assert counted(world, DECEMBER) == {"plan": 1500, "top_up": 100, "backlog": 1400}
+    assert split(world, DECEMBER) == {"plan": 1500, "top_up": 100, "backlog": 1400}
+    world.assert_ledger_proves_counters()
+    world.at(NY, 2027, 1, 1, 9)
+    world.bill()
+    (usage,) = world.invoices("store", "usage")
+    assert usage.total_minor == 1400  # the 100 the ledger calls top-up, at $0.14
+
+
+def test_U3_R4_an_upgrade_releases_into_the_plan_allowance_of_the_same_month(
+    world: World,
+) -> None:
+    world.at(NY, 2026, 12, 20)
+    ingest(world, batch(1, 3000, start=DEC))
+    world.change("store", "reviews-professional")  # 3,500 orders: all 1,500 waiting are sent
+    assert counted(world, DECEMBER) == {"plan": 3000}
+    ingest(world, batch(3001, 4000, start=local(NY, 2026, 12, 19)))
+    assert counted(world, DECEMBER) == {"plan": 3500, "backlog": 500}
+    world.assert_ledger_proves_counters()
+
+
+def test_U3_R4_january_pays_for_decembers_backlog_then_its_own_top_up(world: World) -> None:
+    """December's 429 waiting orders go first in January, within January's limit: they
+    leave December's backlog and count in January under the plan (R4). January's own
+    orders then fill the rest of the limit and January's top-up."""
+    top_up(world, "defined", "150")
+    world.at(NY, 2026, 12, 31, 12)
+    ingest(world, batch(1, 3000, start=DEC))
+    world.at(NY, 2027, 1, 2, 12)
+    ingest(world, batch(3001, 4200, start=local(NY, 2027, 1, 1, 8)))  # 1,200 January orders
+    assert counted(world, DECEMBER) == {"plan": 1500, "top_up": 1071}
+    assert counted(world, JANUARY) == {"plan": 1500, "top_up": 129}  # 429 + 1,071; 129
+    assert split(world, JANUARY) == {"plan": 1500, "top_up": 129}
+    assert of_state(world, "waiting") == set()
+    with world.db.transaction() as conn:
+        status = review_status(conn, world.clock, account_id="store")
+    assert (status.orders, status.within, status.topped_up) == (1200, 1500, 129)
+    (orders,) = [m for m in world.page("store", DECEMBER).metrics if m.metric == "orders"]
+    assert orders.reported_late == 0  # the release moved units; it reported no usage late
+    world.assert_ledger_proves_counters()
+    world.at(NY, 2027, 2, 1, 9)
+    world.bill()
+    usage = world.invoices("store", "usage")
+    assert [(i.issued_on.isoformat(), i.total_minor) for i in usage] == [
+        ("2027-01-01", 14994),
+        ("2027-02-01", 129 * 14),
+    ]
+
+
+def test_U3_U7_a_release_that_fills_januarys_allowance_sends_the_alerts(world: World) -> None:
+    world.at(NY, 2026, 12, 31, 12)
+    ingest(world, batch(1, 3000, start=DEC))
+    world.at(NY, 2027, 1, 2, 12)
+    with world.db.transaction() as conn:
+        review_status(conn, world.clock, account_id="store")  # the month's first call releases
+    assert counted(world, JANUARY) == {"plan": 1500}
+    with world.db.read() as conn:
+        alerts = conn.execute(
+            sa.select(webhook_events.c.payload).where(
+                webhook_events.c.type == "usage.threshold_reached"
+            )
+        ).all()
+    reached = sorted((e.payload["month"], e.payload["threshold_percent"]) for e in alerts)
+    assert reached == [("2026-12", 80), ("2026-12", 100), ("2027-01", 80), ("2027-01", 100)]
+
+
+# A stream: batches of orders (each order excluded or not), and between batches
+# perhaps a new top-up cap for the month (in cents; None: unlimited; 0: none).
+_caps = st.none() | st.integers(0, 3000)
+_streams = st.lists(
+    st.tuples(
+        st.lists(st.booleans(), min_size=1, max_size=120),
+        st.none() | st.tuples(_caps),  # None: the cap stays
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+_accounts = itertools.count(1)
+
+
+def _limit(cents: int | None) -> gate.TopUpLimit:
+    if cents is None:
+        return gate.UNLIMITED
+    return gate.TopUpLimit.defined(Decimal(cents) / 100) if cents else gate.NO_TOP_UP
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(first_cap=_caps, stream=_streams)
+def test_U3_R2_R4_ledger_units_by_source_kind_are_the_gates_outcomes(
+    world: World,
+    first_cap: int | None,
+    stream: list[tuple[list[bool], tuple[int | None] | None]],
+) -> None:
+    """Random order streams and top-up limits on Reviews Basic (200 orders, $0.16): the
+    ledger's plan, top-up and backlog units are what `allot.core.backlog` says of the
+    same stream (admit each batch; a new cap releases the backlog, R4)."""
+    world.at(NY, 2026, 12, 1, 9)
+    account = world.business(
+        f"s{world.clock.now().timestamp():.0f}-{id(stream)}",
+        plan="reviews-basic",
+        tz=NY,
+        currency="USD",
+    )
+    world.at(NY, 2026, 12, 20)
+    cap = _limit(first_cap)
+    month, waiting, placed, n = gate.MonthCount(), 0, 0, 0
+
+    def set_cap(limit: gate.TopUpLimit) -> None:
+        mode = "unlimited" if limit.unlimited else "none" if limit.buys_nothing else "defined"
+        top_up(world, mode, None if mode != "defined" else str(limit.cap), account=account)
+
+    set_cap(cap)
+    for excluded, new_cap in stream:
+        orders = [
+            OrderIn(f"o{n + i:05d}", DEC + timedelta(minutes=n + i), skip)
+            for i, skip in enumerate(excluded)
+        ]
+        n += len(orders)
+        ingest(world, orders, account=account)
+        admitted = gate.admit(gate.Gate.of(200, Decimal("0.16"), cap), month, waiting, excluded)
+        month, waiting, placed = admitted.month, admitted.waiting, placed + len(excluded)
+        if new_cap is not None:
+            cap = _limit(new_cap[0])
+            set_cap(cap)
+            freed = gate.release(gate.Gate.of(200, Decimal("0.16"), cap), month, waiting)
+            month, waiting = freed.month, freed.waiting
+    expected = {
+        "plan": month.within,
+        "top_up": month.topped_up,
+        "backlog": placed - month.within - month.topped_up,
+    }
+    assert counted(world, DECEMBER, account) == {k: v for k, v in expected.items() if v}
+    world.assert_ledger_proves_counters()

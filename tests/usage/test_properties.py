@@ -40,7 +40,7 @@ from tests.factories import load
 pytestmark = pytest.mark.slow
 ACCOUNT = "acc"
 HOLDERS = ("ann", "bo", "cy", "di", "ed")
-RANK = {"grant": 0, "plan": 1, "overage": 2, "free_overage": 2, "backlog": 2}
+RANK = {"grant": 0, "plan": 1, "overage": 2, "free_overage": 2, "top_up": 2, "backlog": 2}
 
 
 class Ledger(RuleBasedStateMachine):

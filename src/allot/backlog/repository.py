@@ -133,6 +133,16 @@ def save_month(conn: Connection, row: MonthRow) -> None:
         row.exists = True
 
 
+def topped_up_months(conn: Connection) -> dict[tuple[str, str], int]:
+    """Every (account, month) whose top-up let orders through: how many (R2)."""
+    rows = conn.execute(
+        sa.select(
+            review_months.c.account_id, review_months.c.month, review_months.c.topped_up
+        ).where(review_months.c.topped_up > 0)
+    )
+    return {(r.account_id, r.month): int(r.topped_up) for r in rows}
+
+
 def months(conn: Connection, account_id: str, month_keys: Sequence[str]) -> list[MonthRow]:
     rows = conn.execute(
         sa.select(review_months).where(
@@ -281,19 +291,30 @@ def insert_orders(
 
 def waiting_ids(conn: Connection, account_id: str, *, limit: int, newest_first: bool) -> list[str]:
     """Waiting requests, oldest placed first (R4 at a month's start) or newest first."""
+    return [
+        order_id
+        for order_id, _month in waiting(conn, account_id, limit=limit, newest_first=newest_first)
+    ]
+
+
+def waiting(
+    conn: Connection, account_id: str, *, limit: int, newest_first: bool
+) -> list[tuple[str, str]]:
+    """`waiting_ids` with the month each was placed in: (order id, month)."""
     order = (
         (orders.c.placed_at.desc(), orders.c.order_id.desc())
         if newest_first
         else (orders.c.placed_at, orders.c.order_id)
     )
-    return list(
-        conn.execute(
-            sa.select(orders.c.order_id)
+    return [
+        (r.order_id, r.month)
+        for r in conn.execute(
+            sa.select(orders.c.order_id, orders.c.month)
             .where(orders.c.account_id == account_id, orders.c.state == "waiting")
             .order_by(*order)
             .limit(limit)
-        ).scalars()
-    )
+        )
+    ]
 
 
 def set_states(

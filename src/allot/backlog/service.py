@@ -19,9 +19,13 @@ the start of the next month (B2). So that a month is never charged after its
 invoice, only the current month buys top-ups: an order reported late for an
 earlier month, past that month's limit, waits in the backlog.
 
-Every order also counts in the usage ledger (`consume`, one entry per month of
+Every order also counts in the usage ledger (`consume`, one event per month of
 a batch), so the billing page, alerts and overage invoices see it as any
-other metered unit. Reporting the same order again changes nothing; a batch's
+other metered unit, under the payer the gate chose (U3): the plan within the
+limit, `top_up` for the orders the top-up let through, `backlog` for the rest.
+A released backlog order is paid by the month that releases it (R4): its unit
+leaves the backlog of its month and counts there under the plan, then the
+top-up (`usage.service.record_release`). Reporting the same order again changes nothing; a batch's
 orders are placed by (placed_at, order id), so the same orders in any order
 within a batch get the same fates.
 """
@@ -61,7 +65,7 @@ from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as sub_repo
-from allot.usage.service import consume
+from allot.usage.service import consume, record_release
 from allot.webhook.service import emit
 
 ORDERS = "orders"  # the metric an order counts in
@@ -312,7 +316,8 @@ def ingest_orders(
         outcomes_seen.update(rows.outcome)
         month_row.orders += len(batch)
         repo.save_month(conn, month_row)
-        _count_usage(conn, clock, account_id, ids, batch[0][0], future_tolerance)
+        topped_up = rows.outcome.count(core.Outcome.TOP_UP)
+        _count_usage(conn, clock, account_id, ids, batch[0][0], future_tolerance, topped_up)
     repo.update_gate(conn, gate_row)
     _announce(conn, clock, account_id, sent)
     result.outcomes = dict(outcomes_seen)
@@ -402,8 +407,14 @@ def _count_usage(
     ids: Sequence[str],
     first: datetime,
     tolerance: timedelta,
+    top_up: int,
 ) -> None:
-    """One ledger entry for a month's new orders; the key is the orders' own ids."""
+    """One ledger event for a month's new orders; the key is the orders' own ids.
+
+    The gate decided who pays each (U3): within the limit the plan's allowance,
+    then `top_up` of them the top-up, and the rest (waiting, archived, excluded
+    past both) the backlog. Loyalty and Full Suite pass no top-up.
+    """
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
     consume(
         conn,
@@ -414,6 +425,7 @@ def _count_usage(
         idempotency_key=f"orders:{digest}",
         occurred_at=first,
         future_tolerance=tolerance,
+        top_up=top_up,
     )
 
 
@@ -423,11 +435,19 @@ def _release(
     terms: Terms,
     gate_row: GateRow,
     month: Month,
+    zones: Zones,
     *,
     newest_first: bool,
     top_up: bool,
 ) -> tuple[GateRow, list[str]]:
-    """Release as much of the backlog as `month` has room for (R4); the ids released."""
+    """Release as much of the backlog as `month` has room for (R4); the ids released.
+
+    Who pays for them is who pays for a place in `month` (`core.release`): its
+    order limit first, then its top-up. The usage ledger moves their units out of
+    the backlog of the months they were placed in, onto those payers in `month`
+    (`record_release`), so the ledger's top-up units of a month are the orders
+    its top-up invoice charges.
+    """
     if gate_row.waiting == 0 or terms.policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
         return gate_row, []
     gate = _gate(terms, gate_row, top_up=top_up)
@@ -437,20 +457,33 @@ def _release(
     )
     if not freed.released:
         return gate_row, []
-    ids = repo.waiting_ids(
+    chosen = repo.waiting(
         conn, gate_row.account_id, limit=freed.released, newest_first=newest_first
     )
+    ids = [order_id for order_id, _placed in chosen]
     at = clock.now()
-    for chosen, paid_by in ((ids[: freed.within], "plan"), (ids[freed.within :], "top_up")):
+    for part, paid_by in ((ids[: freed.within], "plan"), (ids[freed.within :], "top_up")):
         repo.set_states(
             conn,
             gate_row.account_id,
-            chosen,
+            part,
             state="to_send",
             paid_by=paid_by,
             released_month=month.key,
             released_at=at,
         )
+    start, end = zones.span(month)
+    record_release(
+        conn,
+        clock,
+        account_id=gate_row.account_id,
+        metric=ORDERS,
+        period=month.key,
+        at=at if start <= at < end else start,
+        waited=dict(Counter(placed for _id, placed in chosen)),
+        within=freed.within,
+        top_up=freed.top_up,
+    )
     _took(gate, month_row, freed.month)
     repo.save_month(conn, month_row)
     return _with(gate_row, clock, waiting=freed.waiting), ids
@@ -467,7 +500,14 @@ def _roll(
     while month < current:
         month = month.next()
         gate_row, ids = _release(
-            conn, clock, terms, gate_row, month, newest_first=False, top_up=month == current
+            conn,
+            clock,
+            terms,
+            gate_row,
+            month,
+            account.zones,
+            newest_first=False,
+            top_up=month == current,
         )
         released += ids
     if gate_row.month != current.key:
@@ -485,7 +525,14 @@ def make_room(conn: Connection, clock: Clock, *, account_id: str) -> list[str]:
         return []
     gate_row, released = _roll(conn, clock, account, terms)
     gate_row, ids = _release(
-        conn, clock, terms, gate_row, _now_month(clock, account), newest_first=True, top_up=True
+        conn,
+        clock,
+        terms,
+        gate_row,
+        _now_month(clock, account),
+        account.zones,
+        newest_first=True,
+        top_up=True,
     )
     repo.update_gate(conn, gate_row)
     _announce(conn, clock, account_id, released + ids)

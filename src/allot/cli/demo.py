@@ -109,6 +109,7 @@ def _ensure_accounts(db: Database, clock: FixedClock) -> None:
 LABELS: dict[str, str] = {
     "overage": "billed overage",
     "free_overage": "recorded past the free plan",
+    "top_up": "paid by the top-up limit",
     "backlog": "past the limit",
 }
 

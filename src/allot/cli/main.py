@@ -367,7 +367,7 @@ def usage(
 @app.command()
 @domain_errors
 def verify() -> None:
-    """Prove that every counter equals the sum of its ledger entries."""
+    """Prove that every counter equals the sum of its ledger entries, and top-ups their charge."""
     with open_database() as db, db.read() as conn:
         report = verify_ledger(conn)
     for m in report.mismatches:

@@ -8,6 +8,11 @@ For every billable action the sources are tried in priority order:
   3. past both, the plan's policy for the metric (U4): *bill* as overage,
      *record and prompt* (free plans), *block*, or the reviews top-up/backlog.
 
+How many units past the limit the Reviews top-up pays is the Reviews gate's
+decision (`allot.core.backlog.admit`, from the merchant's money cap): the caller
+passes that count as `top_up`, and the rest wait as backlog. This module never
+prices a top-up, so the top-up rule lives in one place.
+
 An action may be split across sources (2 units: 1 from a code, 1 from the
 plan). The result is a `Decision` listing each draw; the caller persists it.
 Priority is a sort key, as in batch allocation: nothing here knows about
@@ -18,6 +23,14 @@ and gauges (taking a staff seat).
     >>> plan = Source("plan:s1", SourceKind.PLAN, remaining=10, priority=PLAN_PRIORITY)
     >>> [(d.source, d.quantity) for d in allocate(2, [plan, code], OveragePolicy.BILL).draws]
     [('grant:1', 1), ('plan:s1', 1)]
+
+Seed 003's December on Reviews Business: 3,000 orders, a $150 top-up that the
+gate says buys 1,071 of them, the rest waiting:
+
+    >>> business = Source("plan:s1", SourceKind.PLAN, remaining=1500, priority=PLAN_PRIORITY)
+    >>> december = allocate(3000, [business], OveragePolicy.TOP_UP_THEN_BACKLOG, top_up=1071)
+    >>> [(d.kind.value, d.quantity) for d in december.draws], december.outcome.value
+    ([('plan', 1500), ('top_up', 1071), ('backlog', 429)], 'backlog')
 """
 
 from __future__ import annotations
@@ -31,20 +44,26 @@ from allot.core.errors import InvalidInput
 
 
 class SourceKind(StrEnum):
-    """Where a unit was paid from (U3). The first two have limits; the rest do not."""
+    """Where a unit was paid from (U3). The first two have limits; the rest do not.
+
+    A top-up's limit is money (a cap per month, R2), kept and charged by the
+    Reviews gate: in the ledger its units are unlimited, as overage's are.
+    """
 
     GRANT = "grant"  # an Access Code or any prepaid grant; never reaches invoices (K8)
     PLAN = "plan"  # the base plan's included allowance
     OVERAGE = "overage"  # billed per unit (an extra seat for gauges)
     FREE_OVERAGE = "free_overage"  # recorded past a free plan, not billed, with a prompt
-    BACKLOG = "backlog"  # reviews: past the limit, waiting (section 5)
+    TOP_UP = "top_up"  # reviews: past the limit, paid by the merchant's top-up limit (R2)
+    BACKLOG = "backlog"  # reviews: past the limit and any top-up, waiting or archived (R3)
 
     @property
     def limited(self) -> bool:
         return self in (SourceKind.GRANT, SourceKind.PLAN)
 
 
-# The policy's own (unlimited) source for units past every limited source.
+# The policy's own (unlimited) source for units past every limited source and,
+# on top_up_then_backlog, past the top-up the caller says the gate let through.
 POLICY_SOURCES: dict[OveragePolicy, SourceKind] = {
     OveragePolicy.BILL: SourceKind.OVERAGE,
     OveragePolicy.RECORD_AND_PROMPT: SourceKind.FREE_OVERAGE,
@@ -86,6 +105,7 @@ class Outcome(StrEnum):
     ALLOWED = "allowed"  # fully within codes and allowance
     OVERAGE = "overage"  # allowed; part billed as overage
     FREE_OVERAGE = "free_overage"  # allowed; part recorded past the free plan, prompt shown
+    TOP_UP = "top_up"  # allowed; part past the limit paid by the top-up (R2)
     BACKLOG = "backlog"  # recorded; part waits in the backlog
     BLOCKED = "blocked"  # refused; nothing recorded
 
@@ -109,6 +129,7 @@ class Decision:
 _OUTCOMES = {
     SourceKind.OVERAGE: (Outcome.OVERAGE, "over_allowance_billed"),
     SourceKind.FREE_OVERAGE: (Outcome.FREE_OVERAGE, "over_free_allowance"),
+    SourceKind.TOP_UP: (Outcome.TOP_UP, "over_limit_top_up"),
     SourceKind.BACKLOG: (Outcome.BACKLOG, "over_limit_backlog"),
 }
 
@@ -133,15 +154,27 @@ def overflow(policy: OveragePolicy | None) -> Overflow | None:
     )
 
 
-def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | None) -> Decision:
+def allocate(
+    quantity: int, sources: Iterable[Source], policy: OveragePolicy | None, *, top_up: int = 0
+) -> Decision:
     """Draw `quantity` units from `sources` in priority order, then apply `policy`.
 
     `policy=None` means no plan covers the metric: whatever the grants cannot
     cover is refused. A refusal is all-or-nothing: a blocked action draws nothing.
+    `top_up` (top_up_then_backlog only): of the units past every limited source,
+    how many the Reviews gate let through on the top-up; the rest are backlog.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidInput(
             "invalid_quantity", "quantity must be a positive integer", field="quantity"
+        )
+    if isinstance(top_up, bool) or not isinstance(top_up, int) or top_up < 0:
+        raise InvalidInput("invalid_top_up", "top_up must be an integer >= 0", field="top_up")
+    if top_up and policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
+        raise InvalidInput(
+            "top_up_not_offered",
+            "only a top_up_then_backlog rule is paid by a top-up",
+            field="top_up",
         )
     draws: list[Draw] = []
     left = quantity
@@ -154,6 +187,13 @@ def allocate(quantity: int, sources: Iterable[Source], policy: OveragePolicy | N
             left -= take
     if left == 0:
         return Decision(Outcome.ALLOWED, tuple(draws), "within_allowance")
+    if top_up:
+        take = min(top_up, left)
+        draws.append(Draw(SourceKind.TOP_UP.value, SourceKind.TOP_UP, take))
+        left -= take
+        if left == 0:
+            outcome, reason = _OUTCOMES[SourceKind.TOP_UP]
+            return Decision(outcome, tuple(draws), reason)
     past = overflow(policy)
     if past is None:
         reason = "no_plan_for_metric" if policy is None else "allowance_exhausted"

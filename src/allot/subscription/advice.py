@@ -1,7 +1,7 @@
 """Upgrade advice for an account (V1): this month's usage to date and last month's.
 
 The usage counted against a plan is everything the plan's own sources took
-(its allowance, billed overage, recorded free overage, backlog): what came
+(its allowance, billed overage, recorded free overage, top-up, backlog): what came
 from Access Codes is the partner's and would not change with a plan.
 """
 
@@ -66,5 +66,6 @@ def upgrade_advice(
 
 
 _PAST_THE_PLAN = frozenset(
-    k.value for k in (SourceKind.OVERAGE, SourceKind.FREE_OVERAGE, SourceKind.BACKLOG)
+    k.value
+    for k in (SourceKind.OVERAGE, SourceKind.FREE_OVERAGE, SourceKind.TOP_UP, SourceKind.BACKLOG)
 )

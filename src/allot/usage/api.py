@@ -22,6 +22,7 @@ from allot.api_context import (
     Tolerance,
     context,
 )
+from allot.core.allocation import SourceKind
 from allot.core.errors import DomainError, InvalidInput
 from allot.core.periods import Month
 from allot.hot import HotRequest, HotRoute
@@ -258,7 +259,7 @@ def get_ledger(
             metric=r.metric,
             period=r.period,
             source=r.source,
-            source_kind=r.source_kind,
+            source_kind=SourceKind(r.source_kind),
             quantity=r.quantity,
             occurred_at=r.occurred_at,
         )

@@ -27,6 +27,14 @@ Why following the route gives the full path's answer:
   the locking statement checks the instant with two comparisons. It also
   holds only while the month is open to late usage (`closes`, B7).
 
+* A route never pays a top-up. Orders of a Reviews plan that the gate lets
+  through on the merchant's top-up (`review_gates`, which no trigger watches)
+  come with `top_up` and always take the full path; the route learned after
+  them says who pays the next unit *without* a top-up (the plan, or the
+  backlog), which is what an order the gate did not top up gets. A backlog
+  release adds to the plan's counter of its month, so a plan route's
+  conditional upsert sees the room it took.
+
 The full path (`sources.waterfall` + `core.allocation.allocate`) stays the
 definition; tests run random histories with and without the shortcut —
 rolled-back transactions, plan and quantity changes, codes claimed, paused

@@ -347,6 +347,8 @@ def reported_late(
             usage_entries.c.account_id == account_id,  # ix_usage_entries_account_period
             usage_entries.c.period == period,
             usage_events.c.recorded_at >= after,
+            # actions reported late; a backlog release moves units, it reports none
+            usage_events.c.action == "consume",
         )
         .group_by(usage_entries.c.metric)
     )

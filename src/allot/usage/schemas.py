@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allot.core.allocation import SourceKind
 from allot.kit.validate import Instant
 from allot.usage.service import UsageResult
 from allot.usage.summary import UsageSummary
@@ -37,9 +39,22 @@ class SeatRequest(BaseModel):
     metric: str = Field("staff_seats", max_length=64)
 
 
+# U3: who paid. top_up: orders of a Reviews plan past its limit, paid by the
+# merchant's top-up limit (R2); backlog: past the limit and any top-up, waiting or
+# archived (R3); a released backlog order moves to the plan or top-up that sends it.
+PaidBy = Annotated[
+    SourceKind,
+    Field(
+        description="Who paid: grant (an Access Code), plan (its allowance), overage (billed),"
+        " free_overage (recorded past a free plan), top_up (Reviews: paid by the top-up"
+        " limit) or backlog (Reviews: past the limit and any top-up)."
+    ),
+]
+
+
 class DrawRead(BaseModel):
-    source: str = Field(description="grant:N, plan:N, overage, free_overage or backlog")
-    kind: str
+    source: str = Field(description="grant:N, plan:N, overage, free_overage, top_up or backlog")
+    kind: PaidBy
     quantity: int
 
 
@@ -74,9 +89,7 @@ def decision(result: UsageResult) -> Decision:
         allowed=result.allowed,
         outcome=result.outcome.value,
         reason=result.reason,
-        draws=[
-            DrawRead(source=d.source, kind=d.kind.value, quantity=d.quantity) for d in result.draws
-        ],
+        draws=[DrawRead(source=d.source, kind=d.kind, quantity=d.quantity) for d in result.draws],
         prompt=list(result.prompt),
         replayed=result.replayed,
         holder=result.holder,
@@ -102,7 +115,7 @@ class BatchResponse(BaseModel):
 
 class SourceUseRead(BaseModel):
     source: str
-    kind: str
+    kind: PaidBy
     label: str
     used: int
     available: int | None
@@ -221,7 +234,7 @@ def usage_read(s: UsageSummary) -> UsageRead:
                 split=[
                     SourceUseRead(
                         source=x.source,
-                        kind=x.kind,
+                        kind=SourceKind(x.kind),
                         label=x.label,
                         used=x.used,
                         available=x.available,
@@ -241,7 +254,7 @@ class EntryRead(BaseModel):
     metric: str
     period: str
     source: str
-    source_kind: str
+    source_kind: PaidBy
     quantity: int
     occurred_at: datetime
 

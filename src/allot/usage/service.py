@@ -216,6 +216,7 @@ def consume(
     idempotency_key: str,
     occurred_at: datetime | None = None,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
+    top_up: int = 0,
 ) -> UsageResult:
     """Record one billable action of `quantity` units of a counter metric (U1-U5, U8, B7).
 
@@ -229,6 +230,11 @@ def consume(
     path locks the account, records the event and pays from the same source
     in two statements (see `allot.usage.fastpath`); otherwise, or when that
     source is full, the full waterfall decides.
+
+    `top_up` is for the orders of a Reviews plan (R2): of the units past every
+    allowance, how many the Reviews gate let through on the merchant's top-up
+    (`allot.core.backlog.admit` decides it). Those are recorded as `top_up`,
+    the rest as `backlog`; such an action always takes the full waterfall.
     """
     validate.positive_int(quantity, field="quantity", maximum=1_000_000)
     key = validate.idempotency_key(idempotency_key)
@@ -252,6 +258,17 @@ def consume(
             metric, quantity, None if occurred_at is None else occurred_at.isoformat()
         ),
     }
+    if top_up:
+        # a route knows nothing of the gate's top-up: the full waterfall decides
+        event["request_hash"] = _request_hash(
+            action="consume", metric=metric, quantity=quantity, occurred_at=at, top_up=top_up
+        )
+        zones, revision = _lock(conn, account_id)
+        existing = repo.find_event(conn, account_id, key)
+        if existing is not None:
+            return _replay(existing, event["request_hash"], conn)
+        event["period"] = zones.month_of(at).key
+        return _consume_fully(conn, clock, event, zones, revision, None, top_up=top_up)
     found = repo.pay_along_route(conn, event)
     if found is None:
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
@@ -297,13 +314,15 @@ def _consume_fully(
     zones: Zones,
     revision: int,
     event_id: int | None,
+    *,
+    top_up: int = 0,
 ) -> UsageResult:
     """The full waterfall, under the account lock; learns the route for the next action."""
     account_id, metric, period = event["account_id"], event["metric"], event["period"]
     at = event["occurred_at"]
     fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
     grace = _check_reported_in_time(conn, fall, event, zones)
-    decision = allocate(event["quantity"], fall.sources, fall.policy)
+    decision = allocate(event["quantity"], fall.sources, fall.policy, top_up=top_up)
     fastpath.learn(
         conn,
         account_id=account_id,
@@ -343,6 +362,87 @@ def _consume_fully(
         drawn=_drawn(decision, fall),
     )
     return _result(event_id, event, decision)
+
+
+def record_release(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    metric: str,
+    period: str,
+    at: datetime,
+    waited: dict[str, int],
+    within: int,
+    top_up: int,
+) -> int:
+    """R4 in the ledger: waiting units released in `period` take the payer that releases them.
+
+    `allot.core.backlog.release` decides how many of them `period`'s order limit
+    pays (`within`) and how many its top-up (`top_up`). They leave the backlog of
+    the months they were placed in (`waited`: month → units) and count in
+    `period` under the plan's allowance and the top-up, as R4 says a released
+    request counts against the month that sends it. Returns the event's id.
+    """
+    released = within + top_up
+    if released <= 0 or sum(waited.values()) != released:
+        raise InvalidInput(
+            "invalid_release", "the released units must leave the backlog", field="waited"
+        )
+    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
+    paid: list[Line] = []
+    drawn: list[Drawn] = []
+    if within:
+        if fall.subscription is None:
+            raise InvalidInput(
+                "no_plan_for_metric", f"no plan meters {metric!r} to release into", field="metric"
+            )
+        plan = fall.subscription.source
+        granted = fall.granted[plan]
+        used = repo.counters(conn, account_id, metric, period).get(plan, 0) + within
+        paid.append(Line(plan, SourceKind.PLAN.value, within, granted))
+        drawn.append(Drawn(plan, SourceKind.PLAN, within, granted, used))
+    if top_up:
+        paid.append(Line(SourceKind.TOP_UP.value, SourceKind.TOP_UP.value, top_up))
+    now = clock.now()
+    event_id = _record(
+        conn,
+        account_id=account_id,
+        key=f"internal:backlog-release:{new_token()}",
+        request_hash="",
+        action="backlog_release",
+        metric=metric,
+        quantity=released,
+        holder=None,
+        period=period,
+        occurred_at=at,
+        recorded_at=now,
+        decision=Decision(Outcome.ALLOWED, (), "backlog_released"),
+        lines=paid,
+    ).event_id
+    backlog = SourceKind.BACKLOG.value
+    for month, units in sorted(waited.items()):
+        if units:
+            repo.post(
+                conn,
+                event_id=event_id,
+                account_id=account_id,
+                metric=metric,
+                period=month,
+                occurred_at=at,
+                lines=[Line(backlog, backlog, -units)],
+            )
+    alerts.after_draws(
+        conn,
+        clock,
+        account_id=account_id,
+        metric=metric,
+        month=period,
+        event_id=event_id,
+        at=at,
+        drawn=drawn,
+    )
+    return event_id
 
 
 def _check_reported_in_time(

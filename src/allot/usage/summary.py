@@ -125,6 +125,7 @@ def usage_summary(
         {
             SourceKind.OVERAGE.value: "billed overage",
             SourceKind.FREE_OVERAGE.value: "recorded past the free plan",
+            SourceKind.TOP_UP.value: "paid by the top-up limit",
             SourceKind.BACKLOG.value: "past the limit",
         }
     )

@@ -1,4 +1,8 @@
-"""Prove the ledger: every counter equals the sum of its entries (DESIGN rule 6)."""
+"""Prove the ledger: every counter equals the sum of its entries (DESIGN rule 6).
+
+And that it names the real payer of the top-ups it bills (U3, R2): a month's
+units paid by the top-up are the orders the Reviews gate charged to it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from allot.backlog import repository as backlog_repo
+from allot.core.allocation import SourceKind
 from allot.usage import repository as repo
 from allot.usage.models import GAUGE_PERIOD
 
@@ -48,6 +54,24 @@ def verify(conn: Connection) -> VerifyReport:
                 Mismatch(
                     *key,
                     f"{holds.get((account_id, metric, source), 0)} seats held, counter says {used}",
+                )
+            )
+    top_up = SourceKind.TOP_UP.value
+    in_ledger: dict[tuple[str, str], int] = {}
+    for (account_id, _metric, period, source), total in sums.items():
+        if source == top_up:
+            in_ledger[account_id, period] = in_ledger.get((account_id, period), 0) + total
+    charged = backlog_repo.topped_up_months(conn)
+    for account_id, period in sorted(set(in_ledger) | set(charged)):
+        units, orders = in_ledger.get((account_id, period), 0), charged.get((account_id, period), 0)
+        if units != orders:
+            problems.append(
+                Mismatch(
+                    account_id,
+                    "*",
+                    period,
+                    top_up,
+                    f"the top-up charged {orders} orders, the ledger has {units} top-up units",
                 )
             )
     return VerifyReport(len(counters), repo.entry_count(conn), tuple(problems))
