@@ -1,20 +1,19 @@
-"""Calendar months in the account's time zone (U5), seat-days (U6), contract dates (B1)."""
+"""Calendar months in the account's time zone (U5), seat-days (U6), the engine's years (U8)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from allot.core.calendar import anniversary
 from allot.core.errors import InvalidInput
 from allot.core.periods import (
     ENGINE_YEARS,
     Month,
-    anniversary,
     days_touched,
     in_range,
     local_midnight,
@@ -390,79 +389,6 @@ def test_U6_seat_days_over_all_months_add_up_to_the_local_days_held(
     first_day = taken.astimezone(tz).date()
     last_day = (released - timedelta(microseconds=1)).astimezone(tz).date()
     assert total == (last_day - first_day).days + 1
-
-
-# -- anniversary: billed on the contract date (B1) ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("periods", "due"),
-    [
-        (0, date(2026, 1, 31)),
-        (1, date(2026, 2, 28)),
-        (2, date(2026, 3, 31)),
-        (3, date(2026, 4, 30)),
-        (4, date(2026, 5, 31)),
-        (11, date(2026, 12, 31)),
-        (12, date(2027, 1, 31)),
-        (25, date(2028, 2, 29)),
-    ],
-)
-def test_B1_start_on_the_31st_bills_on_the_last_day_of_shorter_months(
-    periods: int, due: date
-) -> None:
-    assert anniversary(date(2026, 1, 31), periods) == due
-
-
-def test_B1_started_on_the_21st_billed_every_21st() -> None:
-    dates = [anniversary(date(2026, 1, 21), n) for n in range(24)]
-    assert all(d.day == 21 for d in dates)
-    assert dates[1] == date(2026, 2, 21)
-    assert dates[12] == date(2027, 1, 21)
-
-
-def test_B1_no_drift_after_february() -> None:
-    # The date is computed from the anchor, not from the previous due date.
-    assert anniversary(date(2026, 1, 30), 1) == date(2026, 2, 28)
-    assert anniversary(date(2026, 1, 30), 2) == date(2026, 3, 30)
-
-
-@pytest.mark.parametrize(
-    ("periods", "due"),
-    [
-        (0, date(2024, 2, 29)),
-        (1, date(2025, 2, 28)),
-        (3, date(2027, 2, 28)),
-        (4, date(2028, 2, 29)),
-    ],
-)
-def test_B1_yearly_anniversary_of_29_february(periods: int, due: date) -> None:
-    assert anniversary(date(2024, 2, 29), periods, months_per_period=12) == due
-
-
-def test_B1_yearly_anniversary_keeps_the_date() -> None:
-    assert anniversary(date(2026, 5, 25), 1, months_per_period=12) == date(2027, 5, 25)
-    assert anniversary(date(2026, 12, 31), 2, months_per_period=12) == date(2028, 12, 31)
-
-
-@given(
-    anchor_day=st.integers(1, 31),
-    anchor_month=st.sampled_from([1, 3, 5, 7, 8, 10, 12]),
-    months_per_period=st.sampled_from([1, 12]),
-)
-@PROPERTY
-def test_B1_anniversaries_strictly_increase_and_never_skip_a_month_2024_to_2032(
-    anchor_day: int, anchor_month: int, months_per_period: int
-) -> None:
-    anchor = date(2024, anchor_month, anchor_day)
-    count = (date(2032, 12, 31).year - 2024) * 12 // months_per_period + 1
-    dates = [anniversary(anchor, n, months_per_period=months_per_period) for n in range(count)]
-    assert dates[0] == anchor
-    for before, after in pairwise(dates):
-        assert before < after
-        steps = (after.year - before.year) * 12 + after.month - before.month
-        assert steps == months_per_period
-        assert after.day == min(anchor_day, Month(after.year, after.month).days)
 
 
 # -- U8: the range of dates the engine computes with ------------------------------------------

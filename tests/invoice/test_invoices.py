@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from allot.core.errors import Conflict, InvalidInput
+from allot.invoice import numbering, service
 from allot.invoice import repository as repo
-from allot.invoice import service
 from allot.invoice.document import Party
 from allot.invoice.models import number_series
 from allot.invoice.pdf import render_pdf
@@ -123,7 +123,6 @@ def test_b5_numbers_go_on_past_six_digits(world: World) -> None:
     world.bill()
     numbers = [i.number for i in world.invoices("store")[4:]]
     assert numbers == ["INV-2026-1000000", "INV-2026-1000001"]  # 12 August, 12 September
-    assert numbers[0] == service.series_number("INV", 2026, 1_000_000)
 
 
 def test_b6_issuing_a_billed_key_again_returns_its_invoice_and_takes_no_number(
@@ -145,7 +144,7 @@ def test_b6_issuing_a_billed_key_again_returns_its_invoice_and_takes_no_number(
             period=(date(2026, 5, 12), date(2026, 6, 12)),
         )
         assert again == inv
-        assert repo.last_numbers(conn) == {"INV-2026": 4}
+        assert numbering.last_numbers(conn) == {"INV-2026": 4}
     assert len(events(world, "invoice.finalized")) == 4
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from allot.catalog.loader import load_catalog_with_extras
+from allot.catalog.service import load_catalog
 from allot.core.money import Money
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.advice import upgrade_advice
-from tests.scenarios.world import World, local
+from tests.scenarios.world import PRESETS, World, local
 
 NY = "America/New_York"
 
@@ -141,6 +144,48 @@ def test_B3_an_upgrade_before_the_8th_waives_last_months_overage(world: World) -
     world.at(NY, 2026, 7, 9)
     world.bill()
     assert world.invoices(shop, "usage") == []
+
+
+def test_B3_an_upgrade_that_waits_for_the_renewal_waives_from_the_renewal(
+    world: World, tmp_path: Path
+) -> None:
+    """Stamp-card with the waiver switched on: Monthly (€29, 1,000 card operations, then
+    €0.03 each) from 15 January in Kyiv, moved to Annual on 20 January — a change of
+    interval, so it waits for the renewal of 15 February. January's usage invoice
+    (8 February) comes before it: January's 200 operations over are billed, €6.00.
+    February's invoice (8 March) comes after it: February's overage is waived. The preview
+    says so beforehand (it used to list January, which the run then billed)."""
+    waiving = tmp_path / "stamp-card.yaml"
+    text = (PRESETS / "stamp-card.yaml").read_text()
+    waiving.write_text(
+        text.replace(
+            "top_up_invoice_day: 1 #", "waive_overage_on_upgrade: true\n    top_up_invoice_day: 1 #"
+        )
+    )
+    with world.db.transaction() as conn:
+        loaded = load_catalog_with_extras(waiving)
+        load_catalog(conn, world.clock, catalog=loaded.catalog, details=loaded.extras.details())
+    kyiv = "Europe/Kyiv"
+    world.at(kyiv, 2026, 1, 15, 9)
+    cafe = world.business("cafe", plan="monthly")
+    world.bill()
+    world.consume(cafe, "card_operations", 1200)
+    world.at(kyiv, 2026, 1, 20, 10)
+    preview, _ = world.change(cafe, "annual", preview=True)
+    assert (preview.direction, preview.immediate) == ("upgrade", False)
+    assert preview.effective_on == date(2026, 2, 15)
+    assert preview.waived_months == ("2026-02",)
+    world.change(cafe, "annual")
+    world.at(kyiv, 2026, 2, 10, 9)
+    world.bill()
+    (january,) = world.invoices(cafe, "usage")
+    assert (january.issued_on, january.total_minor, january.notes) == (date(2026, 2, 8), 600, ())
+    world.at(kyiv, 2026, 2, 20, 9)
+    world.consume(cafe, "card_operations", 1100)
+    world.at(kyiv, 2026, 3, 9, 9)
+    world.bill()
+    assert world.invoices(cafe, "usage") == [january]  # February's overage waived
+    assert [i.total_minor for i in world.invoices(cafe, "subscription")] == [2900, 29000]
 
 
 def test_B3_without_an_upgrade_the_overage_is_billed_on_the_8th(world: World) -> None:

@@ -7,20 +7,16 @@ Amounts stay exact here; invoicing rounds once, when a line is frozen.
     >>> extra_seat_charge(45, Decimal("5"), "EUR", days_in_month=30)  # 1.5 seat-months
     Money('7.5', 'EUR')
 
-Proration has one home, `prorated_difference`: a plan upgrade and a raised
-quantity both move a paid period's price from one figure to a higher one on a
-day inside it, and pay the difference for the days left.
+`prorate` is the money of proration; which period is paid and how many of its
+days are left is the billing calendar's (`calendar.prorate_change`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from allot.core.errors import InvalidInput
 from allot.core.money import Money
-from allot.core.periods import remaining_share
 
 
 def overage_charge(units: int, unit_price: Decimal, currency: str) -> Money:
@@ -46,48 +42,3 @@ def prorate(amount: Money, days_left: int, days_in_period: int) -> Money:
     if days_in_period <= 0 or not 0 <= days_left <= days_in_period:
         raise InvalidInput("invalid_proration", "days left must be within the period")
     return amount * days_left / days_in_period
-
-
-@dataclass(frozen=True, slots=True)
-class Proration:
-    """What moving a paid period to a higher price on a day inside it costs."""
-
-    period: tuple[date, date]  # the paid period, [start, end)
-    days_left: int  # counting the day of the change
-    days_in_period: int
-    charge: Money  # exact; the invoice rounds it once
-
-    @property
-    def charge_rounded(self) -> Money:
-        return self.charge.rounded()
-
-
-def prorated_difference(
-    paid: Money, new: Money, *, period: tuple[date, date], on: date
-) -> Proration:
-    """(new − paid) × days left / days in the period, for a change on `on` (B4, C3).
-
-    `paid` is what the period was charged, `new` what it would cost from `on`:
-    a plan upgrade changes the price per unit, a raised quantity the units.
-    A lower price is not refunded (it waits for the renewal), so the charge is
-    never negative.
-
-    Stamp-card Monthly, €29 per location, raised from 1 to 3 locations on
-    17 January in the period [1 January, 1 February): 15 of 31 days are left,
-    so (3 − 1) × €29 × 15/31 = €870/31 = €28.0645… → €28.06 on the invoice:
-
-        >>> jan = (date(2026, 1, 1), date(2026, 2, 1))
-        >>> p = prorated_difference(Money.of(29, "EUR"), Money.of(3 * 29, "EUR"),
-        ...                         period=jan, on=date(2026, 1, 17))
-        >>> (p.days_left, p.days_in_period, p.charge_rounded)
-        (15, 31, Money('28.06', 'EUR'))
-
-    The same function prices an upgrade: Loyalty Business $179 → Professional
-    $479 on 20 May in [12 May, 12 June) is $300 × 23/31 = $222.58.
-    """
-    start, end = period
-    left, days = remaining_share(start, end, on)
-    difference = new - paid
-    if difference.amount < 0:
-        difference = Money.zero(difference.currency)
-    return Proration(period, left, days, prorate(difference, left, days))

@@ -1,4 +1,4 @@
-"""Calendar months in an account's time zone, contract anniversaries, day counts.
+"""Calendar months in an account's time zone, and the dates the engine accepts.
 
 Usage is counted per *calendar month in the account's time zone* (U5): an
 order placed at 23:30 on 31 January in Kyiv belongs to January even if it is
@@ -6,8 +6,8 @@ reported on 2 February. A month is a half-open interval of UTC instants
 `[start, end)` computed with zoneinfo, so DST and UTC+14 / UTC-11 accounts
 need no special cases.
 
-Contract anniversaries keep the day of month (B1): a start on the 31st falls
-on the last day of shorter months and returns to the 31st when it can.
+The billing calendar built on these months (contract dates, usage-invoice
+days, proration) is `allot.core.calendar`.
 
 The engine computes with the years `ENGINE_YEARS` (2000-2099), and every date,
 month and instant a caller gives it must lie in them (`in_range`): far enough
@@ -178,59 +178,3 @@ def days_touched(start: datetime, end: datetime | None, month: Month, tz: ZoneIn
     # the last instant held is just before `hi`
     last = (hi - timedelta(microseconds=1)).astimezone(tz).date()
     return (last - first).days + 1
-
-
-def anniversary(anchor: date, periods: int, *, months_per_period: int = 1) -> date:
-    """The date `periods` billing periods after `anchor`, keeping the day of month.
-
-    >>> [str(anniversary(date(2026, 1, 31), n)) for n in range(4)]
-    ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30']
-    """
-    total = anchor.month - 1 + periods * months_per_period
-    year, month0 = divmod(total, 12)
-    year += anchor.year
-    day = min(anchor.day, calendar.monthrange(year, month0 + 1)[1])
-    return date(year, month0 + 1, day)
-
-
-def billing_period(anchor: date, index: int, *, months: int = 1) -> tuple[date, date]:
-    """The `index`-th billing period of a contract started on `anchor`, as [start, end).
-
-    Periods tile: each ends on the day the next starts (B1).
-
-    >>> [tuple(map(str, billing_period(date(2026, 1, 31), n))) for n in (0, 1)]
-    [('2026-01-31', '2026-02-28'), ('2026-02-28', '2026-03-31')]
-    """
-    return (
-        anniversary(anchor, index, months_per_period=months),
-        anniversary(anchor, index + 1, months_per_period=months),
-    )
-
-
-def period_index(anchor: date, day: date, *, months: int = 1) -> int:
-    """The index of the billing period that contains `day` (on or after `anchor`).
-
-    >>> period_index(date(2026, 1, 31), date(2026, 3, 30))   # [28 Feb, 31 Mar)
-    1
-    """
-    if day < anchor:
-        raise InvalidInput("before_contract", f"{day} is before the contract date", field="day")
-    elapsed = (day.year - anchor.year) * 12 + day.month - anchor.month
-    index = max(elapsed // months, 0)
-    # the anniversary in `day`'s month may still be ahead of it
-    while anniversary(anchor, index, months_per_period=months) > day:
-        index -= 1
-    return index
-
-
-def remaining_share(start: date, end: date, on: date) -> tuple[int, int]:
-    """Days left in the period [start, end) counting `on` itself, and the period's days.
-
-    A change on 11 June in the period [1 June, 1 July) leaves 20 of 30 days.
-
-    >>> remaining_share(date(2026, 6, 1), date(2026, 7, 1), date(2026, 6, 11))
-    (20, 30)
-    """
-    if not start <= on < end:
-        raise InvalidInput("outside_period", f"{on} is not in [{start}, {end})", field="on")
-    return (end - on).days, (end - start).days

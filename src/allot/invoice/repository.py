@@ -11,17 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from allot.core.invoicing import Charge, Frozen, Tax, Totals
+from allot.invoice import numbering
 from allot.invoice.models import (
     credit_note_lines,
     credit_notes,
     invoice_lines,
     invoices,
-    number_series,
 )
 from allot.kit.types import UTCDateTime
 from allot.webhook import repository as webhook_repo
@@ -91,42 +89,11 @@ def _taxes_of(raw: Sequence[Sequence[str | int]]) -> tuple[Tax, ...]:
     return tuple(Tax(Decimal(str(r)), int(b), int(t)) for r, b, t in raw)
 
 
-def next_number(conn: Connection, series: str) -> int:
-    """Take the next number of a series, in the caller's transaction (no gaps: B5).
-
-    The upsert's row lock holds every other finalizer of the series until this
-    transaction ends; a rollback gives the number back.
-    """
-    stmt = _NEXT_NUMBER["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-    return int(conn.execute(stmt, {"series": series}).scalar_one())
-
-
-_NEXT_NUMBER = {
-    name: insert(number_series)
-    .values(series=sa.bindparam("series"), last_value=1)
-    .on_conflict_do_update(
-        index_elements=[number_series.c.series],
-        set_={"last_value": number_series.c.last_value + 1},
-    )
-    .returning(number_series.c.last_value)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-
-
-def last_numbers(conn: Connection) -> dict[str, int]:
-    return {r.series: r.last_value for r in conn.execute(sa.select(number_series))}
-
-
 _ID_BY_KEY = sa.select(invoices.c.id).where(invoices.c.billing_key == sa.bindparam("key"))
 
 
 def id_by_key(conn: Connection, billing_key: str) -> int | None:
     return conn.execute(_ID_BY_KEY, {"key": billing_key}).scalar_one_or_none()
-
-
-def number_in(series: str, value: int) -> str:
-    """`INV-2026` and 1 → `INV-2026-000001` (at least six digits)."""
-    return f"{series}-{value:06d}"
 
 
 def issue(
@@ -194,7 +161,7 @@ def issue(
             return None
         # The series' first number (of the year): open it at 0 and write again (`along`
         # is written already).
-        conn.execute(_OPEN_SERIES[conn.dialect.name], {"series": series})
+        numbering.open_series(conn, series)
         if conn.dialect.name == "postgresql":
             done = _issue_pg(conn, row, values, series, event_type, payload, None)
         else:
@@ -251,10 +218,9 @@ def _issue_sqlite(
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
 ) -> InvoiceRow | None:
     key = {"series_name": series, "invoice_billing_key": row.billing_key}
-    taken = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
-    if taken is None:
+    number = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
+    if number is None:
         return None
-    number = number_in(series, taken)
     invoice_id = int(conn.execute(_INSERT_INVOICE, dict(values, number=number)).scalar_one())
     conn.execute(_INSERT_LINES, [dict(v, invoice_id=invoice_id) for v in _line_values(row.lines)])
     done = dataclasses.replace(row, id=invoice_id, number=number)
@@ -303,24 +269,12 @@ _INSERT_INVOICE = sa.insert(invoices).returning(invoices.c.id)
 _INSERT_LINES = sa.insert(invoice_lines)
 _LINE_COLUMNS = tuple(c.name for c in invoice_lines.c if c.name != "invoice_id")
 
-_OPEN_SERIES = {
-    name: insert(number_series)
-    .values(series=sa.bindparam("series"), last_value=0)
-    .on_conflict_do_nothing(index_elements=[number_series.c.series])
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-
-# The next number of an open series, unless the billing key has its invoice already.
-_TAKE_NUMBER = (
-    sa.update(number_series)
-    .where(
-        number_series.c.series == sa.bindparam("series_name", type_=sa.String),
-        ~sa.exists().where(
-            invoices.c.billing_key == sa.bindparam("invoice_billing_key", type_=sa.String)
-        ),
+# The next number of an open series (`numbering`), unless the billing key has its invoice
+# already.
+_TAKE_NUMBER = numbering.take_statement(
+    ~sa.exists().where(
+        invoices.c.billing_key == sa.bindparam("invoice_billing_key", type_=sa.String)
     )
-    .values(last_value=number_series.c.last_value + 1)
-    .returning(number_series.c.last_value)
 )
 
 # The event's payload is `payload(row)`, whose first fields are the id and the number that
@@ -349,15 +303,7 @@ def _issue_statement(along: sa.Update | None = None) -> sa.Select[Any]:
         )
         ctes.append(first)
     taken = take.cte("taken")
-    digits = sa.cast(taken.c.last_value, sa.Text)
-    six: sa.ColumnElement[int] = sa.literal_column("6")
-    number = sa.func.concat(
-        sa.bindparam("series_name", type_=sa.String),
-        sa.literal_column("'-'"),
-        sa.func.lpad(
-            digits, sa.func.greatest(six, sa.func.length(digits)), sa.literal_column("'0'")
-        ),
-    )
+    number = taken.c.number
     at = sa.bindparam("at", type_=UTCDateTime)
     fixed: dict[str, sa.ColumnElement[Any]] = {
         "number": number,

@@ -37,11 +37,12 @@ from sqlalchemy.engine import Connection
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
-from allot.core.catalog import OveragePolicy, Plan, ProductLine
+from allot.core import calendar
+from allot.core.catalog import Plan, ProductLine
 from allot.core.charges import overage_charge
 from allot.core.invoicing import Charge
-from allot.core.periods import Month, anniversary, local_midnight, month_of, zone
-from allot.core.reporting import late_units, open_months_before
+from allot.core.periods import Month, month_of, zone
+from allot.core.reporting import late_units
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service
 from allot.invoice.partners import bill_partners
@@ -150,29 +151,21 @@ def bill_account(
 
 
 def _earliest_after(sub: LiveSubscription, line: ProductLine, day: date) -> date:
-    """A lower bound of the subscription's next due date once `day` is billed."""
     assert sub.next_bill_on is not None
-    charge = sub.next_bill_on
-    if charge <= day:
-        charge = anniversary(sub.started_on, sub.billed_months + 1)
-    month, on = Month.parse(sub.usage_month), usage_day(sub.plan, line)
-    usage = usage_invoice_day(month, on)
-    if usage <= day:
-        usage = usage_invoice_day(month.next(), on)
-    return min(charge, usage)
+    return calendar.next_due_after(
+        sub.started_on,
+        sub.billed_months,
+        sub.next_bill_on,
+        Month.parse(sub.usage_month),
+        calendar.usage_day(sub.plan, line),
+        day,
+    )
 
 
 def _usage_due(sub: LiveSubscription, line: ProductLine) -> date:
-    return usage_invoice_day(Month.parse(sub.usage_month), usage_day(sub.plan, line))
-
-
-def usage_day(plan: Plan, line: ProductLine) -> int:
-    """B2: a plan that only sells top-ups is billed on the top-up day (the 1st), else the
-    overage day (the 8th)."""
-    policies = {rule.policy for rule in plan.rules.values()}
-    if OveragePolicy.TOP_UP_THEN_BACKLOG in policies and OveragePolicy.BILL not in policies:
-        return line.top_up_invoice_day
-    return line.overage_invoice_day
+    return calendar.usage_invoice_day(
+        Month.parse(sub.usage_month), calendar.usage_day(sub.plan, line)
+    )
 
 
 def _charge_periods(
@@ -190,7 +183,7 @@ def _charge_periods(
         if fewer is not None:
             quantity = _apply_scheduled_quantity(conn, sub, fewer)
             fewer = None
-        end = anniversary(sub.started_on, months + plan.interval.months)
+        end = calendar.billing_period(sub.started_on, months, plan.interval.months)[1]
         months += plan.interval.months
         next_on = end
         # The calendar moves in the invoice's round trip, before its number is taken.
@@ -249,12 +242,6 @@ def _apply_scheduled_quantity(conn: Connection, sub: LiveSubscription, quantity:
     return quantity
 
 
-def usage_invoice_day(month: Month, day: int) -> date:
-    """The day a month's usage invoice is issued: `day` of the next month (B2)."""
-    following = month.next()
-    return date(following.year, following.month, day)
-
-
 def _bill_usage(
     conn: Connection,
     clock: Clock,
@@ -264,24 +251,24 @@ def _bill_usage(
     today: date,
 ) -> list[InvoiceRow]:
     month = Month.parse(sub.usage_month)
-    day = usage_day(sub.plan, line)
-    if usage_invoice_day(month, day) > today:
+    day = calendar.usage_day(sub.plan, line)
+    if calendar.usage_invoice_day(month, day) > today:
         return []  # the common case: no month due, nothing to read
     tz = zone(account.timezone)
     issued = []
     changes = sub_repo.changes(conn, sub.id)
     names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
-    while (on := usage_invoice_day(month, day)) <= today:
+    while (on := calendar.usage_invoice_day(month, day)) <= today:
         plan = _plan_at(conn, sub, changes, month.end(tz), tz)
         bills = billable_usage(
             conn, account_id=account.id, timezone=account.timezone, plan=plan, month=month
         )
         notes: list[str] = []
-        upgrade = _waiving_upgrade(line, changes, month, day, tz)
+        upgrade = calendar.waiving_upgrade(line, changes, month, day, tz)
         waived = [b for b in bills if b.kind != "top_up"]  # B3 waives overage, not top-ups
         if waived and upgrade is not None:
             bills = [b for b in bills if b.kind == "top_up"]
-            upgraded_on = upgrade.requested_at.astimezone(tz).date()
+            upgraded_on = calendar.takes_effect(upgrade, tz).astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
         charges = [_usage_charge(b, month, plan, names[b.metric]) for b in bills]
         charges += _late_charges(conn, account, sub, line, changes, month, names)
@@ -311,16 +298,6 @@ def _bill_usage(
     return issued
 
 
-def _waiving_upgrade(
-    line: ProductLine, changes: list[ChangeRow], month: Month, day: int, tz: ZoneInfo
-) -> ChangeRow | None:
-    """B3: the upgrade that waives `month`'s overage — made before its usage invoice's day."""
-    if not line.waive_overage_on_upgrade:
-        return None
-    on = usage_invoice_day(month, day)
-    return _upgrade_between(changes, month.start(tz), local_midnight(on, tz))
-
-
 def _late_charges(
     conn: Connection,
     account: AccountRow,
@@ -337,11 +314,9 @@ def _late_charges(
     """
     tz = zone(account.timezone)
     first = month_of(sub.starts_at, tz)
-    day = usage_day(sub.plan, line)
+    day = calendar.usage_day(sub.plan, line)
     charges = []
-    for earlier in open_months_before(month, line.late_usage_grace_days):
-        if earlier < first or _waiving_upgrade(line, changes, earlier, day, tz) is not None:
-            continue
+    for earlier in calendar.late_months(line, changes, month, first, day, tz):
         plan = _plan_at(conn, sub, changes, earlier.end(tz), tz)
         overage = [
             b
@@ -411,28 +386,7 @@ def _plan_at(
     tz: ZoneInfo,
 ) -> Plan:
     """The plan that prices a month's usage: the one in force at its end (CHOICE)."""
-    applied = [c for c in changes if c.state == "applied"]
-
-    def effective(c: ChangeRow) -> datetime:
-        if c.direction == "upgrade":
-            return c.requested_at
-        return local_midnight(c.effective_on, tz)
-
-    before = [c for c in applied if effective(c) < instant]
-    after = [c for c in applied if effective(c) >= instant]
-    if after:
-        return sub_repo.plan_of(conn, after[0].from_plan_id)
-    if before:
-        return sub_repo.plan_of(conn, before[-1].to_plan_id)
-    return sub.plan
-
-
-def _upgrade_between(changes: list[ChangeRow], lo: datetime, hi: datetime) -> ChangeRow | None:
-    return next(
-        (
-            c
-            for c in changes
-            if c.direction == "upgrade" and c.state == "applied" and lo <= c.requested_at < hi
-        ),
-        None,
-    )
+    plan_id = calendar.plan_id_at(changes, instant, tz)
+    if plan_id is None or plan_id == sub.plan_id:
+        return sub.plan
+    return sub_repo.plan_of(conn, plan_id)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
 from allot.core.money import Money
+from allot.invoice import numbering
 from allot.invoice import repository as repo
 from allot.invoice.document import Document, DocumentLine, Party, TaxLine
 from allot.invoice.repository import CreditNoteRow, InvoiceRow
@@ -32,14 +33,6 @@ from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.referral import service as referral
 from allot.webhook.service import emit
-
-INVOICE_SERIES = "INV"
-CREDIT_NOTE_SERIES = "CN"
-
-
-def series_number(prefix: str, year: int, value: int) -> str:
-    """`INV-2026-000001`: one gap-free series per document kind and year."""
-    return repo.number_in(f"{prefix}-{year:04d}", value)
 
 
 def issue(
@@ -94,7 +87,7 @@ def issue(
         totals=totals,
         notes=notes,
         at=clock.now(),
-        series=f"{INVOICE_SERIES}-{issued_on.year:04d}",
+        series=numbering.series(numbering.INVOICES, issued_on.year),
         event_type="invoice.finalized",
         payload=summary,
         along=along,
@@ -205,10 +198,7 @@ def credit_note(
                 )
             minor_amounts[int(pos)] = money.to_minor()
     taken = credit(invoice.totals(), minor_amounts, already=already)
-    year = issued_on.year
-    number = series_number(
-        CREDIT_NOTE_SERIES, year, repo.next_number(conn, f"{CREDIT_NOTE_SERIES}-{year:04d}")
-    )
+    number = numbering.take(conn, numbering.series(numbering.CREDIT_NOTES, issued_on.year))
     repo.insert_credit_note(
         conn,
         invoice_id=invoice_id,

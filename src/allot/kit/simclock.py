@@ -23,8 +23,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.core.calendar import anniversary
 from allot.core.errors import InvalidInput
-from allot.core.periods import ENGINE_YEARS, anniversary, in_range
+from allot.core.periods import ENGINE_YEARS, in_range
 from allot.kit.clock import Clock, SystemClock, monotonic
 from allot.kit.db import Database
 from allot.kit.schema import metadata

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from allot.catalog.codec import plan_from_json
 from allot.catalog.models import plans
+from allot.core import calendar
 from allot.core.catalog import Plan
 from allot.subscription.models import (
     subscription_changes,
@@ -126,6 +127,7 @@ def insert(
     starts_at: datetime,
     at: datetime,
 ) -> int:
+    first_charge, first_usage = calendar.opening(started_on)
     result = conn.execute(
         sa.insert(subscriptions)
         .values(
@@ -137,8 +139,8 @@ def insert(
             starts_at=starts_at,
             state="active",
             created_at=at,
-            next_bill_on=started_on,
-            usage_month=f"{started_on.year:04d}-{started_on.month:02d}",
+            next_bill_on=first_charge,
+            usage_month=first_usage.key,
         )
         .returning(subscriptions.c.id)
     )

@@ -6,7 +6,7 @@ loyalty takes Full Suite), so every unit has exactly one plan behind it.
 
 Plan and quantity changes follow one rule (B4): what costs more takes effect
 at once and is charged the prorated difference for the rest of the paid
-period (`core.charges.prorated_difference`, on a proration invoice issued at
+period (`core.calendar.prorate_change`, on a proration invoice issued at
 once); what costs less waits for the renewal. For the quantity (locations):
 
 * an increase is in force from the instant it is made: the allowances (plan
@@ -33,17 +33,12 @@ from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.backlog.service import make_room
 from allot.catalog import repository as catalog_repo
-from allot.core.charges import Proration, prorated_difference
+from allot.core import calendar
+from allot.core.calendar import Proration
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge
 from allot.core.money import Money
-from allot.core.periods import (
-    Month,
-    anniversary,
-    local_midnight,
-    month_of,
-    zone,
-)
+from allot.core.periods import Month, local_midnight, zone
 from allot.invoice import service as invoice_service
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import bill_account
@@ -218,7 +213,7 @@ def change_quantity(
         make_room(conn, clock, account_id=account_id)  # R4: a larger limit releases the backlog
     elif preview.direction == "decrease":
         assert preview.pending_on is not None
-        starts = local_midnight(preview.pending_on, zone(account.timezone))
+        starts = calendar.renewal_starts(preview.pending_on, zone(account.timezone))
         repo.insert_quantity_change(
             conn,
             subscription_id=sub.id,
@@ -266,14 +261,15 @@ def _quantity_change(
     charge, period, left, days = Money.zero(currency), None, 0, 0
     if quantity > current:
         direction, changes, immediate, effective_on = "increase", True, True, today
-        if sub.billed_months > 0 and today < sub.next_bill_on:
-            start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
-            p = prorated_difference(
-                Money.of(sub.plan.price_for(current) or 0, currency),
-                Money.of(sub.plan.price_for(quantity) or 0, currency),
-                period=(start, sub.next_bill_on),
-                on=today,
-            )
+        p = calendar.prorate_change(
+            sub.started_on,
+            sub.billed_months,
+            sub.plan.interval.months,
+            paid=Money.of(sub.plan.price_for(current) or 0, currency),
+            new=Money.of(sub.plan.price_for(quantity) or 0, currency),
+            on=today,
+        )
+        if p is not None:
             charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
         after_pending, replaced = None, pending
     elif quantity == current:
@@ -503,31 +499,34 @@ def _plan_change(
     currency = sub.plan.currency
     charge, period, left, days = Money.zero(currency), None, 0, 0
     assert sub.next_bill_on is not None
-    billed = sub.billed_months > 0 and today < sub.next_bill_on
-    if immediate and billed:
-        start = anniversary(sub.started_on, sub.billed_months - sub.plan.interval.months)
-        p = prorated_difference(
-            Money.of(sub.plan.price_for(sub.quantity) or 0, currency),
-            Money.of(plan.price_for(sub.quantity) or 0, currency),
-            period=(start, sub.next_bill_on),
+    effective_on = today if immediate else sub.next_bill_on
+    if immediate:
+        p = calendar.prorate_change(
+            sub.started_on,
+            sub.billed_months,
+            sub.plan.interval.months,
+            paid=Money.of(sub.plan.price_for(sub.quantity) or 0, currency),
+            new=Money.of(plan.price_for(sub.quantity) or 0, currency),
             on=today,
         )
-        charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
+        if p is not None:
+            charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
     waived: tuple[str, ...] = ()
-    if upgrade and line.waive_overage_on_upgrade:
-        month, current = Month.parse(sub.usage_month), month_of(clock.now(), tz)
-        pending = []
-        while month <= current:
-            pending.append(month.key)
-            month = month.next()
-        waived = tuple(pending)
+    if upgrade:
+        # B3: the months the upgrade waives from the instant it will be in force
+        now = clock.now()
+        at = now if immediate else max(now, calendar.renewal_starts(effective_on, tz))
+        months = calendar.months_waived(
+            line, Month.parse(sub.usage_month), calendar.usage_day(sub.plan, line), at, tz
+        )
+        waived = tuple(m.key for m in months)
     preview = ChangePreview(
         sub.id,
         sub.plan.code,
         plan.code,
         "upgrade" if upgrade else "downgrade",
         immediate,
-        today if immediate else sub.next_bill_on,
+        effective_on,
         period,
         left,
         days,
