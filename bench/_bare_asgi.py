@@ -25,7 +25,7 @@ import psycopg
 from _baseline import postgresql_unit, sqlite_unit
 
 TARGET = os.environ["BARE_DATABASE"]
-THREADS = int(os.environ.get("ALLOT_API_THREADS", "3"))
+THREADS = int(os.environ["ALLOT_API_THREADS"])  # allot's, set by http_consume.py
 _local = threading.local()
 _write_lock = threading.Lock()
 

@@ -2,7 +2,8 @@
 
 The API runs as its own uvicorn processes — two on PostgreSQL (one per core),
 one on SQLite (a single writer: more processes would only queue on its file
-lock, and a busy SQLite sleeps) — with the default 3 route threads each; the
+lock, and a busy SQLite sleeps) — with allot's default route threads (1 on SQLite,
+3 on PostgreSQL; `Settings.route_threads`), which the bare endpoint gets too; the
 load comes from wrk (C, epoll), so the load generator takes as little of the
 machine as possible. Every request is a real consume with its own
 Idempotency-Key, spread over 32 accounts with a key each. Rate limits are off:
@@ -47,6 +48,7 @@ from _harness import (
     raw_sqlite,
 )
 from allot.apikey.service import create_key
+from allot.config import Settings
 from allot.kit.db import Database
 from allot.usage.service import consume
 
@@ -104,6 +106,8 @@ def start_server(
         "BARE_DATABASE": db.url.database if db.is_sqlite else psycopg_conninfo(db),  # type: ignore[dict-item]
         "ALLOT_RATE_LIMIT": "off",
         "ALLOT_SQLITE_SYNCHRONOUS": "FULL",
+        # allot's thread count for this database, given to the bare endpoint too
+        "ALLOT_API_THREADS": str(Settings.from_env().route_threads(sqlite=db.is_sqlite)),
     }
     proc = subprocess.Popen(
         [

@@ -12,7 +12,7 @@ app = create_app(
     StoredClock(_db),  # real time, or the database's simulated time once set
     rate_limit=_settings.rate_limit,
     rate_burst=_settings.rate_burst,
-    threads=_settings.api_threads,
+    threads=_settings.route_threads(sqlite=_db.is_sqlite),
     claim_rate=_settings.claim_rate,
     referral_link=_settings.referral_link,
     activation_link=_settings.activation_link,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -68,12 +68,16 @@ def _consume(
     account_id: str,
     body: ConsumeRequest,
     key: str | None,
-) -> dict[str, Any]:
-    """The consume route's work: one transaction, the key checked inside it."""
+) -> bytes:
+    """The consume route's work: one transaction, the key checked inside it; the JSON answer.
+
+    pydantic writes the JSON itself (no dict, no `json.dumps`): the same bytes
+    FastAPI's JSONResponse would send, for a third of the CPU.
+    """
     with db.transaction() as conn:
         caller.check(conn).require_account(account_id)
         result = _record(conn, now, tolerance, account_id, body, _require_key(key))
-    return decision(result).model_dump(mode="json")
+    return decision(result).model_dump_json().encode()
 
 
 def _record(
@@ -105,7 +109,7 @@ async def post_consume(
     caller: Caller,
     tolerance: Tolerance,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """May this action happen, and who pays for it? Records it if allowed (U1-U5).
 
     A refusal (policy *block*) is an answer, not an error: `allowed: false` with its reason.
@@ -114,10 +118,10 @@ async def post_consume(
     # validate a returned model again, in a second hop). The common request
     # does not come here at all: `HOT` below serves it (`allot.hot`).
     work = partial(_consume, db, now, caller, tolerance, account_id, body, key)
-    return JSONResponse(await run_in_threadpool(work))
+    return Response(await run_in_threadpool(work), media_type="application/json")
 
 
-def _hot_consume(request: HotRequest) -> dict[str, Any]:
+def _hot_consume(request: HotRequest) -> bytes:
     ctx = context(request.state, request.secret)
     return _consume(
         ctx.db,
