@@ -530,7 +530,7 @@ def test_U3_R2_R4_ledger_units_by_source_kind_are_the_gates_outcomes(
     same stream (admit each batch; a new cap releases the backlog, R4)."""
     world.at(NY, 2026, 12, 1, 9)
     account = world.business(
-        f"s{world.clock.now().timestamp():.0f}-{id(stream)}",
+        f"stream-{next(_accounts)}",
         plan="reviews-basic",
         tz=NY,
         currency="USD",
