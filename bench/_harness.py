@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from allot.account.service import create_account
 from allot.catalog.service import load_catalog
+from allot.code.grants import grant
 from allot.core.catalog import (
     Catalog,
     Interval,
@@ -45,7 +46,6 @@ from allot.core.catalog import (
     Plan,
     ProductLine,
 )
-from allot.grant.service import grant
 from allot.kit.clock import FixedClock, monotonic
 from allot.kit.db import Database
 from allot.kit.migrate import upgrade

@@ -64,8 +64,8 @@ from _harness import (
     psycopg_conninfo,
     raw_sqlite,
 )
+from allot.code.grants import grant
 from allot.core.allocation import Outcome
-from allot.grant.service import grant
 from allot.kit import rawsql
 from allot.usage import repository as repo
 from allot.usage.service import consume

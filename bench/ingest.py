@@ -84,10 +84,10 @@ from _harness import (
 from allot.account.service import create_account
 from allot.backlog.models import orders as orders_table
 from allot.backlog.models import review_months
-from allot.backlog.service import OrderIn, ingest_orders, set_top_up_limit
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.core.periods import Month
+from allot.reviews.service import OrderIn, ingest_orders, set_top_up_limit
 from allot.subscription.service import subscribe
 from allot.usage.models import usage_counters
 from allot.usage.verify import verify

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from allot import __version__, http
 from allot.account.api import router as accounts
 from allot.api_context import Db
-from allot.backlog.api import router as reviews
+from allot.billing.api import accounts as signups
+from allot.billing.api import router as plans
 from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
 from allot.code.mail import check_template
@@ -27,7 +28,8 @@ from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
 from allot.referral.api import router as referral
-from allot.subscription.api import router as plans
+from allot.reviews.api import router as reviews
+from allot.subscription.api import router as subscriptions
 from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
 from allot.webhook.api import router as webhooks
@@ -111,7 +113,9 @@ def create_app(
         catalog,
         webhooks,
         invoices,
+        subscriptions,
         plans,
+        signups,
         billing,
     ):
         app.include_router(

@@ -20,6 +20,13 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from allot.account.schemas import AccountPage, AccountRead, SubscriptionRead
+from allot.billing.schemas import (
+    MonthAdviceRead,
+    PlanChangePreviewRead,
+    PlanChangeRead,
+    QuantityChangePreviewRead,
+    QuantityChangeRead,
+)
 from allot.catalog.api import LoadReportRead, PlanRead
 from allot.invoice.schemas import (
     BillingRunRead,
@@ -27,13 +34,6 @@ from allot.invoice.schemas import (
     CreditNoteRead,
     InvoicePage,
     InvoiceRead,
-)
-from allot.subscription.schemas import (
-    MonthAdviceRead,
-    PlanChangePreviewRead,
-    PlanChangeRead,
-    QuantityChangePreviewRead,
-    QuantityChangeRead,
 )
 from allot.usage.schemas import BatchResponse, Decision, EntryPage, UsageRead
 

@@ -23,6 +23,15 @@ def run(runner: CliRunner, *args: str, code: int = 0) -> str:
     return result.output
 
 
+def enroll_brew(runner: CliRunner, *more: str) -> str:
+    """Brew Consultants, a partner with a 30 % wholesale discount in EUR."""
+    return run(
+        runner,
+        *("partners", "enroll", "brew", "--name", "Brew", "--kind", "consultant"),
+        *("--contact", "a@b.example", "--currency", "EUR", "--discount", "0.3", *more),
+    )
+
+
 def test_a_coffee_shop_from_the_command_line(allot: CliRunner) -> None:
     run(allot, "init")
     loaded = run(allot, "catalog", "load", str(PRESETS / "stamp-card.yaml"))
@@ -189,24 +198,7 @@ def test_the_partner_program_from_the_command_line(allot: CliRunner) -> None:
         "EUR",
     )
     run(allot, "subscribe", "cafe", "card-scanner-free")
-    run(
-        allot,
-        "partners",
-        "enroll",
-        "brew",
-        "--name",
-        "Brew",
-        "--kind",
-        "consultant",
-        "--contact",
-        "a@b.example",
-        "--currency",
-        "EUR",
-        "--discount",
-        "0.3",
-        "--price",
-        "staff_seats=5",
-    )
+    enroll_brew(allot, "--price", "staff_seats=5")
     assert "brew" in run(allot, "partners", "list")
     issued = run(
         allot,
@@ -231,3 +223,16 @@ def test_the_partner_program_from_the_command_line(allot: CliRunner) -> None:
     assert "Code #1 — Claimed" in run(allot, "usage", "cafe")
     month = run(allot, "partners", "report", "brew", "--month", "2026-11", "--store")
     assert "stored" in month
+
+
+def test_a_key_is_issued_only_for_an_account_or_partner_that_exists(allot: CliRunner) -> None:
+    run(allot, "init")
+    assert "account_not_found" in run(
+        allot, "keys", "create", "--role", "account", "--for", "nobody", code=2
+    )
+    assert "partner_not_found" in run(
+        allot, "keys", "create", "--role", "partner", "--for", "nobody", code=2
+    )
+    assert "subject_required" in run(allot, "keys", "create", "--role", "partner", code=2)
+    enroll_brew(allot)
+    assert "allot_" in run(allot, "keys", "create", "--role", "partner", "--for", "brew")

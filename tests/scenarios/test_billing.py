@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from allot.billing.advice import upgrade_advice
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.core.money import Money
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
-from allot.subscription.advice import upgrade_advice
 from tests.scenarios.world import PRESETS, World, local
 
 NY = "America/New_York"

@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allot.account.service import create_account
-from allot.backlog.service import OrderIn, ingest_orders
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month, zone
 from allot.core.reporting import closes_at
 from allot.core.timezones import Zones
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.reviews.service import OrderIn, ingest_orders
 from tests.conftest import wipe
 from tests.scenarios.world import World, local
 

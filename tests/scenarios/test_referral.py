@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from allot.account import repository as account_repo
 from allot.account.service import create_account, update_account
+from allot.billing.changes import change_quantity
 from allot.core.codes import display
 from allot.core.errors import Conflict, DomainError, NotFound
 from allot.invoice import service as invoice_service
@@ -26,7 +27,7 @@ from allot.referral.service import (
     referral_page,
 )
 from allot.subscription import repository as sub_repo
-from allot.subscription.service import change_quantity, subscribe
+from allot.subscription.service import subscribe
 from allot.webhook.models import webhook_events
 from tests.scenarios.world import World, local
 

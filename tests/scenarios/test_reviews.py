@@ -16,14 +16,6 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allot.backlog.service import (
-    OrderIn,
-    acknowledge,
-    ingest_orders,
-    list_requests,
-    review_status,
-    set_top_up_limit,
-)
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
 from allot.core import backlog as gate
@@ -31,6 +23,14 @@ from allot.core.errors import InvalidInput, Refused
 from allot.core.periods import Month
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.reviews.service import (
+    OrderIn,
+    acknowledge,
+    ingest_orders,
+    list_requests,
+    review_status,
+    set_top_up_limit,
+)
 from allot.webhook.models import webhook_events
 from tests.scenarios.world import PRESETS, World, local
 

@@ -106,7 +106,7 @@ def test_U2_between_two_lifetime_grants_the_oldest_claimed_goes_first(world: Wor
 
 
 def test_K5_a_paused_grant_is_skipped_and_a_resumed_one_drawn_again(world: World) -> None:
-    from allot.grant.service import set_paused
+    from allot.code.grants import set_paused
 
     cafe = world.business("cafe", plan="card-scanner-free")
     code = world.grant(cafe, {"card_operations": 10})

@@ -8,11 +8,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from allot.account.service import create_account
+from allot.billing.changes import (
+    ChangePreview,
+    QuantityPreview,
+    change_plan,
+    change_quantity,
+    preview_change,
+    preview_quantity_change,
+)
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
+from allot.code.grants import grant
 from allot.core.periods import Month
 from allot.grant.repository import GrantRow
-from allot.grant.service import grant
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
 from allot.invoice.repository import InvoiceRow
@@ -21,15 +29,7 @@ from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
-from allot.subscription.service import (
-    ChangePreview,
-    QuantityPreview,
-    change_plan,
-    change_quantity,
-    preview_change,
-    preview_quantity_change,
-    subscribe,
-)
+from allot.subscription.service import subscribe
 from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from allot.usage.summary import UsageSummary, usage_summary
 from allot.usage.verify import verify

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from allot.billing.changes import change_quantity
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
-from allot.subscription.service import change_quantity
 from allot.webhook.models import webhook_events
 from tests.scenarios.world import World, local
 

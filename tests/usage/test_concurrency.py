@@ -15,8 +15,8 @@ from collections.abc import Callable
 import pytest
 
 from allot.account.service import create_account
+from allot.code.grants import grant
 from allot.core.allocation import SourceKind
-from allot.grant.service import grant
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe

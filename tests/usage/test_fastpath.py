@@ -23,15 +23,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from allot.account.service import create_account, update_account
+from allot.billing.changes import change_plan, change_quantity
+from allot.code.grants import grant, set_paused
 from allot.code.service import claim_code, issue_code, revoke_code
 from allot.core.errors import DomainError
 from allot.grant import repository as grant_repo
-from allot.grant.service import grant, set_paused
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.partner.service import enroll_partner
 from allot.subscription import repository as sub_repo
-from allot.subscription.service import change_plan, change_quantity, subscribe
+from allot.subscription.service import subscribe
 from allot.usage import fastpath
 from allot.usage import service as usage_service
 from allot.usage.models import usage_counters, usage_routes

@@ -23,10 +23,10 @@ from hypothesis.stateful import (
 )
 
 from allot.account.service import create_account
+from allot.code.grants import grant, set_paused
 from allot.core.errors import Conflict, NotFound
 from allot.core.periods import month_of, zone
 from allot.grant import repository as grant_repo
-from allot.grant.service import grant, set_paused
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe

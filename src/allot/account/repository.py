@@ -77,3 +77,12 @@ def new_revision() -> int:
 
 def update(conn: Connection, account_id: str, values: dict[str, object]) -> None:
     conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
+def add_referral_credit(conn: Connection, account_id: str, minor: int) -> None:
+    """Move the account's cached balance of uncredited rewards by `minor` (may be negative)."""
+    conn.execute(
+        sa.update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(referral_credit_minor=accounts.c.referral_credit_minor + minor)
+    )

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from allot.account.service import get_account
 from allot.apikey import repository as repo
 from allot.apikey.repository import KeyRow
 from allot.core.errors import (
@@ -61,10 +60,8 @@ class Principal:
             raise Forbidden("operator_only", "only an operator key may do this")
 
 
-def create_key(
-    conn: Connection, clock: Clock, *, role: str, subject: str | None, label: str = ""
-) -> tuple[KeyRow, str]:
-    """Create a key; the secret is returned here and never again."""
+def check_subject(role: str, subject: str | None) -> None:
+    """The role is known and names whom it acts for as it must (refusals name `role`/`for`)."""
     if role not in ROLES:
         raise InvalidInput("invalid_role", f"role must be one of {', '.join(ROLES)}", field="role")
     if role == "operator":
@@ -76,8 +73,16 @@ def create_key(
         raise InvalidInput("subject_required", f"a {role} key needs --for ID", field="for")
     else:
         validate.identifier(subject, field="for")
-        if role == "account":
-            get_account(conn, subject)
+
+
+def create_key(
+    conn: Connection, clock: Clock, *, role: str, subject: str | None, label: str = ""
+) -> tuple[KeyRow, str]:
+    """Create a key; the secret is returned here and never again.
+
+    That its account or partner exists is checked by `allot.billing.keys.issue_key`.
+    """
+    check_subject(role, subject)
     secret = new_api_key(role)
     key_id = repo.insert(
         conn,

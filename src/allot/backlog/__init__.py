@@ -1,1 +1,4 @@
-"""Orders in, review requests out: the Reviews gate with its top-up limit and backlog (R1-R5)."""
+"""The Reviews gate's tables and queries: orders, months with their top-ups, gates (R1-R5).
+
+The gate itself is `allot.reviews`.
+"""

@@ -13,6 +13,15 @@ from rich.table import Table
 from sqlalchemy.engine import Connection
 
 from allot.account.service import get_account
+from allot.billing.advice import upgrade_advice
+from allot.billing.changes import (
+    ChangePreview,
+    QuantityPreview,
+    change_plan,
+    change_quantity,
+    preview_change,
+    preview_quantity_change,
+)
 from allot.cli.context import clock, console, domain_errors, fail, open_database
 from allot.cli.parse import instant as _instant
 from allot.core.errors import InvalidInput, NotFound
@@ -26,15 +35,6 @@ from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import run as run_billing
 from allot.kit import simclock
 from allot.subscription import repository as subscription_repo
-from allot.subscription.advice import upgrade_advice
-from allot.subscription.service import (
-    ChangePreview,
-    QuantityPreview,
-    change_plan,
-    change_quantity,
-    preview_change,
-    preview_quantity_change,
-)
 
 clock_app = typer.Typer(
     help="Show or move this database's clock (simulation mode).", no_args_is_help=True

@@ -17,18 +17,18 @@ from zoneinfo import ZoneInfo
 
 from allot.account import repository as account_repo
 from allot.account.service import create_account
-from allot.backlog.service import OrderIn, ingest_orders, review_status, set_top_up_limit
 from allot.cli.context import console
 from allot.cli.render import PROMPT_TEXT, print_summary
 from allot.cli.reviews import show_status
+from allot.code.grants import grant
 from allot.core.money import Money
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
-from allot.grant.service import grant
 from allot.invoice import repository as invoice_repo
 from allot.invoice.run import run as run_billing
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.reviews.service import OrderIn, ingest_orders, review_status, set_top_up_limit
 from allot.subscription import repository as subscription_repo
 from allot.subscription.service import subscribe
 from allot.usage.service import UsageResult, consume, take_seat

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from allot.account.service import create_account, get_account
-from allot.apikey.service import create_key, list_keys, revoke_key
+from allot.apikey.service import list_keys, revoke_key
+from allot.billing.keys import issue_key
 from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import load_catalog_with_extras
 from allot.catalog.service import load_catalog
@@ -26,12 +27,12 @@ from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app
 from allot.cli.worker import worker
+from allot.code.grants import grant as give_grant
+from allot.code.grants import set_paused
 from allot.config import Settings
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
-from allot.grant.service import grant as give_grant
-from allot.grant.service import set_paused
 from allot.kit.ids import new_token
 from allot.kit.migrate import upgrade
 from allot.referral.service import attribute
@@ -402,7 +403,7 @@ def keys_create(
 ) -> None:
     """Create an API key; its secret is printed once and never stored."""
     with open_database() as db, db.transaction() as conn:
-        row, secret = create_key(conn, clock(), role=role, subject=for_, label=label)
+        row, secret = issue_key(conn, clock(), role=role, subject=for_, label=label)
     console.print(f"key {row.id} ({row.role}{' for ' + row.subject if row.subject else ''}):")
     console.print(secret, soft_wrap=True)
 

@@ -14,7 +14,12 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from allot.backlog.service import (
+from allot.cli.context import clock, console, domain_errors, open_database
+from allot.cli.parse import instant
+from allot.config import Settings
+from allot.core.errors import InvalidInput
+from allot.core.money import to_decimal
+from allot.reviews.service import (
     MAX_BATCH,
     OrderIn,
     ReviewStatus,
@@ -23,11 +28,6 @@ from allot.backlog.service import (
     review_status,
     set_top_up_limit,
 )
-from allot.cli.context import clock, console, domain_errors, open_database
-from allot.cli.parse import instant
-from allot.config import Settings
-from allot.core.errors import InvalidInput
-from allot.core.money import to_decimal
 
 orders_app = typer.Typer(help="Report the stores' orders.", no_args_is_help=True)
 reviews_app = typer.Typer(help="The Reviews gate: status and requests.", no_args_is_help=True)

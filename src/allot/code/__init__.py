@@ -1,1 +1,2 @@
-"""Access Codes: grants a partner issues, numbered per partner, claimed once by one business."""
+"""Grants and Access Codes: giving and pausing a grant (`grants`), and the codes a partner
+issues, numbered per partner, claimed once by one business (`service`)."""

@@ -20,11 +20,11 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from allot.account.service import get_account
+from allot.code.grants import check_package, set_paused
 from allot.core.codes import ENTROPY_BYTES, format_code, is_well_formed, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.grant import repository as grant_repo
 from allot.grant.repository import GrantRow
-from allot.grant.service import check_package, set_paused
 from allot.kit.clock import Clock
 from allot.partner.service import get_partner
 from allot.usage import repository as usage_repo

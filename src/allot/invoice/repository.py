@@ -1,4 +1,12 @@
-"""Every query of the invoice domain."""
+"""Every query of the invoice domain.
+
+One exception to "a repository writes only its own tables": issuing an invoice
+also writes its `invoice.finalized` event into the webhooks' outbox, in the same
+statement on PostgreSQL (the series' number is locked from the moment it is
+taken to the commit, so every round trip there holds up every other invoice).
+The outbox's own SQL builds those writes (`allot.webhook.repository`), and the
+payload passes `allot.webhook.service.checked` like every other event.
+"""
 
 from __future__ import annotations
 

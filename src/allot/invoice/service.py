@@ -32,7 +32,7 @@ from allot.invoice.repository import CreditNoteRow, InvoiceRow
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.referral import service as referral
-from allot.webhook.service import emit
+from allot.webhook.service import checked, emit
 
 
 def issue(
@@ -89,7 +89,7 @@ def issue(
         at=clock.now(),
         series=numbering.series(numbering.INVOICES, issued_on.year),
         event_type="invoice.finalized",
-        payload=summary,
+        payload=lambda row: checked("invoice.finalized", summary(row)),  # as `emit` checks
         along=along,
     )
     if done is None:

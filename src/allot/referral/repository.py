@@ -121,15 +121,6 @@ def earn(
     return done.rowcount == 1
 
 
-def add_credit(conn: Connection, account_id: str, minor: int) -> None:
-    """Move the account's cached balance of uncredited rewards by `minor` (may be negative)."""
-    conn.execute(
-        sa.update(accounts)
-        .where(accounts.c.id == account_id)
-        .values(referral_credit_minor=accounts.c.referral_credit_minor + minor)
-    )
-
-
 def unapplied(conn: Connection, referrer_account_id: str, currency: str) -> list[ReferralRow]:
     """Earned rewards not yet fully credited, the oldest earned first, locked."""
     rows = conn.execute(

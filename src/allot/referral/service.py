@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.codes import ENTROPY_BYTES, display, format_code, is_well_formed, link, normalize
@@ -180,7 +181,7 @@ def invoice_paid(
         conn, account_id, reward_minor=reward_minor, invoice_id=invoice_id, at=clock.now()
     ):
         return None
-    repo.add_credit(conn, referral.referrer_account_id, reward_minor)
+    account_repo.add_referral_credit(conn, referral.referrer_account_id, reward_minor)
     earned = repo.referral_of(conn, account_id)
     assert earned is not None
     emit(
@@ -221,5 +222,5 @@ def credit_lines(
         )
         room -= take
     if room != up_to_minor:
-        repo.add_credit(conn, account_id, room - up_to_minor)
+        account_repo.add_referral_credit(conn, account_id, room - up_to_minor)
     return charges

@@ -1,159 +1,68 @@
-"""/v1/accounts/{id}: changing a subscription's plan (EDIT TARIFF PLAN) or quantity, and
-upgrade advice.
-
-The account itself may do all three, as well as the operator: the preview shows
-the charge before anything changes, and confirming it charges exactly that.
-"""
+"""/v1/accounts/{id}/subscriptions: the live subscriptions, and subscribing (A2)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy.engine import Connection
 
-from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
+from allot.account.api import operator_on
+from allot.account.schemas import SubscriptionCreate, SubscriptionRead
+from allot.account.service import get_account
+from allot.api_context import Caller, Db, IdempotencyKey, Now, idempotent
 from allot.apikey.service import Principal
-from allot.core.periods import Month
-from allot.invoice import repository as invoice_repo
-from allot.invoice.schemas import invoice_read
-from allot.subscription.advice import upgrade_advice
-from allot.subscription.schemas import (
-    MonthAdviceRead,
-    PlanChange,
-    PlanChangePreviewRead,
-    PlanChangeRead,
-    QuantityChange,
-    QuantityChangePreviewRead,
-    QuantityChangeRead,
-    advice_read,
-    preview_fields,
-    quantity_preview_fields,
-)
-from allot.subscription.service import (
-    change_plan,
-    change_quantity,
-    preview_change,
-    preview_quantity_change,
-)
+from allot.subscription import repository as subscription_repo
+from allot.subscription.repository import LiveSubscription
+from allot.subscription.service import subscribe
 
-router = APIRouter(prefix="/accounts/{account_id}", tags=["plans"])
-CHANGE = "/subscriptions/{subscription_id}/plan-change"
-QUANTITY = "/subscriptions/{subscription_id}/quantity-change"
+router = APIRouter(prefix="/accounts", tags=["accounts"])
 
 
-@router.post(f"{CHANGE}/preview", response_model=PlanChangePreviewRead)
-def post_preview(
-    account_id: str, subscription_id: PathId, body: PlanChange, db: Db, now: Now, caller: Caller
-) -> PlanChangePreviewRead:
-    """What changing to `plan` would do now: the prorated charge, or the renewal date of a
-    downgrade, and the months whose overage an upgrade waives. Nothing changes."""
-    with db.transaction() as conn:  # the preview reads under the account's lock, like the change
-        caller.check(conn).require_account(account_id)
-        preview = preview_change(
-            conn, now, account_id=account_id, subscription_id=subscription_id, plan_code=body.plan
-        )
-        return PlanChangePreviewRead.model_validate(preview_fields(preview))
+def subscription_read(sub: LiveSubscription) -> SubscriptionRead:
+    return SubscriptionRead(
+        id=sub.id,
+        account_id=sub.account_id,
+        product_line=sub.product_line,
+        plan=sub.plan.code,
+        plan_version=sub.plan.version,
+        plan_name=sub.plan.name,
+        quantity=sub.quantity,
+        started_on=sub.started_on,
+        state=sub.state,
+        pending_quantity=sub.pending_quantity,
+        pending_quantity_on=sub.pending_quantity_on,
+    )
 
 
-@router.post(CHANGE, response_model=PlanChangeRead)
-def post_change(
-    account_id: str,
-    subscription_id: PathId,
-    body: PlanChange,
-    db: Db,
-    now: Now,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> object:
-    """Upgrade now with a prorated charge (invoiced at once), or downgrade at the renewal."""
-
-    def work(conn: Connection, principal: Principal) -> tuple[int, PlanChangeRead]:
-        principal.require_account(account_id)
-        preview, invoice = change_plan(
-            conn, now, account_id=account_id, subscription_id=subscription_id, plan_code=body.plan
-        )
-        issued = None
-        if invoice is not None:
-            issued = invoice_read(invoice, invoice_repo.credit_notes_of(conn, invoice.id))
-        return 200, PlanChangeRead.model_validate({**preview_fields(preview), "invoice": issued})
-
-    request = {"account": account_id, "subscription": subscription_id, **body.model_dump()}
-    return idempotent(db, now, caller, key, request, work)
-
-
-@router.post(f"{QUANTITY}/preview", response_model=QuantityChangePreviewRead)
-def post_quantity_preview(
-    account_id: str,
-    subscription_id: PathId,
-    body: QuantityChange,
-    db: Db,
-    now: Now,
-    caller: Caller,
-) -> QuantityChangePreviewRead:
-    """What changing to `quantity` locations would do now: an increase's prorated charge, or
-    the renewal a decrease waits for, and any scheduled decrease it replaces. Nothing changes."""
-    with db.transaction() as conn:
-        caller.check(conn).require_account(account_id)
-        preview = preview_quantity_change(
-            conn,
-            now,
-            account_id=account_id,
-            subscription_id=subscription_id,
-            quantity=body.quantity,
-        )
-        return QuantityChangePreviewRead.model_validate(quantity_preview_fields(preview))
-
-
-@router.post(QUANTITY, response_model=QuantityChangeRead)
-def post_quantity_change(
-    account_id: str,
-    subscription_id: PathId,
-    body: QuantityChange,
-    db: Db,
-    now: Now,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> object:
-    """An increase now with a prorated charge (invoiced at once), or a decrease at the
-    renewal; asking for what the subscription already does changes nothing."""
-
-    def work(conn: Connection, principal: Principal) -> tuple[int, QuantityChangeRead]:
-        principal.require_account(account_id)
-        preview, invoice = change_quantity(
-            conn,
-            now,
-            account_id=account_id,
-            subscription_id=subscription_id,
-            quantity=body.quantity,
-        )
-        issued = None
-        if invoice is not None:
-            issued = invoice_read(invoice, invoice_repo.credit_notes_of(conn, invoice.id))
-        return 200, QuantityChangeRead.model_validate(
-            {**quantity_preview_fields(preview), "invoice": issued}
-        )
-
-    request = {"account": account_id, "subscription": subscription_id, **body.model_dump()}
-    return idempotent(db, now, caller, key, request, work)
-
-
-@router.get("/advice", response_model=list[MonthAdviceRead])
-def get_advice(
-    account_id: str,
-    db: Db,
-    now: Now,
-    caller: Caller,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])] = None,
-) -> list[MonthAdviceRead]:
-    """Per metric, this month to date and last month (or `month`): the cost of staying
-    against each plan above, the cheapest, the saving and the breakeven (V1)."""
+@router.get("/{account_id}/subscriptions", response_model=list[SubscriptionRead])
+def get_subscriptions(account_id: str, db: Db, caller: Caller) -> list[SubscriptionRead]:
     with db.read() as conn:
         caller.check(conn).require_account(account_id)
-        found = upgrade_advice(
-            conn,
-            now,
-            account_id=account_id,
-            month=None if month is None else Month.from_input(month),
+        get_account(conn, account_id)
+        return [subscription_read(s) for s in subscription_repo.live(conn, account_id)]
+
+
+@router.post("/{account_id}/subscriptions", status_code=201, response_model=SubscriptionRead)
+def post_subscription(
+    account_id: str,
+    body: SubscriptionCreate,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Subscribe the account to the newest version of a plan (operator)."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, SubscriptionRead]:
+        operator_on(account_id, principal)
+        return 201, subscription_read(
+            subscribe(
+                conn,
+                now,
+                account_id=account_id,
+                plan_code=body.plan,
+                quantity=body.quantity,
+                started_on=body.started_on,
+            )
         )
-    return [advice_read(item) for item in found]
+
+    return idempotent(db, now, caller, key, {"account": account_id, **body.model_dump()}, work)

@@ -40,6 +40,18 @@ SECRET_BYTES = 32  # generated secrets; Standard Webhooks asks for 24-64 bytes
 MAX_PAYLOAD = 64 * 1024
 
 
+def checked(type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The one check of every event bound for the outbox: a known type, a JSON payload within
+    MAX_PAYLOAD. `emit` applies it; so does the invoice statement that writes its event with
+    the invoice (`allot.invoice.service.issue`)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}: add it to EVENT_TYPES")
+    data = dict(payload)
+    if len(json.dumps(data, allow_nan=False)) > MAX_PAYLOAD:  # also refuses what is not JSON
+        raise ValueError(f"webhook payload of {type!r} is over {MAX_PAYLOAD} bytes")
+    return data
+
+
 def emit(
     conn: Connection,
     clock: Clock,
@@ -53,11 +65,7 @@ def emit(
     Runs in the caller's transaction; returns the event id. `payload` becomes the
     body's `data` and must be JSON (datetimes as ISO strings, money as strings).
     """
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event type {type!r}: add it to EVENT_TYPES")
-    data = dict(payload)
-    if len(json.dumps(data, allow_nan=False)) > MAX_PAYLOAD:  # also refuses what is not JSON
-        raise ValueError(f"webhook payload of {type!r} is over {MAX_PAYLOAD} bytes")
+    data = checked(type, payload)
     now = clock.now()
     event_id = repo.insert_event(conn, event_type=type, account_id=account_id, payload=data, at=now)
     repo.insert_deliveries(conn, event_id=event_id, event_type=type, at=now)

@@ -6,11 +6,12 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allot.billing.advice import MonthAdvice
+from allot.billing.changes import ChangePreview, QuantityPreview
 from allot.core.advice import Option
 from allot.core.money import Money
 from allot.invoice.schemas import InvoiceRead
-from allot.subscription.advice import MonthAdvice
-from allot.subscription.service import MAX_QUANTITY, ChangePreview, QuantityPreview
+from allot.subscription.service import MAX_QUANTITY
 
 _STRICT = ConfigDict(extra="forbid")
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy.engine import Connection
 
 from allot.api_context import Caller, Db, Now, Tolerance
-from allot.backlog.schemas import (
+from allot.kit.clock import Clock
+from allot.reviews.schemas import (
     AckRead,
     AckWrite,
     IngestRead,
@@ -18,7 +19,7 @@ from allot.backlog.schemas import (
     ReviewsRead,
     TopUpWrite,
 )
-from allot.backlog.service import (
+from allot.reviews.service import (
     OrderIn,
     ReviewStatus,
     acknowledge,
@@ -27,7 +28,6 @@ from allot.backlog.service import (
     review_status,
     set_top_up_limit,
 )
-from allot.kit.clock import Clock
 
 router = APIRouter(prefix="/accounts", tags=["reviews"])
 
