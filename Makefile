@@ -7,15 +7,21 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env system clean
+.PHONY: run test lint types unit bench env dev-env system clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --python $(PYTHON)
+# Two stamps: `make run` installs the runtime only (no test, lint or type-checking package);
+# `make test` adds the dev group. `--inexact` keeps what the other one installed.
+.venv/.synced-run: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --no-dev --python $(PYTHON)
 	touch $@
+
+.venv/.synced-dev: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --python $(PYTHON)
+	touch $@ .venv/.synced-run
 
 # Debian packages behind the PDF documents: WeasyPrint's Pango and HarfBuzz-Subset (without it
 # WeasyPrint warns at import, an error under pytest), the Noto fonts that shape Thai, Devanagari
@@ -35,7 +41,9 @@ system:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-env: system .venv/.synced
+env: system .venv/.synced-run
+
+dev-env: system .venv/.synced-dev
 
 run: env
 	mkdir -p var
@@ -49,15 +57,15 @@ run: env
 	@echo "API on http://127.0.0.1:8000 (docs: /docs) — Ctrl-C to stop"
 	$(UV) run --no-sync allot serve --host 127.0.0.1 --port 8000
 
-lint: env
+lint: dev-env
 	$(UV) run --no-sync ruff check src tests bench
 	$(UV) run --no-sync ruff format --check src tests bench
 	$(UV) run --no-sync lint-imports
 
-types: env
+types: dev-env
 	$(UV) run --no-sync mypy
 
-unit: env
+unit: dev-env
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 test: lint types unit
