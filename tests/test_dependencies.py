@@ -47,7 +47,8 @@ def _runtime_closure(packages: dict[str, dict[str, Any]]) -> set[str]:
 
 def _declared() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [re.split(r"[\[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in project["dependencies"]]
+    specs = project["dependencies"]
+    return [re.split(r"[\[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in specs]
 
 
 def _imported_roots() -> set[str]:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from allot.account.service import create_account, update_account
 from allot.billing.changes import change_plan, change_quantity
+from allot.catalog.models import metrics
 from allot.code.grants import grant, set_paused
 from allot.code.service import claim_code, issue_code, revoke_code
 from allot.core.errors import DomainError
@@ -364,3 +365,40 @@ def test_U8_the_route_is_followed_from_the_database_without_a_waterfall_read(
         assert replay.draws == fourth.draws
     finally:
         other.dispose()
+
+
+def test_U8_a_metric_read_in_a_rolled_back_load_is_forgotten_with_it(db: Database) -> None:
+    """A metric defined, read and rolled back may come back as another kind; the answer follows."""
+    clock = FixedClock(START)
+    _free_account_with_a_grant_of_two(db, clock)
+
+    def define_as_counter_then_fail() -> None:
+        with db.transaction() as conn:
+            conn.execute(
+                sa.insert(metrics).values(
+                    code="stamps", catalog="test", name="Stamps", kind="counter", unit="stamp"
+                )
+            )
+            with pytest.raises(DomainError) as refused:
+                usage_service.take_seat(
+                    conn, clock, account_id="acc", metric="stamps", holder="x", idempotency_key="k"
+                )
+            assert refused.value.code == "wrong_metric_kind"
+            raise RolledBack
+
+    with pytest.raises(RolledBack):
+        define_as_counter_then_fail()
+    with db.transaction() as conn:
+        conn.execute(
+            sa.insert(metrics).values(
+                code="stamps", catalog="test", name="Stamps", kind="gauge", unit="seat"
+            )
+        )
+    with db.transaction() as conn, pytest.raises(DomainError) as refused:
+        _consume_metric(conn, clock, "stamps")
+    assert refused.value.code == "wrong_metric_kind"
+    assert "is a gauge" in str(refused.value)
+
+
+def _consume_metric(conn: sa.Connection, clock: FixedClock, metric: str) -> Any:
+    return consume(conn, clock, account_id="acc", metric=metric, quantity=1, idempotency_key="c")

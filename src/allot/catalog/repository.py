@@ -21,20 +21,14 @@ def get_metric(conn: Connection, code: str) -> Metric | None:
     return None if row is None else _metric(row)
 
 
-# A metric never changes kind (load_catalog refuses it), so a kind once read
-# stays true for the life of the database; the hot path reads it from here.
-_KINDS: dict[tuple[int, str], MetricKind] = {}
+_GET_KIND = sa.select(metrics.c.kind).where(metrics.c.code == sa.bindparam("code"))
 
 
 def metric_kind(conn: Connection, code: str) -> MetricKind | None:
-    key = (id(conn.engine), code)
-    kind = _KINDS.get(key)
-    if kind is None:
-        metric = get_metric(conn, code)
-        if metric is None:
-            return None
-        kind = _KINDS[key] = metric.kind
-    return kind
+    """Read on every call, never remembered: a metric read in a transaction that rolls
+    back may come back as another kind, and the answer must follow the committed one."""
+    kind = conn.execute(_GET_KIND, {"code": code}).scalar_one_or_none()
+    return None if kind is None else MetricKind(kind)
 
 
 def list_metrics(conn: Connection) -> list[Metric]:
