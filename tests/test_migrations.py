@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from allot.account.service import create_account
+from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.models import metadata
+from allot.subscription.service import subscribe
+from allot.usage.service import consume
+from tests.factories import load
 
 
 def test_migrated_schema_matches_the_tables_in_code(db: Database) -> None:
@@ -34,3 +43,75 @@ def test_U8_the_triggers_that_mark_an_accounts_sources_changed_are_in_place(db: 
             )
         tables = {table for table, _ in rows}
     assert {"grants", "grant_allowances", "subscriptions", "accounts"} <= tables
+
+
+def _normal(condition: str) -> str:
+    """A check's condition as both databases can be compared: PostgreSQL rewrites
+    `x IN ('a', 'b')` as `x = ANY (ARRAY['a'::text, …])` and wraps it in brackets."""
+    text = condition.lower()
+    text = re.sub(r"::[a-z ]+(\[\])?", "", text)
+    text = re.sub(r"= any \(array\[(.*?)\]\)", r"in (\1)", text)
+    text = re.sub(r" in \(('[^',]*')\)", r" = \1", text)  # and `x IN ('a')` as `x = 'a'`
+    return re.sub(r"[\s()]", "", text)
+
+
+def test_every_check_the_code_declares_is_in_the_migrated_database(db: Database) -> None:
+    """The CHECKs (states and kinds among them) are the code's, on both databases."""
+    inspector = sa.inspect(db.engine)
+    for table in metadata.sorted_tables:
+        declared = {
+            str(c.name): _normal(str(c.sqltext))
+            for c in table.constraints
+            if isinstance(c, sa.CheckConstraint)
+        }
+        found = {
+            str(c["name"]): _normal(str(c["sqltext"]))
+            for c in inspector.get_check_constraints(table.name)
+        }
+        assert found == declared, table.name
+
+
+# Columns whose name says they hold one of a few values: each must be checked by the database.
+_ENUM_COLUMNS = {"state", "kind", "outcome", "source_kind", "direction", "action", "role"}
+
+
+def test_every_state_and_kind_column_is_checked_by_the_database() -> None:
+    unchecked = []
+    for table in metadata.sorted_tables:
+        checked = " ".join(
+            str(c.sqltext) for c in table.constraints if isinstance(c, sa.CheckConstraint)
+        )
+        for column in table.columns:
+            if column.name in _ENUM_COLUMNS and not re.search(rf"\b{column.name} IN \(", checked):
+                unchecked.append(f"{table.name}.{column.name}")
+    assert unchecked == []
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("usage_events", "action"),
+        ("usage_events", "outcome"),
+        ("usage_entries", "source_kind"),
+        ("usage_counters", "source_kind"),
+        ("usage_routes", "outcome"),
+    ],
+)
+def test_a_value_no_enum_names_is_refused_by_the_database(
+    db: Database, clock: FixedClock, table: str, column: str
+) -> None:
+    """Whoever writes the row, the database refuses a kind the code does not name."""
+    load(db, clock)
+    with db.transaction() as conn:
+        create_account(conn, clock, account_id="acc", name="A", timezone="UTC", currency="EUR")
+        subscribe(conn, clock, account_id="acc", plan_code="free")
+        consume(
+            conn, clock, account_id="acc", metric="card_operations", quantity=1, idempotency_key="k"
+        )
+    refused = pytest.raises(sa.exc.IntegrityError, match=f"ck_{table}_{column}")
+    with refused, db.transaction() as conn:
+        conn.execute(sa.update(metadata.tables[table]).values({column: "gift"}))
+    with db.read() as conn:
+        values = conn.execute(sa.select(metadata.tables[table].c[column])).scalars().all()
+    assert values
+    assert "gift" not in values

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from allot.core.charges import prorate
 from allot.core.errors import InvalidInput
-from allot.core.invoicing import Charge, credit, freeze
+from allot.core.invoicing import Charge, ChargeKind, credit, freeze
 from allot.core.money import Money
 
 
 def line(amount: str, rate: str = "0") -> Charge:
-    return Charge("plan", "x", 1, Decimal(amount), Decimal(amount), Decimal(rate))
+    return Charge(ChargeKind.PLAN, "x", 1, Decimal(amount), Decimal(amount), Decimal(rate))
 
 
 def test_b5_each_line_rounds_once_and_lines_add_up() -> None:

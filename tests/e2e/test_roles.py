@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.invoice import service as invoice_service
 from allot.invoice.run import run
 from tests.e2e.conftest import Api
@@ -174,7 +174,7 @@ def state(api: Api) -> Any:
 def invoices(api: Api) -> dict[str, int]:
     """An invoice of each tenant: the store's from the run, the others issued directly."""
     owners = {"store": run(api.db, api.clock).invoices[0].id}
-    charge = Charge("plan", "Monthly", 1, Decimal("29"), Decimal("29"))
+    charge = Charge(ChargeKind.PLAN, "Monthly", 1, Decimal("29"), Decimal("29"))
     with api.db.transaction() as conn:
         for owner, account, partner in [
             ("cafe", "cafe", None),

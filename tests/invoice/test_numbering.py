@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from allot.account.service import create_account
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.invoice import numbering, service
 from allot.invoice.models import credit_notes, invoices, number_series
 from allot.invoice.repository import InvoiceRow
@@ -53,7 +53,7 @@ def issue_in(conn: sa.Connection, clock: FixedClock, key: str, on: date) -> Invo
         billing_key=key,
         kind="subscription",
         currency="USD",
-        charges=[Charge("plan", "Loyalty Business", 1, Decimal(179), Decimal(179))],
+        charges=[Charge(ChargeKind.PLAN, "Loyalty Business", 1, Decimal(179), Decimal(179))],
         issued_on=on,
         tax_rate=Decimal(0),
         account_id="shop",

@@ -11,6 +11,7 @@ from allot.kit.backoff import RETRY_DELAYS
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.notify import repository as repo
+from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 from allot.notify.service import queue_email
 from allot.notify.smtp import SmtpSettings, send_due
@@ -28,7 +29,7 @@ def queue(db: Database, clock: FixedClock, to: str = "owner@cafe.example") -> Em
         return queue_email(
             conn,
             clock,
-            kind="test",
+            kind=EmailKind.ACTIVATION_LINK,
             to=to,
             subject="Your Access Code",
             body="Привіт! Hello.\n",
@@ -135,7 +136,7 @@ def test_a_bad_address_is_refused_and_nothing_is_queued(
     db: Database, clock: FixedClock, to: str, field: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused, db.transaction() as conn:
-        queue_email(conn, clock, kind="test", to=to, subject="Hi", body="x")
+        queue_email(conn, clock, kind=EmailKind.ACTIVATION_LINK, to=to, subject="Hi", body="x")
     assert (refused.value.code, refused.value.field) == ("invalid_email", field)
     with db.read() as conn:
         assert repo.counts(conn) == {}
@@ -189,7 +190,7 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_round_goes_on(
     with db.transaction() as conn:  # past queue_email's checks, as an old row might be
         broken = repo.insert(
             conn,
-            kind="test",
+            kind=EmailKind.ACTIVATION_LINK,
             to_address="owner@cafe.example",
             subject="Hi\r\nBcc: everyone@example.com",
             body="x",
@@ -205,3 +206,13 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_round_goes_on(
     assert failed.last_error.startswith("cannot build the message")
     assert row(db, fine.id).state == "sent"
     assert [m["Subject"] for m in mail_server.received] == ["Your Access Code"]
+
+
+def test_a_kind_the_outbox_does_not_name_is_refused_and_nothing_is_queued(
+    db: Database, clock: FixedClock
+) -> None:
+    with pytest.raises(InvalidInput) as refused, db.transaction() as conn:
+        queue_email(conn, clock, kind="newsletter", to="a@b.example", subject="Hi", body="x")  # type: ignore[arg-type]
+    assert (refused.value.code, refused.value.field) == ("invalid_email_kind", "kind")
+    with db.read() as conn:
+        assert repo.counts(conn) == {}

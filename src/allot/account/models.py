@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import metadata
+from allot.kit.schema import metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
+
+
+class BillingChannel(StrEnum):
+    CARD = "card"  # charged on the linked card when an invoice is finalized (P1)
+    EXTERNAL = "external"  # billed elsewhere: its charges are exported
+
 
 accounts = sa.Table(
     "accounts",
@@ -32,5 +40,5 @@ accounts = sa.Table(
     # learns from the account row it already reads whether there is any.
     sa.Column("referral_credit_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("referral_credit_minor >= 0", name="referral_credit_not_negative"),
-    sa.CheckConstraint("billing_channel IN ('card', 'external')", name="billing_channel"),
+    one_of("billing_channel", BillingChannel),
 )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from allot.account import repository as repo
+from allot.account.models import BillingChannel
 from allot.account.repository import AccountRow
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import check_tax_rate
@@ -16,7 +17,7 @@ from allot.core.periods import zone
 from allot.kit import validate
 from allot.kit.clock import Clock
 
-BILLING_CHANNELS = ("card", "external")
+BILLING_CHANNELS = tuple(BillingChannel)
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import UTCDateTime
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # everything
+    PARTNER = "partner"  # one partner's codes, report and invoices
+    ACCOUNT = "account"  # one business's own usage, plan and invoices
+
 
 api_keys = sa.Table(
     "api_keys",
@@ -18,7 +27,7 @@ api_keys = sa.Table(
     sa.Column("label", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
-    sa.CheckConstraint("role IN ('operator', 'partner', 'account')", name="role"),
+    one_of("role", Role),
     sa.CheckConstraint("(role = 'operator') = (subject IS NULL)", name="subject_for_role"),
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from allot.apikey import repository as repo
+from allot.apikey.models import Role
 from allot.apikey.repository import KeyRow
 from allot.core.errors import (
     Forbidden,
@@ -28,7 +29,7 @@ from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.security import hash_key, new_api_key
 
-ROLES = ("operator", "partner", "account")
+ROLES = tuple(Role)
 
 
 @dataclass(frozen=True, slots=True)

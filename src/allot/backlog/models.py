@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import metadata
+from allot.core.backlog import Outcome
+from allot.kit.schema import metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
+
+
+class RequestState(StrEnum):
+    """An order's review request (R5): what the platform is to do with it."""
+
+    TO_SEND = "to_send"  # released: send it
+    WAITING = "waiting"  # in the backlog, released at the next month or top-up (R3)
+    ARCHIVED = "archived"  # never to be sent (R4)
+    SENT = "sent"  # the platform acknowledged sending it
+
+
+class PaidBy(StrEnum):
+    PLAN = "plan"  # counted within the plan's order limit
+    TOP_UP = "top_up"  # past it, paid by the top-up (R2)
+
 
 # One row per order the platform reported, deduplicated by the platform's order id.
 # The row is also the order's review request: `state` says what the platform is
@@ -32,10 +50,9 @@ orders = sa.Table(
     sa.Column("released_at", UTCDateTime, nullable=True),
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(
-        "state IS NULL OR state IN ('to_send', 'waiting', 'archived', 'sent')", name="state"
-    ),
-    sa.CheckConstraint("paid_by IS NULL OR paid_by IN ('plan', 'top_up')", name="paid_by"),
+    one_of("outcome", Outcome),
+    one_of("state", RequestState, nullable=True),
+    one_of("paid_by", PaidBy, nullable=True),
     sa.Index("ix_orders_requests", "account_id", "state", "placed_at", "order_id"),
 )
 

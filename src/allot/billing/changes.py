@@ -35,7 +35,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core import calendar
 from allot.core.calendar import Proration
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
 from allot.core.periods import Month, zone
 from allot.invoice import service as invoice_service
@@ -246,7 +246,7 @@ def _invoice_proration(
         currency=proration.charge.currency,
         charges=[
             Charge(
-                "proration",
+                ChargeKind.PRORATION,
                 f"{what}: {proration.days_left} of {proration.days_in_period} days",
                 1,
                 amount,

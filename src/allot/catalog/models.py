@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.core.catalog import MetricKind
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
 
 metrics = sa.Table(
@@ -16,7 +17,7 @@ metrics = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("unit", sa.String(64), nullable=False),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
-    sa.CheckConstraint("kind IN ('counter', 'gauge')", name="kind"),
+    one_of("kind", MetricKind),
 )
 
 product_lines = sa.Table(

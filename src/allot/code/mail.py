@@ -21,11 +21,12 @@ from allot.core.errors import Conflict, InvalidInput, Refused
 from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
 from allot.notify import repository as mail_repo
+from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 from allot.notify.service import is_address, queue_email
 from allot.partner.service import get_partner
 
-ACTIVATION_LINK = "activation_link"
+ACTIVATION_LINK = EmailKind.ACTIVATION_LINK
 DEFAULT_LINK = "/activate?code={code}"
 MAX_PER_CODE = 5  # a code is for one business: a few tries at the right address, no more
 MAX_NOTE = 1000

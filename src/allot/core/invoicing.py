@@ -6,8 +6,9 @@ named mode; tax is then computed per rate on the sum of that rate's rounded
 lines and rounded once more. So the lines always add up to the subtotal, the
 tax lines to the tax, and subtotal + tax to the total, to the minor unit.
 
-    >>> lines = [Charge("plan", "Full Suite Business", 1, Decimal("279"), Decimal("279")),
-    ...          Charge("overage", "Overage: orders", 300, Decimal("0.20"), Decimal("60.00"))]
+    >>> plan, overage = ChargeKind.PLAN, ChargeKind.OVERAGE
+    >>> lines = [Charge(plan, "Full Suite Business", 1, Decimal("279"), Decimal("279")),
+    ...          Charge(overage, "Overage: orders", 300, Decimal("0.20"), Decimal("60.00"))]
     >>> t = freeze(lines, "USD", tax_rate=Decimal("0.2"))
     >>> [x.amount_minor for x in t.lines], t.subtotal_minor, t.taxes[0].tax_minor, t.total_minor
     ([27900, 6000], 33900, 6780, 40680)
@@ -23,17 +24,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from allot.core.errors import InvalidInput
 from allot.core.money import DEFAULT_ROUNDING, exponent, quantize
+
+
+class ChargeKind(StrEnum):
+    """What an invoice line charges for; the database refuses any other."""
+
+    PLAN = "plan"  # a month (or year) of the plan, in advance (B1)
+    PRORATION = "proration"  # an upgrade or a quantity increase, for the rest of the cycle (B4)
+    OVERAGE = "overage"  # units past the allowance, billed per unit (U4)
+    LATE_OVERAGE = "late_overage"  # overage recorded after its month was invoiced (B7)
+    EXTRA_SEATS = "extra_seats"  # seat-days of seats past the allowance (U6)
+    TOP_UP = "top_up"  # reviews past the limit, paid by the top-up (R2)
+    REFERRAL_CREDIT = "referral_credit"  # a referral reward taken off the invoice (A4)
+    WHOLESALE = "wholesale"  # a partner's code-month at wholesale terms (K8)
 
 
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One unrounded line of a document."""
 
-    kind: str  # plan, proration, overage, late_overage, extra_seats, top_up, referral_credit,
-    # wholesale
+    kind: ChargeKind
     description: str
     quantity: int
     unit_price: Decimal
@@ -165,7 +179,8 @@ def credit(
     credited the tax is the invoice's own, so the two net to zero exactly; a
     partial credit recomputes tax per rate on what it takes back.
 
-        >>> inv = freeze([Charge("plan", "Monthly", 1, Decimal("29"), Decimal("29"))], "EUR",
+        >>> monthly = Charge(ChargeKind.PLAN, "Monthly", 1, Decimal("29"), Decimal("29"))
+        >>> inv = freeze([monthly], "EUR",
         ...              tax_rate=Decimal("0.21"))
         >>> credit(inv, {0: 1000}).total_minor
         1210

@@ -12,13 +12,29 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.core.invoicing import ChargeKind
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
 
-INVOICE_STATES = ("draft", "finalized", "paid", "void", "uncollectible")
-INVOICE_KINDS = ("subscription", "proration", "usage", "partner")
+
+class InvoiceState(StrEnum):
+    DRAFT = "draft"  # being built; never seen outside its transaction
+    FINALIZED = "finalized"  # numbered and frozen, awaiting payment
+    PAID = "paid"
+    VOID = "void"  # cancelled; its number stays used
+    UNCOLLECTIBLE = "uncollectible"  # written off
+
+
+class InvoiceKind(StrEnum):
+    SUBSCRIPTION = "subscription"  # the plan in advance, with last month's usage (B1, B2)
+    PRORATION = "proration"  # an upgrade or a quantity increase mid-cycle (B4)
+    USAGE = "usage"  # overage, extra seats and top-ups on their own day (B2)
+    PARTNER = "partner"  # a partner's month at wholesale terms (K8)
+
 
 number_series = sa.Table(
     "number_series",
@@ -54,8 +70,8 @@ invoices = sa.Table(
     sa.Column("settled_at", UTCDateTime, nullable=True),  # paid, voided or written off
     sa.Column("settlement_note", sa.String(200), nullable=True),
     sa.CheckConstraint("(account_id IS NULL) <> (partner_id IS NULL)", name="one_payer"),
-    sa.CheckConstraint(f"state IN {INVOICE_STATES!r}", name="state"),
-    sa.CheckConstraint(f"kind IN {INVOICE_KINDS!r}", name="kind"),
+    one_of("state", InvoiceState),
+    one_of("kind", InvoiceKind),
     sa.CheckConstraint("(state = 'draft') = (number IS NULL)", name="numbered_when_finalized"),
     sa.Index("ix_invoices_account", "account_id", "issued_on"),
     sa.Index("ix_invoices_partner", "partner_id", "issued_on"),
@@ -76,6 +92,7 @@ invoice_lines = sa.Table(
     sa.Column("tax_rate", ExactDecimal, nullable=False),
     sa.Column("period_start", sa.Date, nullable=True),
     sa.Column("period_end", sa.Date, nullable=True),
+    one_of("kind", ChargeKind),
 )
 
 credit_notes = sa.Table(

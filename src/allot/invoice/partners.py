@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import NotFound
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.core.periods import Month
 from allot.invoice import service
 from allot.invoice.repository import InvoiceRow
@@ -53,7 +53,7 @@ def bill_partner(conn: Connection, clock: Clock, *, partner_id: str) -> list[Inv
         report = partner_month(conn, clock, partner_id=partner_id, month=month, store=True)
         charges = [
             Charge(
-                "wholesale",
+                ChargeKind.WHOLESALE,
                 f"{code.label} — {names.get(r.metric, r.metric)}: {r.available} a month"
                 + (f" (client {code.account_id})" if code.account_id else ""),
                 r.available,

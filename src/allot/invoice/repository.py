@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from allot.core.invoicing import Charge, Frozen, Tax, Totals
+from allot.core.invoicing import Charge, ChargeKind, Frozen, Tax, Totals
 from allot.invoice import numbering
 from allot.invoice.models import (
     credit_note_lines,
@@ -418,7 +418,7 @@ def _lines(conn: Connection, invoice_id: int) -> tuple[Frozen, ...]:
     return tuple(
         Frozen(
             Charge(
-                r.kind,
+                ChargeKind(r.kind),
                 r.description,
                 r.quantity,
                 r.unit_price,
@@ -549,7 +549,7 @@ def credit_note_by_number(conn: Connection, number: str) -> CreditNoteRow | None
 
 
 # Usage already on an invoice, by month: a month's own overage line and any late lines.
-BILLED_USAGE_KINDS = ("overage", "late_overage")
+BILLED_USAGE_KINDS = (ChargeKind.OVERAGE.value, ChargeKind.LATE_OVERAGE.value)
 
 
 def billed_units(

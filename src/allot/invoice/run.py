@@ -40,7 +40,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core import calendar
 from allot.core.catalog import Plan, ProductLine
 from allot.core.charges import overage_charge
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.core.periods import Month, month_of, zone
 from allot.core.reporting import late_units
 from allot.invoice import repository as invoice_repo
@@ -201,7 +201,7 @@ def _charge_periods(
                     currency=plan.currency,
                     charges=[
                         Charge(
-                            "plan",
+                            ChargeKind.PLAN,
                             f"{plan.name}" + (f" × {quantity}" if quantity > 1 else ""),
                             quantity if plan.per_quantity else 1,
                             plan.price,
@@ -265,9 +265,11 @@ def _bill_usage(
         )
         notes: list[str] = []
         upgrade = calendar.waiving_upgrade(line, changes, month, day, tz)
-        waived = [b for b in bills if b.kind != "top_up"]  # B3 waives overage, not top-ups
+        waived = [
+            b for b in bills if b.kind is not ChargeKind.TOP_UP
+        ]  # B3 waives overage, not top-ups
         if waived and upgrade is not None:
-            bills = [b for b in bills if b.kind == "top_up"]
+            bills = [b for b in bills if b.kind is ChargeKind.TOP_UP]
             upgraded_on = calendar.takes_effect(upgrade, tz).astimezone(tz).date()
             notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
         charges = [_usage_charge(b, month, plan, names[b.metric]) for b in bills]
@@ -323,7 +325,7 @@ def _late_charges(
             for b in billable_usage(
                 conn, account_id=account.id, timezone=account.timezone, plan=plan, month=earlier
             )
-            if b.kind == "overage"
+            if b.kind is ChargeKind.OVERAGE
         ]
         if not overage:
             continue
@@ -339,7 +341,7 @@ def _late_charges(
                 amount = overage_charge(units, b.unit_price, plan.currency)
                 charges.append(
                     Charge(
-                        "late_overage",
+                        ChargeKind.LATE_OVERAGE,
                         f"Late {names[b.metric].lower()} of {earlier}, reported after its"
                         f" invoice: {units} × {b.unit_price} {plan.currency}",
                         units,
@@ -354,12 +356,12 @@ def _late_charges(
 
 
 def _usage_charge(b: Billable, month: Month, plan: Plan, name: str) -> Charge:
-    if b.kind == "top_up":
+    if b.kind is ChargeKind.TOP_UP:
         text = (
             f"Top-up: {b.units} {name.lower()} past the limit in {month} "
             f"× {b.unit_price} {plan.currency}"
         )
-    elif b.kind == "extra_seats":
+    elif b.kind is ChargeKind.EXTRA_SEATS:
         text = (
             f"Extra {name.lower()}: {b.units} seat-days in {month} "
             f"at {b.unit_price} {plan.currency} a month ÷ {b.days_in_month} days"

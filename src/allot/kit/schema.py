@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -16,3 +18,16 @@ metadata = sa.MetaData(
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> sa.CheckConstraint:
+    """`CHECK (column IN (…))` from the enum the code uses, so the two cannot drift apart.
+
+    The database then refuses a state or kind the code does not name, whoever writes
+    the row. Named after the column: `ck_<table>_<column>`.
+    """
+    listed = ", ".join(f"'{value}'" for value in values)
+    condition = f"{column} IN ({listed})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return sa.CheckConstraint(condition, name=column)

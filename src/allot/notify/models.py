@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import UTCDateTime
+
+
+class EmailKind(StrEnum):
+    """What the outbox may carry; a message of any other kind is refused when queued."""
+
+    ACTIVATION_LINK = "activation_link"  # a partner sends a business its Access Code (K2)
+
+
+class EmailState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
 
 emails = sa.Table(
     "emails",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),  # e.g. activation_link
+    sa.Column("kind", sa.String(32), nullable=False),
     # Whom the message is about, for the lists that show it; none is required.
     sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
     sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=True),
@@ -30,7 +45,8 @@ emails = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+    one_of("kind", EmailKind),
+    one_of("state", EmailState),
     sa.Index("ix_emails_due", "state", "next_attempt_at"),
     sa.Index("ix_emails_grant", "grant_id", "id"),
 )

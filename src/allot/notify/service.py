@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from allot.core.errors import InvalidInput
 from allot.kit.clock import Clock
 from allot.notify import repository as repo
+from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 
 MAX_SUBJECT = 300
@@ -38,7 +39,7 @@ def queue_email(
     conn: Connection,
     clock: Clock,
     *,
-    kind: str,
+    kind: EmailKind,
     to: str,
     subject: str,
     body: str,
@@ -48,6 +49,8 @@ def queue_email(
     grant_id: int | None = None,
 ) -> EmailRow:
     """One message for the outbox, due now; the worker sends it once the transaction commits."""
+    if kind not in tuple(EmailKind):
+        raise InvalidInput("invalid_email_kind", f"no e-mail of kind {kind!r}", field="kind")
     address = check_address(to, field="to")
     if "\r" in subject or "\n" in subject or not 0 < len(subject) <= MAX_SUBJECT:
         raise InvalidInput(

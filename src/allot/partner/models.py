@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import metadata
+from allot.kit.schema import metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
+
+
+class PartnerKind(StrEnum):
+    """Who resells (seed 000): agencies, consultants, POS vendors."""
+
+    AGENCY = "agency"
+    CONSULTANT = "consultant"
+    POS_VENDOR = "pos_vendor"
+    RESTAURANT_CONSULTANT = "restaurant_consultant"
+
 
 partners = sa.Table(
     "partners",
@@ -20,9 +32,7 @@ partners = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # the next month to invoice at wholesale terms (B5 partner invoices)
     sa.Column("invoice_month", sa.String(7), nullable=True),
-    sa.CheckConstraint(
-        "kind IN ('agency', 'consultant', 'pos_vendor', 'restaurant_consultant')", name="kind"
-    ),
+    one_of("kind", PartnerKind),
 )
 
 # What a partner is billed for a month at its wholesale terms (K8): one row per

@@ -13,9 +13,10 @@ from allot.core.money import exponent, to_decimal
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.partner import repository as repo
+from allot.partner.models import PartnerKind
 from allot.partner.repository import PartnerRow
 
-KINDS = ("agency", "consultant", "pos_vendor", "restaurant_consultant")
+KINDS = tuple(PartnerKind)
 
 
 def enroll_partner(

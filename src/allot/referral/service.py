@@ -26,7 +26,7 @@ from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.codes import ENTROPY_BYTES, display, format_code, is_well_formed, link, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.invoicing import Charge
+from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
 from allot.kit.clock import Clock
 from allot.referral import repository as repo
@@ -218,7 +218,13 @@ def credit_lines(
         repo.apply(conn, row.referred_account_id, take)
         amount = -Money.from_minor(take, currency).amount
         charges.append(
-            Charge("referral_credit", f"Referral reward: {row.referred_name}", 1, amount, amount)
+            Charge(
+                ChargeKind.REFERRAL_CREDIT,
+                f"Referral reward: {row.referred_name}",
+                1,
+                amount,
+                amount,
+            )
         )
         room -= take
     if room != up_to_minor:

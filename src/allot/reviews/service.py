@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.backlog import repository as repo
+from allot.backlog.models import RequestState
 from allot.backlog.repository import GateRow, MonthRow, OrderRow
 from allot.catalog import repository as catalog_repo
 from allot.core import backlog as core
@@ -70,7 +71,7 @@ from allot.webhook.service import emit
 
 ORDERS = "orders"  # the metric an order counts in
 MAX_BATCH = 10_000
-REQUEST_STATES = ("to_send", "waiting", "archived", "sent")
+REQUEST_STATES = tuple(RequestState)
 RELEASED_EVENT_IDS = 1000  # order ids per review_requests.released event
 TOP_UP_MODES = ("none", "defined", "unlimited")
 

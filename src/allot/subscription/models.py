@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import UTCDateTime
+
+
+class SubscriptionState(StrEnum):
+    ACTIVE = "active"
+    PAST_DUE = "past_due"  # a payment failed; dunning is under way (P2)
+    CANCELED = "canceled"
+
+
+class ChangeState(StrEnum):
+    """A plan or quantity change: applied, waiting for the renewal, or replaced by a later one."""
+
+    APPLIED = "applied"
+    SCHEDULED = "scheduled"
+    SUPERSEDED = "superseded"
+
+
+class PlanDirection(StrEnum):
+    UPGRADE = "upgrade"  # at once, prorated (B4)
+    DOWNGRADE = "downgrade"  # at the renewal
+
+
+class QuantityDirection(StrEnum):
+    INCREASE = "increase"  # at once, prorated (C3)
+    DECREASE = "decrease"  # at the renewal
+
 
 subscriptions = sa.Table(
     "subscriptions",
@@ -42,7 +69,7 @@ subscriptions = sa.Table(
         "pending_quantity IS NULL OR (pending_quantity > 0 AND pending_quantity < quantity)",
         name="pending_quantity_is_a_decrease",
     ),
-    sa.CheckConstraint("state IN ('active', 'past_due', 'canceled')", name="state"),
+    one_of("state", SubscriptionState),
     sa.Index(
         "uq_subscriptions_live_line",
         "account_id",
@@ -69,8 +96,8 @@ subscription_changes = sa.Table(
     sa.Column("requested_at", UTCDateTime, nullable=False),
     sa.Column("effective_on", sa.Date, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.CheckConstraint("direction IN ('upgrade', 'downgrade')", name="direction"),
-    sa.CheckConstraint("state IN ('applied', 'scheduled', 'superseded')", name="state"),
+    one_of("direction", PlanDirection),
+    one_of("state", ChangeState),
     sa.Index("ix_subscription_changes_sub", "subscription_id", "requested_at"),
 )
 
@@ -92,8 +119,8 @@ subscription_quantity_changes = sa.Table(
     sa.Column("effective_on", sa.Date, nullable=False),  # account-local
     sa.Column("effective_at", UTCDateTime, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.CheckConstraint("direction IN ('increase', 'decrease')", name="direction"),
-    sa.CheckConstraint("state IN ('applied', 'scheduled', 'superseded')", name="state"),
+    one_of("direction", QuantityDirection),
+    one_of("state", ChangeState),
     sa.CheckConstraint("to_quantity > 0", name="to_quantity_positive"),
     sa.CheckConstraint(
         "(direction = 'increase') = (to_quantity > from_quantity)", name="direction_matches"

@@ -19,6 +19,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core.allocation import SourceKind
 from allot.core.catalog import MetricKind, OveragePolicy, Plan
 from allot.core.charges import extra_seat_charge, overage_charge
+from allot.core.invoicing import ChargeKind
 from allot.core.money import Money
 from allot.core.periods import Month
 from allot.usage import repository as repo
@@ -28,7 +29,7 @@ from allot.usage.seats import extra_seat_days
 @dataclass(frozen=True, slots=True)
 class Billable:
     metric: str
-    kind: str  # "overage" (counter units), "extra_seats" (gauge seat-days), "top_up" (R2)
+    kind: ChargeKind  # OVERAGE (counter units), EXTRA_SEATS (gauge seat-days), TOP_UP (R2)
     units: int  # units past the allowance, or seat-days held by extra seats
     unit_price: Decimal  # per unit; extra seats: per seat per full month
     amount: Money  # exact, before rounding
@@ -61,13 +62,17 @@ def billable_usage(
                     days, rule.overage_price, plan.currency, days_in_month=month.days
                 )
                 out.append(
-                    Billable(metric, "extra_seats", days, rule.overage_price, amount, month.days)
+                    Billable(
+                        metric, ChargeKind.EXTRA_SEATS, days, rule.overage_price, amount, month.days
+                    )
                 )
             continue
         units = repo.counters(conn, account_id, metric, month.key).get(SourceKind.OVERAGE.value, 0)
         if units:
             amount = overage_charge(units, rule.overage_price, plan.currency)
-            out.append(Billable(metric, "overage", units, rule.overage_price, amount, month.days))
+            out.append(
+                Billable(metric, ChargeKind.OVERAGE, units, rule.overage_price, amount, month.days)
+            )
     return out
 
 
@@ -80,7 +85,9 @@ def _top_ups(conn: Connection, *, account_id: str, plan: Plan, month: Month) -> 
         if row.topped_up:
             amount = Money(row.top_up_amount, plan.currency)
             out.append(
-                Billable(metric, "top_up", row.topped_up, rule.top_up_price, amount, month.days)
+                Billable(
+                    metric, ChargeKind.TOP_UP, row.topped_up, rule.top_up_price, amount, month.days
+                )
             )
     return out
 

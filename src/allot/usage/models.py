@@ -13,12 +13,26 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.core.allocation import Outcome, SourceKind
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import UTCDateTime
 
 GAUGE_PERIOD = "gauge"  # gauges are levels, not monthly sums
+
+
+class UsageAction(StrEnum):
+    """What a usage event did."""
+
+    CONSUME = "consume"  # a counter's units (U2)
+    SEAT_TAKE = "seat_take"  # a gauge's seat, taken (U6)
+    SEAT_RELEASE = "seat_release"
+    SEAT_MOVE = "seat_move"  # a seat moved to a better source when one freed up
+    BACKLOG_RELEASE = "backlog_release"  # reviews let through from the backlog (R3)
+
 
 usage_events = sa.Table(
     "usage_events",
@@ -37,6 +51,8 @@ usage_events = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64), nullable=False),
     sa.UniqueConstraint("account_id", "idempotency_key", name="uq_usage_events_key"),
+    one_of("action", UsageAction),
+    one_of("outcome", Outcome),
 )
 
 usage_entries = sa.Table(
@@ -51,6 +67,7 @@ usage_entries = sa.Table(
     sa.Column("source_kind", sa.String(16), nullable=False),
     sa.Column("quantity", sa.BigInteger, nullable=False),
     sa.Column("occurred_at", UTCDateTime, nullable=False),
+    one_of("source_kind", SourceKind),
     sa.Index("ix_usage_entries_account_period", "account_id", "period", "metric"),
     sa.Index("ix_usage_entries_event", "event_id"),
 )
@@ -67,6 +84,7 @@ usage_counters = sa.Table(
     sa.Column("granted", sa.BigInteger, nullable=True),  # NULL: the source has no limit
     sa.CheckConstraint("used >= 0", name="used_not_negative"),
     sa.CheckConstraint("granted IS NULL OR used <= granted", name="used_within_granted"),
+    one_of("source_kind", SourceKind),
 )
 
 seat_holds = sa.Table(
@@ -80,6 +98,7 @@ seat_holds = sa.Table(
     sa.Column("source_kind", sa.String(16), nullable=False),
     sa.Column("taken_at", UTCDateTime, nullable=False),
     sa.Column("released_at", UTCDateTime, nullable=True),
+    one_of("source_kind", SourceKind),
     sa.Index(
         "uq_seat_holds_open",
         "account_id",
@@ -126,4 +145,6 @@ usage_routes = sa.Table(
     sa.Column("granted", sa.BigInteger, nullable=True),  # NULL: the policy's unlimited source
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64), nullable=False),
+    one_of("source_kind", SourceKind),
+    one_of("outcome", Outcome),
 )

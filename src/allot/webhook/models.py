@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 
-from allot.kit.schema import BigId, metadata
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import UTCDateTime
 
 webhook_endpoints = sa.Table(
@@ -33,6 +35,13 @@ webhook_events = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # due at next_attempt_at
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # every attempt of the schedule failed; redeliver starts another
+
+
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
@@ -49,7 +58,7 @@ webhook_deliveries = sa.Table(
     sa.Column("lease_until", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("event_id", "endpoint_id"),
-    sa.CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
+    one_of("state", DeliveryState),
     sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
     sa.Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
 )

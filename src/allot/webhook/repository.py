@@ -12,14 +12,15 @@ from sqlalchemy.engine import Connection
 
 from allot.kit.types import UTCDateTime
 from allot.webhook.models import (
+    DeliveryState,
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
     webhook_events,
 )
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-STATES = (PENDING, DELIVERED, FAILED)
+PENDING, DELIVERED, FAILED = DeliveryState.PENDING, DeliveryState.DELIVERED, DeliveryState.FAILED
+STATES = tuple(DeliveryState)
 
 
 @dataclass(frozen=True, slots=True)
