@@ -80,7 +80,7 @@ def wipe(db: Database) -> None:
 
 
 @pytest.fixture
-def db(database: Database) -> Iterator[Database]:
+def db(database: Database) -> Database:
     """A clean, migrated database (SQLite, then PostgreSQL)."""
     wipe(database)
     return database

@@ -10,6 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from allot.account.service import create_account
+from allot.backlog.models import OrderOutcome
+from allot.core.backlog import Outcome as GateOutcome
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.models import metadata
@@ -115,3 +117,8 @@ def test_a_value_no_enum_names_is_refused_by_the_database(
         values = conn.execute(sa.select(metadata.tables[table].c[column])).scalars().all()
     assert values
     assert "gift" not in values
+
+
+def test_an_order_can_take_every_fate_the_gate_gives() -> None:
+    """Orders keep the gate's outcomes (R1–R5) beside the billed plans' overage (U4)."""
+    assert {str(o) for o in GateOutcome} | {"overage"} == {str(o) for o in OrderOutcome}

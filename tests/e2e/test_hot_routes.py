@@ -31,7 +31,9 @@ def _history(api: Api) -> list[tuple[str, str, Any, dict[str, str]]]:
     auth = {"Authorization": f"Bearer {cafe}"}
     json_ = {"Content-Type": "application/json"}
 
-    def consume(key: str | None, body: Any = OK, **headers: str) -> tuple[str, str, Any, dict]:
+    def consume(
+        key: str | None, body: Any = OK, **headers: str
+    ) -> tuple[str, str, Any, dict[str, str]]:
         sent = {**auth, **json_, **({"Idempotency-Key": key} if key else {}), **headers}
         return ("POST", PATH, body, sent)
 
@@ -86,7 +88,7 @@ def _history(api: Api) -> list[tuple[str, str, Any, dict[str, str]]]:
     ]
 
 
-def _answers(client: TestClient, history: list[tuple[str, str, Any, dict[str, str]]]) -> list:
+def _answers(client: TestClient, history: list[tuple[str, str, Any, dict[str, str]]]) -> list[Any]:
     out = []
     for method, path, body, headers in history:
         content = body if isinstance(body, bytes) else None
@@ -111,7 +113,7 @@ def _answers(client: TestClient, history: list[tuple[str, str, Any, dict[str, st
     return out
 
 
-def _from_scratch(db: Database, *, hot: bool) -> list:
+def _from_scratch(db: Database, *, hot: bool) -> list[Any]:
     wipe(db)  # ids start again from 1 on both databases
     api = make_api(db)
     app: Any = api.client.app

@@ -27,6 +27,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Ok
 from schemathesis.hooks import HookContext
 
 from allot.app import create_app
@@ -112,8 +113,8 @@ def at_the_edges(schema: Any) -> None:
         out = {}
         for name, item in value.items():
             kind = properties.get(name)
-            swap = kind is not None and (item is None or isinstance(item, str))
-            if swap and draw(st.integers(0, 3)):
+            swap = item is None or isinstance(item, str)
+            if kind is not None and swap and draw(st.integers(0, 3)):
                 out[name] = draw(st.sampled_from(EDGES[kind]))
             else:
                 out[name] = draw(edged(item))
@@ -151,7 +152,7 @@ def test_every_operation_answers_within_its_contract(api: Api, role: str) -> Non
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     at_the_edges(schema)
     headers = api.as_(role)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) >= 14
     edges: set[str] = set()
 

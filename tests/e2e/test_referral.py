@@ -4,7 +4,7 @@ a sign-up through it is attributed, and a bad code leaves no account behind."""
 from __future__ import annotations
 
 import pytest
-from httpx import Response
+from httpx2 import Response  # what the TestClient answers
 
 from tests.e2e.conftest import Api
 

@@ -27,6 +27,7 @@ run while it starts: connecting, reading the clock, choosing the accounts.
 from __future__ import annotations
 
 import calendar
+import functools
 import os
 import random
 import signal
@@ -338,6 +339,10 @@ def issued(db: Database) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(invoices)).scalar_one())
 
 
+def _issued_at_least(db: Database, target: int) -> bool:
+    return issued(db) >= target
+
+
 # --- the test ---------------------------------------------------------------------
 
 
@@ -363,7 +368,9 @@ def test_B6_kill_9_at_random_points_then_rerun_issues_each_invoice_once_without_
         left = total - done
         target = done + min(round(rng.uniform(0, 2 * left / (KILLS - len(kills) + 1))), left)
         before = done
-        killed = biller.kill_when(lambda t=target: issued(db) >= t, rng.uniform(0, JITTER))
+        killed = biller.kill_when(
+            functools.partial(_issued_at_least, db, target), rng.uniform(0, JITTER)
+        )
         done = issued(db)
         assert done <= total, f"{done} invoices after a kill, only {total} are due"
         if killed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,10 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.001)
+
+
+def _queued(lock: FairLock, waiting: int) -> bool:
+    return len(lock._waiters) == waiting
 
 
 def test_waiters_get_the_lock_in_the_order_they_asked_for_it() -> None:
@@ -33,7 +38,7 @@ def test_waiters_get_the_lock_in_the_order_they_asked_for_it() -> None:
             t = threading.Thread(target=take, args=(n,))
             t.start()
             threads.append(t)
-            _wait_until(lambda n=n: len(lock._waiters) == n + 1)
+            _wait_until(functools.partial(_queued, lock, n + 1))
     for t in threads:
         t.join(5)
     assert asked == served == list(range(6))

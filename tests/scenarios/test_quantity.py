@@ -50,7 +50,7 @@ def changes(world: World) -> list[tuple[int, int, str, str, date]]:
                 c.from_quantity, c.to_quantity, c.direction, c.state, c.effective_on
             ).order_by(c.id)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
 
 def updates(world: World) -> list[dict[str, Any]]:

@@ -212,7 +212,7 @@ class Ledger(RuleBasedStateMachine):
 
 def test_U2_U3_random_histories_keep_the_ledger_exact(db: Database) -> None:
     run_state_machine_as_test(
-        lambda: Ledger(db),
+        lambda: Ledger(db),  # type: ignore[arg-type]  # a factory, which Hypothesis accepts
         settings=settings(
             max_examples=25,
             stateful_step_count=30,

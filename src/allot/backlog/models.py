@@ -6,7 +6,6 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from allot.core.backlog import Outcome
 from allot.kit.schema import metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
 
@@ -18,6 +17,17 @@ class RequestState(StrEnum):
     WAITING = "waiting"  # in the backlog, released at the next month or top-up (R3)
     ARCHIVED = "archived"  # never to be sent (R4)
     SENT = "sent"  # the platform acknowledged sending it
+
+
+class OrderOutcome(StrEnum):
+    """An order's fate on arrival: the gate's `core.backlog.Outcome`, or overage (U4)."""
+
+    WITHIN = "within"
+    TOP_UP = "top_up"
+    WAITING = "waiting"
+    ARCHIVED = "archived"
+    COUNTED = "counted"
+    OVERAGE = "overage"  # Loyalty and Full Suite: past the limit, billed; never held back
 
 
 class PaidBy(StrEnum):
@@ -41,7 +51,6 @@ orders = sa.Table(
     sa.Column("month", sa.String(7), nullable=False),  # placed, in the account's time zone (U5)
     sa.Column("place", sa.Integer, nullable=False),  # its place in that month's count, from 1
     sa.Column("excluded", sa.Boolean, nullable=False),
-    # within | top_up | overage | waiting | archived | counted: its fate on arrival
     sa.Column("outcome", sa.String(16), nullable=False),
     # to_send | waiting | archived | sent; NULL: no request (excluded, or no reviews)
     sa.Column("state", sa.String(16), nullable=True),
@@ -50,7 +59,7 @@ orders = sa.Table(
     sa.Column("released_at", UTCDateTime, nullable=True),
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
-    one_of("outcome", Outcome),
+    one_of("outcome", OrderOutcome),
     one_of("state", RequestState, nullable=True),
     one_of("paid_by", PaidBy, nullable=True),
     sa.Index("ix_orders_requests", "account_id", "state", "placed_at", "order_id"),

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.backlog import repository as repo
-from allot.backlog.models import RequestState
+from allot.backlog.models import OrderOutcome, RequestState
 from allot.backlog.repository import GateRow, MonthRow, OrderRow
 from allot.catalog import repository as catalog_repo
 from allot.core import backlog as core
@@ -335,8 +335,8 @@ _STATE: dict[str, tuple[str | None, str | None]] = {
 }
 # U4: Loyalty and Full Suite never hold a request back; past the limit is overage.
 _BILLED: dict[str, tuple[str | None, str | None]] = {
-    "within": ("to_send", "plan"),
-    "overage": ("to_send", "plan"),
+    OrderOutcome.WITHIN: ("to_send", "plan"),
+    OrderOutcome.OVERAGE: ("to_send", "plan"),
 }
 _FATE_COLUMNS = ("outcome", "state", "paid_by", "released_month", "released_at")
 _Fate = tuple[str, str | None, str | None, str | None, datetime | None]
@@ -383,11 +383,11 @@ def _admit(
     return admitted.outcomes, _with(gate_row, clock, waiting=admitted.waiting)
 
 
-def _billed(terms: Terms, month_row: MonthRow, n: int) -> list[str]:
+def _billed(terms: Terms, month_row: MonthRow, n: int) -> list[OrderOutcome]:
     """U4: the month's first orders up to the limit are within it, the rest overage."""
     within = max(0, min(n, terms.limit - month_row.within))
     month_row.within += within
-    return ["within"] * within + ["overage"] * (n - within)
+    return [OrderOutcome.WITHIN] * within + [OrderOutcome.OVERAGE] * (n - within)
 
 
 def _took(gate: core.Gate, row: MonthRow, after: core.MonthCount) -> None:

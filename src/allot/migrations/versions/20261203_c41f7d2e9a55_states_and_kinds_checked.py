@@ -4,7 +4,7 @@ Every column that holds a state or a kind now refuses a value the code does not
 name (the enums beside each table; `allot.kit.schema.one_of` builds the model's
 constraints from them, and a test compares them with the database's). The
 columns that had no check before: the ledger's payer (`source_kind`), a usage
-event's action and outcome, an order's fate at the gate, an invoice line's
+event's action and outcome, an order's fate (the gate's, or overage), an invoice line's
 charge kind and an e-mail's kind.
 
 The value lists are written out here, not imported: a migration is history.
@@ -36,7 +36,7 @@ CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
     "usage_counters": {"source_kind": SOURCE_KINDS},
     "seat_holds": {"source_kind": SOURCE_KINDS},
     "usage_routes": {"source_kind": SOURCE_KINDS, "outcome": DECISIONS},
-    "orders": {"outcome": ("within", "top_up", "waiting", "archived", "counted")},
+    "orders": {"outcome": ("within", "top_up", "waiting", "archived", "counted", "overage")},
     "invoice_lines": {
         "kind": (
             "plan",
