@@ -136,15 +136,15 @@ def make_subscriptions(db: Database, n: int) -> None:
                 )
             )
             sub_ids = {r.account_id: r.id for r in found}
-            events = []
+            copies: list[dict[str, Any]] = []
             for i in ids:
                 template = templates[ZONES[i % len(ZONES)]]["event"]
                 aid = account_id(i)
                 payload = dict(template["payload"], account_id=aid, subscription_id=sub_ids[aid])
                 row = dict(template, account_id=aid, payload=payload)
                 del row["id"]
-                events.append(row)
-            conn.execute(sa.insert(webhook_events), events)
+                copies.append(row)
+            conn.execute(sa.insert(webhook_events), copies)
     with db.read() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(subscriptions)).scalar_one()
     assert count == n, f"{count} subscriptions made, {n} asked"

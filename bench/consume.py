@@ -250,7 +250,7 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     """
     with db.transaction() as conn:  # learn the route, create the counter row
         consume(conn, clock, account_id=account, metric=METRIC, quantity=1, idempotency_key="f")
-    conn = raw_sqlite(db)
+    raw = raw_sqlite(db)
     record = repo._EVENT_ALONG_SQLITE.sqlite
     take = repo._TAKE_ALONG_SQLITE.sqlite
     append = repo._APPEND_ENTRY.sqlite
@@ -268,14 +268,14 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     }
 
     def op(_t: int) -> None:
-        conn.execute("BEGIN IMMEDIATE")
+        raw.execute("BEGIN IMMEDIATE")
         try:
-            recorded = conn.execute(
+            recorded = raw.execute(
                 record, {**event, "idempotency_key": f"floor-{next(_keys)}"}
             ).fetchone()
             if recorded is None:
                 raise AssertionError("no route")
-            took = conn.execute(take, event).fetchone()
+            took = raw.execute(take, event).fetchone()
             if took is None:
                 raise AssertionError("counter full")
             params = {
@@ -288,13 +288,13 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
                 "used": 1,
                 "occurred_at": at,
             }
-            conn.execute(append, params)
-            conn.execute("COMMIT")
+            raw.execute(append, params)
+            raw.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            raw.execute("ROLLBACK")
             raise
 
-    return op, conn.close
+    return op, raw.close
 
 
 def floor(db: Database, baseline: SqliteBaseline, args: argparse.Namespace) -> None:
@@ -333,7 +333,7 @@ def floor(db: Database, baseline: SqliteBaseline, args: argparse.Namespace) -> N
 
 def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
     """Where one consume's time goes: transaction edges, SQL in the driver, Python."""
-    acc = {"t": 0.0, "n": 0}
+    acc: dict[str, float] = {"t": 0.0, "n": 0}
     statements: list[str] = []
     record = [False]
 
@@ -361,9 +361,9 @@ def profile(db: Database, clock: FixedClock, account: str, ops: int) -> None:
 
     event.listen(db.engine, "before_cursor_execute", before)
     event.listen(db.engine, "after_cursor_execute", after)
-    rawsql.Statement.run = timed_run  # type: ignore[method-assign]
+    rawsql.Statement.run = timed_run  # type: ignore[method-assign,assignment]
     total = before_body = body = driver = 0.0
-    count = 0
+    count = 0.0
     try:
         for i in range(ops):
             t0 = monotonic()

@@ -100,10 +100,10 @@ def start_server(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn serving `app` (allot, or the bare endpoint) on a free loopback port."""
     port = free_port()
-    env = {
+    env: dict[str, str] = {
         **os.environ,
         "ALLOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
-        "BARE_DATABASE": db.url.database if db.is_sqlite else psycopg_conninfo(db),  # type: ignore[dict-item]
+        "BARE_DATABASE": str(db.url.database) if db.is_sqlite else psycopg_conninfo(db),
         "ALLOT_RATE_LIMIT": "off",
         "ALLOT_SQLITE_SYNCHRONOUS": "FULL",
         # allot's thread count for this database, given to the bare endpoint too

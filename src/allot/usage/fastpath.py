@@ -27,6 +27,11 @@ Why following the route gives the full path's answer:
   the locking statement checks the instant with two comparisons. It also
   holds only while the month is open to late usage (`closes`, B7).
 
+* A route exists only for a counter: it is learned after the full path checked
+  the metric's kind, in the same transaction, and a metric never changes kind
+  nor leaves the catalog. So the route's statement is the kind check too, and
+  only the paths without a route read the metric.
+
 * A route never pays a top-up. Orders of a Reviews plan that the gate lets
   through on the merchant's top-up (`review_gates`, which no trigger watches)
   come with `top_up` and always take the full path; the route learned after

@@ -92,12 +92,16 @@ def _consume_hash(metric: str, quantity: int, occurred_at: str | None) -> str:
 def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
     found = None if "\x00" in code else catalog_repo.metric_kind(conn, code)
     if found is None:
-        raise NotFound("metric_not_found", f"no metric {code!r} in the catalog", field="metric")
+        raise _no_metric(code)
     if found is not kind:
         hint = "take or release a seat" if found is MetricKind.GAUGE else "consume it"
         raise InvalidInput(
             "wrong_metric_kind", f"{code!r} is a {found.value}: {hint}", field="metric"
         )
+
+
+def _no_metric(code: str) -> NotFound:
+    return NotFound("metric_not_found", f"no metric {code!r} in the catalog", field="metric")
 
 
 def _lock(conn: Connection, account_id: str) -> tuple[Zones, int]:
@@ -240,10 +244,18 @@ def consume(
     key = validate.idempotency_key(idempotency_key)
     if occurred_at is not None:
         occurred_at = require_utc(occurred_at)
-    _check_metric(conn, metric, MetricKind.COUNTER)
+    if "\x00" in metric:  # PostgreSQL's text refuses it: answer before any statement
+        raise _no_metric(metric)
+    # The metric's kind is read only off the route: a route exists only for a counter
+    # (learned after this check, by `_consume_fully`, and rolled back with it; a metric
+    # never changes kind nor leaves the catalog). Every other path checks it first.
     now = clock.now()
     if occurred_at is not None:
-        check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
+        try:
+            check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
+        except InvalidInput:
+            _check_metric(conn, metric, MetricKind.COUNTER)  # a wrong metric is named first
+            raise
     at = occurred_at or now
     event: dict[str, Any] = {
         "account_id": account_id,
@@ -263,6 +275,7 @@ def consume(
         event["request_hash"] = _request_hash(
             action="consume", metric=metric, quantity=quantity, occurred_at=at, top_up=top_up
         )
+        _check_metric(conn, metric, MetricKind.COUNTER)
         zones, revision = _lock(conn, account_id)
         existing = repo.find_event(conn, account_id, key)
         if existing is not None:
@@ -271,6 +284,7 @@ def consume(
         return _consume_fully(conn, clock, event, zones, revision, None, top_up=top_up)
     found = repo.pay_along_route(conn, event)
     if found is None:
+        _check_metric(conn, metric, MetricKind.COUNTER)
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
     if isinstance(found, repo.Paid):  # recorded and paid along the route
         event["period"] = found.period
@@ -300,6 +314,7 @@ def consume(
         event["period"] = found.period
         return _consume_fully(conn, clock, event, found.zones, found.revision, found.event_id)
     # a replay, a new month, a changed account: the full waterfall decides
+    _check_metric(conn, metric, MetricKind.COUNTER)
     existing = repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, event["request_hash"], conn)
