@@ -179,12 +179,6 @@ def test_create_key_checks_the_role_whatever_the_caller(tenants: Database) -> No
     check_subject("account", "not-yet-created")  # that it exists is issue_key's to check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_key stores its label unchecked: PostgreSQL raises a DataError past 200 "
-    "characters (a 500, not a refusal) and SQLite keeps it; other labels go through "
-    "validate.text",
-)
 @pytest.mark.parametrize("label", ["x" * 201, "a\x00b"])
 def test_a_label_that_cannot_be_stored_is_refused_by_name(
     tenants: Database, clock: FixedClock, label: str

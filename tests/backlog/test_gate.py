@@ -333,17 +333,7 @@ def top_up_refusal(
         ("unlimited", Decimal(5), (InvalidInput, "invalid_top_up_cap", "cap")),
         ("none", Decimal(5), (InvalidInput, "invalid_top_up_cap", "cap")),
         ("defined", Decimal(0), (InvalidInput, "not_positive", "cap")),
-        pytest.param(
-            "defined",
-            Decimal("-1"),
-            (InvalidInput, "not_positive", "cap"),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="set_top_up_limit builds core.TopUpLimit(cap) before its own cap <= 0 "
-                "check, so a negative cap is refused as invalid_top_up_limit [top_up_limit], "
-                "not not_positive [cap] as a zero cap is",
-            ),
-        ),
+        ("defined", Decimal("-1"), (InvalidInput, "not_positive", "cap")),
         ("defined", Decimal("150.001"), (InvalidInput, "too_many_decimals", "cap")),
     ],
 )

@@ -207,12 +207,6 @@ def test_k5_k8_a_code_revoked_before_the_month_is_not_billed(
     assert billed(month(world, clock)) == [(1, False)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_live_in bills a revoked code only if revoked at or after the month's end; the "
-    "module says a code 'claimed, not revoked and within its term at some time of the month' "
-    "is billed (and a term ending mid-month is billed)",
-)
 def test_k8_a_code_revoked_mid_month_was_live_in_that_month(
     world: Database, clock: FixedClock
 ) -> None:

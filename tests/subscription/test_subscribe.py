@@ -125,11 +125,6 @@ def test_u8_a_subscription_dated_next_month_meters_nothing_before_it_starts(
     assert refusal(error) == (InvalidInput, "before_plan_started", "occurred_at")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="subscribe dates the contract in the account's new time zone at once, "
-    "not from the next calendar month (A5)",
-)
 def test_a5_a_time_zone_changed_this_month_does_not_date_a_new_contract_yet(
     presets: Database, clock: FixedClock
 ) -> None:

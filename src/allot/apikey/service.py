@@ -91,7 +91,7 @@ def create_key(
         prefix=secret[:12],
         role=role,
         subject=subject,
-        label=label or f"{role} key",
+        label=validate.text(label, field="label") if label else f"{role} key",
         at=clock.now(),
     )
     row = repo.get(conn, key_id)

@@ -176,7 +176,7 @@ def _quantity_change(
                 field="quantity",
             )
     now = clock.now()
-    today = now.astimezone(zone(account.timezone)).date()
+    today = now.astimezone(account.zones.at(now)).date()
     current = sub.quantity_in_force(now)
     pending = sub.pending_quantity
     assert sub.next_bill_on is not None
@@ -390,7 +390,7 @@ def _plan_change(
         raise InvalidInput(
             "quantity_not_supported", f"{plan.name} is not sold per location", field="plan"
         )
-    tz = zone(account.timezone)
+    tz = account.zones.at(clock.now())
     today = clock.now().astimezone(tz).date()
     upgrade = line.rank(plan.code) > line.rank(sub.plan.code)
     immediate = upgrade and plan.interval is sub.plan.interval

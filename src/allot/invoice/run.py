@@ -122,7 +122,7 @@ def bill_account(
 ) -> list[InvoiceRow]:
     """Issue what is due for one account as of the clock, in the caller's transaction."""
     account = get_account(conn, account_id, lock=True)
-    today = clock.now().astimezone(zone(account.timezone)).date()
+    today = clock.now().astimezone(account.zones.at(clock.now())).date()
     issued: list[InvoiceRow] = []
     lines = {} if lines is None else lines
     # Day by day through what is due, so that numbers follow the issue dates.

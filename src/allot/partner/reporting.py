@@ -68,14 +68,12 @@ class PartnerMonth:
 
 
 def _live_in(code: GrantRow, month: Month) -> bool:
-    start, end = month.start(_UTC), month.end(_UTC)
-    return (
-        code.claimed_at is not None
-        and code.claimed_at < end
-        and (code.revoked_at is None or code.revoked_at >= end)
-        and (code.starts_at is None or code.starts_at < end)
-        and (code.ends_at is None or code.ends_at > start)
-    )
+    """Claimed, not yet revoked and within its term at some instant of the month."""
+    if code.claimed_at is None:
+        return False
+    first = max(t for t in (month.start(_UTC), code.claimed_at, code.starts_at) if t is not None)
+    last = min(t for t in (month.end(_UTC), code.revoked_at, code.ends_at) if t is not None)
+    return first < last
 
 
 def partner_month(

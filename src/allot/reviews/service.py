@@ -554,7 +554,6 @@ def set_top_up_limit(
         )
     account = get_account(conn, account_id, lock=True)
     terms = _terms(conn, account_id)
-    limit = core.TopUpLimit(None) if mode == "unlimited" else core.TopUpLimit(cap or Decimal(0))
     if cap is not None:
         if cap <= 0:
             raise InvalidInput("not_positive", "a cap is more than zero", field="cap")
@@ -562,6 +561,7 @@ def set_top_up_limit(
             raise InvalidInput(
                 "too_many_decimals", f"more decimals than {account.currency} has", field="cap"
             )
+    limit = core.TopUpLimit(None) if mode == "unlimited" else core.TopUpLimit(cap or Decimal(0))
     price = terms.top_up_price if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG else None
     core.check_top_up(limit, top_up_price=price, free_plan=terms.free)
     gate_row, released = _roll(conn, clock, account, terms)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.periods import local_midnight, zone
+from allot.core.periods import local_midnight
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as repo
@@ -59,7 +59,7 @@ def subscribe(
         raise InvalidInput(
             "quantity_not_supported", f"{plan.name} is not sold per location", field="quantity"
         )
-    tz = zone(account.timezone)
+    tz = account.zones.at(clock.now())  # A5: a new zone dates contracts from its month
     today = clock.now().astimezone(tz).date()
     start = started_on or today
     for sub in repo.live(conn, account_id):
