@@ -72,7 +72,11 @@ def create_app(
         lifespan=lifespan,
         title="allot",
         version=__version__,
-        description="Usage-based billing and entitlements: may this happen, and who pays?",
+        description=(
+            "Usage-based billing and entitlements: may this happen, and who pays?\n\n"
+            "Errors are problem+json with a stable `code`: each is listed in `docs/errors.md` "
+            "of the allot repository."
+        ),
         openapi_url="/openapi.json",
         docs_url="/docs",
         # FastAPI's own OpenTelemetry hooks look the providers up on every request;

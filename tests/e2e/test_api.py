@@ -426,4 +426,6 @@ def test_docs_are_served_without_a_cdn(api: Api) -> None:
     ):
         assert asset in page
         assert api.client.get(asset).status_code == 200
-    assert api.client.get("/openapi.json").json()["info"]["title"] == "allot"
+    info = api.client.get("/openapi.json").json()["info"]
+    assert info["title"] == "allot"
+    assert "docs/errors.md" in info["description"]  # where every error code is listed
