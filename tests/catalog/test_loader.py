@@ -277,6 +277,19 @@ def test_u4_top_up_then_backlog_needs_a_top_up_price() -> None:
     assert problem.code == "missing_top_up_price"
 
 
+def test_r2_a_top_up_price_of_nothing_is_refused_at_its_line() -> None:
+    """At 0 the money cap would let every order through: refused when loaded, not per request."""
+    text = broken(
+        'policy: bill, overage_price: "0.03"',
+        'policy: top_up_then_backlog, top_up_price: "0"',
+        text=GOOD,
+    )
+    problem = only_problem(text)
+    assert problem.field == "plans.monthly.metrics.card_operations.top_up_price"
+    assert problem.code == "out_of_range"
+    assert problem.line == line_of(text, 'top_up_price: "0"')
+
+
 def test_u4_a_price_the_policy_never_uses_is_refused() -> None:
     text = broken(
         "staff_seats: {included: 1, policy: record_and_prompt}",

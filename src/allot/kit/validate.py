@@ -43,6 +43,14 @@ def text(value: str, *, field: str, max_length: int = 200) -> str:
     return value.strip()
 
 
+def line(value: str, *, field: str, max_length: int = 200) -> str:
+    """`text` on one line: a name that heads an e-mail's subject or a PDF's address."""
+    value = text(value, field=field, max_length=max_length)
+    if "\n" in value or "\r" in value:
+        raise InvalidInput("invalid_character", "must be one line", field=field)
+    return value
+
+
 def positive_int(value: int, *, field: str, maximum: int = 1_000_000_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidInput("not_positive_integer", "must be a positive integer", field=field)

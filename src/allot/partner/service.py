@@ -59,7 +59,7 @@ def enroll_partner(
         raise Conflict("partner_exists", f"partner {partner_id!r} already exists", field="id")
     row = PartnerRow(
         partner_id,
-        validate.text(name, field="name"),
+        validate.line(name, field="name"),
         kind,
         validate.text(contact, field="contact"),
         currency,

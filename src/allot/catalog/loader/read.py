@@ -307,6 +307,9 @@ def _rule(
                 f"only policy 'bill' uses an overage price (this policy is {policy.value!r})",
                 "unused_overage_price",
             )
+        if top_up_price == 0 and policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
+            # R2: the top-up limit is money; at a price of nothing it would be unlimited
+            source.problem(f.at("top_up_price"), "a top-up price is more than 0", "out_of_range")
         if top_up_price is not None and policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
             source.problem(
                 f.at("top_up_price"),
