@@ -17,8 +17,8 @@ from allot.backlog.models import orders as orders_table
 from allot.core.errors import DomainError, InvalidInput, NotFound, Refused
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.reviews.limits import MAX_BATCH
 from allot.reviews.service import (
-    MAX_BATCH,
     IngestResult,
     OrderIn,
     ReviewStatus,

@@ -12,8 +12,8 @@ from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.webhook.delivery import lease
+from allot.webhook.events import EVENT_TYPES
 from allot.webhook.service import (
-    EVENT_TYPES,
     create_endpoint,
     emit,
     get_delivery,

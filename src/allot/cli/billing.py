@@ -4,37 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy.engine import Connection
 
-from allot.account.service import get_account
-from allot.billing.advice import upgrade_advice
-from allot.billing.changes import (
-    ChangePreview,
-    QuantityPreview,
-    change_plan,
-    change_quantity,
-    preview_change,
-    preview_quantity_change,
-)
 from allot.cli.context import clock, console, domain_errors, fail, open_database
 from allot.cli.parse import instant as _instant
 from allot.core.errors import InvalidInput, NotFound
 from allot.core.money import Money
 from allot.core.periods import Month, zone
-from allot.invoice import repository as invoice_repo
-from allot.invoice import service as invoices
 from allot.invoice.document import Party
-from allot.invoice.pdf import format_rate, render_pdf
-from allot.invoice.repository import InvoiceRow
-from allot.invoice.run import run as run_billing
-from allot.kit import simclock
-from allot.subscription import repository as subscription_repo
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from allot.billing.changes import ChangePreview, QuantityPreview
+    from allot.invoice.repository import InvoiceRow
 
 clock_app = typer.Typer(
     help="Show or move this database's clock (simulation mode).", no_args_is_help=True
@@ -51,6 +37,8 @@ SELLER = Party("allot", "operator")
 
 
 def _show_clock(conn: Connection) -> None:
+    from allot.kit import simclock
+
     stored = simclock.stored(conn)
     if stored is None:
         console.print(f"real time: {clock().now().isoformat()}")
@@ -70,6 +58,8 @@ def clock_show() -> None:
 @domain_errors
 def clock_set(when: Annotated[str, typer.Argument(help="ISO 8601 with an offset.")]) -> None:
     """Freeze this database's clock at WHEN (it moves only when told to)."""
+    from allot.kit import simclock
+
     at = _instant(when, field="when")
     with open_database() as db, db.transaction() as conn:
         simclock.store(conn, at)
@@ -84,6 +74,8 @@ def clock_advance(
     hours: Annotated[int, typer.Option(min=0, max=1_000_000)] = 0,
 ) -> None:
     """Move the clock forward (from real time if none was set yet)."""
+    from allot.kit import simclock
+
     with open_database() as db, db.transaction() as conn:
         base = simclock.stored(conn) or clock().now()
         simclock.store(conn, simclock.advanced(base, months=months, days=days, hours=hours))
@@ -94,6 +86,8 @@ def clock_advance(
 @domain_errors
 def clock_reset() -> None:
     """Back to real time."""
+    from allot.kit import simclock
+
     with open_database() as db, db.transaction() as conn:
         simclock.store(conn, None)
         _show_clock(conn)
@@ -107,6 +101,10 @@ def bill(
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="Accounts per query.")] = 500,
 ) -> None:
     """Issue every invoice due as of the clock, exactly once (safe to repeat or resume)."""
+    from rich.progress import Progress
+
+    from allot.invoice.run import run as run_billing
+
     with open_database() as db:
         now = clock()
         with Progress(console=console, transient=True) as progress:
@@ -126,6 +124,8 @@ def bill(
 
 
 def _find(conn: Connection, ref: str) -> InvoiceRow:
+    from allot.invoice import repository as invoice_repo
+
     found = invoice_repo.get_by_number(conn, ref)
     if found is None and ref.isdigit():
         found = invoice_repo.get(conn, int(ref))
@@ -146,6 +146,10 @@ def invoices_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """Newest first."""
+    from rich.table import Table
+
+    from allot.invoice import repository as invoice_repo
+
     with open_database() as db, db.read() as conn:
         rows = invoice_repo.listing(conn, account_id=account, partner_id=partner, limit=limit)
     table = Table("number", "issued", "payer", "kind", "period", "state", "total")
@@ -169,6 +173,12 @@ def invoices_show(
     ref: Annotated[str, typer.Argument(help="Number (INV-2026-000001) or id.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
+    from rich.table import Table
+
+    from allot.invoice import repository as invoice_repo
+    from allot.invoice import service as invoices
+    from allot.invoice.pdf import format_rate
+
     with open_database() as db, db.read() as conn:
         inv = _find(conn, ref)
         notes = invoice_repo.credit_notes_of(conn, inv.id)
@@ -206,6 +216,8 @@ def invoices_show(
 
 
 def _bill_to(conn: Connection, inv: InvoiceRow) -> Party:
+    from allot.account.service import get_account
+
     if inv.account_id is not None:
         account = get_account(conn, inv.account_id)
         return Party(account.name, account.id)
@@ -219,6 +231,10 @@ def invoices_pdf(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the PDF.")],
 ) -> None:
     """Write an invoice (or a credit note, by its CN- number) as a PDF."""
+    from allot.invoice import repository as invoice_repo
+    from allot.invoice import service as invoices
+    from allot.invoice.pdf import render_pdf
+
     with open_database() as db, db.read() as conn:
         note = invoice_repo.credit_note_by_number(conn, ref)
         if note is not None:
@@ -241,6 +257,9 @@ def invoices_csv(
     partner: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Every line of every (or one payer's) invoice, one row each."""
+    from allot.invoice import repository as invoice_repo
+    from allot.invoice import service as invoices
+
     with open_database() as db, db.read() as conn:
         rows = invoice_repo.listing(conn, account_id=account, partner_id=partner, limit=100_000)
         full = [invoices.get_invoice(conn, r.id) for r in reversed(rows)]
@@ -249,6 +268,8 @@ def invoices_csv(
 
 
 def _settle(ref: str, action: str, note: str) -> None:
+    from allot.invoice import service as invoices
+
     with open_database() as db, db.transaction() as conn:
         inv = _find(conn, ref)
         now = clock()
@@ -297,6 +318,9 @@ def invoices_credit(
     ] = None,
 ) -> None:
     """Issue a credit note against a finalized invoice."""
+    from allot.account.service import get_account
+    from allot.invoice import service as invoices
+
     amounts: dict[int, Decimal | str] | None = None
     if line:
         amounts = {}
@@ -344,6 +368,8 @@ def plans_change(
     subscription: Annotated[int | None, typer.Option(help="Default: the only one.")] = None,
 ) -> None:
     """Upgrade now (prorated) or downgrade at the renewal."""
+    from allot.billing.changes import change_plan, preview_change
+
     with open_database() as db, db.transaction() as conn:
         subscription = _only_subscription(conn, account_id, subscription)
         now = clock()
@@ -363,6 +389,8 @@ def plans_change(
 
 
 def _only_subscription(conn: Connection, account_id: str, subscription: int | None) -> int:
+    from allot.subscription import repository as subscription_repo
+
     if subscription is not None:
         return subscription
     subs = subscription_repo.live(conn, account_id)
@@ -405,6 +433,8 @@ def plans_quantity(
     subscription: Annotated[int | None, typer.Option(help="Default: the only one.")] = None,
 ) -> None:
     """Locations: an increase now (prorated), a decrease at the renewal."""
+    from allot.billing.changes import change_quantity, preview_quantity_change
+
     with open_database() as db, db.transaction() as conn:
         subscription = _only_subscription(conn, account_id, subscription)
         now = clock()
@@ -433,6 +463,10 @@ def advice(
     month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month and last.")] = None,
 ) -> None:
     """Upgrade advice: the cost of staying against each plan above (V1)."""
+    from rich.table import Table
+
+    from allot.billing.advice import upgrade_advice
+
     with open_database() as db, db.read() as conn:
         found = upgrade_advice(
             conn, clock(), account_id=account_id, month=Month.from_input(month) if month else None

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from allot.cli.context import clock, console, domain_errors, open_database
 from allot.cli.parse import allowances, instant, pairs
-from allot.code.mail import check_template, code_emails, email_activation_link, require_email
-from allot.code.service import (
-    assign_code,
-    claim_code,
-    issue_code,
-    list_codes,
-    partner_code,
-    pause_code,
-    revoke_code,
-)
-from allot.config import Settings
 from allot.core.codes import display
 from allot.core.periods import Month
-from allot.grant.repository import GrantRow
-from allot.notify.repository import EmailRow
-from allot.partner.reporting import partner_month
-from allot.partner.service import enroll_partner, list_partners
+
+if TYPE_CHECKING:
+    from allot.grant.repository import GrantRow
+    from allot.notify.repository import EmailRow
 
 partners_app = typer.Typer(help="Enrol and list partners.", no_args_is_help=True)
 codes_app = typer.Typer(help="Issue and manage Access Codes.", no_args_is_help=True)
@@ -63,6 +52,8 @@ def partners_enroll(
     ] = None,
 ) -> None:
     """Enrol a partner with its wholesale terms."""
+    from allot.partner.service import enroll_partner
+
     prices = {m: Decimal(v) for m, v in pairs(price or [], "price").items()}
     with open_database() as db, db.transaction() as conn:
         row = enroll_partner(
@@ -82,6 +73,8 @@ def partners_enroll(
 @partners_app.command("list")
 @domain_errors
 def partners_list() -> None:
+    from allot.partner.service import list_partners
+
     with open_database() as db, db.read() as conn:
         for p in list_partners(conn):
             console.print(
@@ -97,6 +90,8 @@ def codes_issue(
     ends: Annotated[str | None, typer.Option(help="Fixed-term end, ISO 8601.")] = None,
 ) -> None:
     """Issue `Code #N` with a package; prints the code to hand out."""
+    from allot.code.service import issue_code
+
     with open_database() as db, db.transaction() as conn:
         code = issue_code(
             conn,
@@ -111,6 +106,8 @@ def codes_issue(
 @codes_app.command("list")
 @domain_errors
 def codes_list(partner_id: str) -> None:
+    from allot.code.service import list_codes
+
     with open_database() as db, db.read() as conn:
         for code in list_codes(conn, partner_id):
             _show(code)
@@ -120,6 +117,9 @@ def codes_list(partner_id: str) -> None:
 @domain_errors
 def codes_show(partner_id: str, number: int) -> None:
     """The code, and the activation e-mails sent for it."""
+    from allot.code.mail import code_emails
+    from allot.code.service import partner_code
+
     with open_database() as db, db.read() as conn:
         _show(partner_code(conn, partner_id, number))
         for e in code_emails(conn, partner_id=partner_id, number=number):
@@ -141,6 +141,9 @@ def codes_email(
     note: Annotated[str | None, typer.Option(help="A line from the partner.")] = None,
 ) -> None:
     """E-mail the code's activation link to a business (sent by `allot worker`)."""
+    from allot.code.mail import check_template, email_activation_link, require_email
+    from allot.config import Settings
+
     settings = Settings.from_env()
     require_email(settings.smtp() is not None)
     with open_database() as db, db.transaction() as conn:
@@ -159,6 +162,8 @@ def codes_email(
 
 
 def _pause(partner_id: str, number: int, paused: bool) -> None:
+    from allot.code.service import pause_code
+
     with open_database() as db, db.transaction() as conn:
         _show(pause_code(conn, clock(), partner_id=partner_id, number=number, paused=paused))
 
@@ -180,6 +185,8 @@ def codes_resume(partner_id: str, number: int) -> None:
 @domain_errors
 def codes_revoke(partner_id: str, number: int) -> None:
     """Revoke a code its business never used."""
+    from allot.code.service import revoke_code
+
     with open_database() as db, db.transaction() as conn:
         _show(revoke_code(conn, clock(), partner_id=partner_id, number=number))
 
@@ -188,6 +195,8 @@ def codes_revoke(partner_id: str, number: int) -> None:
 @domain_errors
 def codes_assign(partner_id: str, number: int, account_id: str) -> None:
     """Give an unclaimed code to a business."""
+    from allot.code.service import assign_code
+
     with open_database() as db, db.transaction() as conn:
         _show(
             assign_code(conn, clock(), partner_id=partner_id, number=number, account_id=account_id)
@@ -198,6 +207,8 @@ def codes_assign(partner_id: str, number: int, account_id: str) -> None:
 @domain_errors
 def codes_claim(account_id: str, code: str) -> None:
     """Activate a code for a business, as typed on its billing page."""
+    from allot.code.service import claim_code
+
     with open_database() as db, db.transaction() as conn:
         claimed = claim_code(conn, clock(), account_id=account_id, code=code)
     console.print(f"{escape(claimed.label)} claimed by {account_id}")
@@ -211,6 +222,8 @@ def partners_report(
     store: Annotated[bool, typer.Option(help="Keep the charges for invoicing.")] = False,
 ) -> None:
     """Per code and client: used / available, and what the partner owes at wholesale."""
+    from allot.partner.reporting import partner_month
+
     with open_database() as db, db.transaction() as conn:
         report = partner_month(
             conn, clock(), partner_id=partner_id, month=Month.from_input(month), store=store

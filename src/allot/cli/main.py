@@ -8,14 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from allot.account.service import create_account, get_account
-from allot.apikey.service import list_keys, revoke_key
-from allot.billing.keys import issue_key
-from allot.catalog import repository as catalog_repo
-from allot.catalog.loader import load_catalog_with_extras
-from allot.catalog.service import load_catalog
 from allot.cli import render
 from allot.cli.billing import advice, bill, clock_app, invoices_app, plans_app
 from allot.cli.codes import codes_app, partners_app
@@ -27,22 +20,12 @@ from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app
 from allot.cli.worker import worker
-from allot.code.grants import grant as give_grant
-from allot.code.grants import set_paused
-from allot.config import Settings
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
-from allot.grant import repository as grant_repo
 from allot.kit.ids import new_token
-from allot.kit.migrate import upgrade
-from allot.referral.service import attribute
-from allot.subscription import repository as subscription_repo
-from allot.subscription.service import subscribe as subscribe_account
-from allot.usage.service import consume as consume_units
-from allot.usage.service import release_seat, take_seat
-from allot.usage.summary import usage_summary
-from allot.usage.verify import verify as verify_ledger
 
+# Each command imports the services it calls in its body, so that the command line starts
+# at once (see `allot.cli.context`).
 app = typer.Typer(help="allot: usage-based billing and entitlements.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Validate, load and show the catalog.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Create and show accounts.", no_args_is_help=True)
@@ -71,6 +54,8 @@ app.command()(advice)
 @domain_errors
 def init() -> None:
     """Create or upgrade the database schema (ALLOT_DATABASE_URL)."""
+    from allot.kit.migrate import upgrade
+
     with open_database() as db:
         if db.is_sqlite and db.url.database:
             Path(db.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +66,8 @@ def init() -> None:
 @catalog_app.command("validate")
 def catalog_validate(files: list[Path]) -> None:
     """Check catalog files; every problem is reported with file, line and field."""
+    from allot.catalog.loader import load_catalog_with_extras
+
     bad = 0
     for path in files:
         try:
@@ -98,6 +85,9 @@ def catalog_validate(files: list[Path]) -> None:
 @domain_errors
 def catalog_load(files: list[Path]) -> None:
     """Load catalog files; a plan whose terms changed becomes a new version."""
+    from allot.catalog.loader import load_catalog_with_extras
+    from allot.catalog.service import load_catalog
+
     with open_database() as db:
         for path in files:
             loaded = load_catalog_with_extras(path)
@@ -116,6 +106,10 @@ def catalog_load(files: list[Path]) -> None:
 @domain_errors
 def catalog_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show the newest version of every plan."""
+    from rich.table import Table
+
+    from allot.catalog import repository as catalog_repo
+
     with open_database() as db, db.read() as conn:
         plans = catalog_repo.latest_plans(conn)
     if as_json:
@@ -173,6 +167,9 @@ def accounts_create(
     ] = None,
 ) -> None:
     """Create an account (one business)."""
+    from allot.account.service import create_account
+    from allot.referral.service import attribute
+
     with open_database() as db, db.transaction() as conn:
         account = create_account(
             conn,
@@ -196,6 +193,10 @@ def accounts_create(
 @domain_errors
 def accounts_show(account_id: str) -> None:
     """Show an account, its subscriptions and grants."""
+    from allot.account.service import get_account
+    from allot.grant import repository as grant_repo
+    from allot.subscription import repository as subscription_repo
+
     with open_database() as db, db.read() as conn:
         account = get_account(conn, account_id)
         subs = subscription_repo.live(conn, account_id)
@@ -232,6 +233,8 @@ def subscribe(
     start: Annotated[str | None, typer.Option(help="Contract date YYYY-MM-DD.")] = None,
 ) -> None:
     """Subscribe an account to the newest version of a plan."""
+    from allot.subscription.service import subscribe as subscribe_account
+
     with open_database() as db, db.transaction() as conn:
         sub = subscribe_account(
             conn,
@@ -258,6 +261,8 @@ def grants_give(
     ends: Annotated[str | None, typer.Option(help="ISO 8601 instant (fixed-term).")] = None,
 ) -> None:
     """Give an account a prepaid monthly allowance, drawn before its plan."""
+    from allot.code.grants import grant as give_grant
+
     with open_database() as db, db.transaction() as conn:
         found = give_grant(
             conn,
@@ -273,6 +278,8 @@ def grants_give(
 
 
 def _pause(grant_id: int, paused: bool) -> None:
+    from allot.code.grants import set_paused
+
     with open_database() as db, db.transaction() as conn:
         found = set_paused(conn, clock(), grant_id=grant_id, paused=paused)
     console.print(f"{found.label} (grant {found.id}) {'paused' if paused else 'resumed'}")
@@ -302,6 +309,9 @@ def consume(
     at: Annotated[str | None, typer.Option(help="When it happened, ISO 8601.")] = None,
 ) -> None:
     """Record a billable action and show who paid for it."""
+    from allot.config import Settings
+    from allot.usage.service import consume as consume_units
+
     with open_database() as db, db.transaction() as conn:
         result = consume_units(
             conn,
@@ -317,6 +327,8 @@ def consume(
 
 
 def _seat(account_id: str, holder: str, metric: str, key: str | None, take: bool) -> None:
+    from allot.usage.service import release_seat, take_seat
+
     action = take_seat if take else release_seat
     with open_database() as db, db.transaction() as conn:
         result = action(
@@ -355,6 +367,8 @@ def usage(
     month: Annotated[str | None, typer.Option(help="YYYY-MM (default: this month).")] = None,
 ) -> None:
     """The billing page's numbers: used / included, codes, seats, the split by source."""
+    from allot.usage.summary import usage_summary
+
     with open_database() as db, db.read() as conn:
         summary = usage_summary(
             conn,
@@ -369,6 +383,8 @@ def usage(
 @domain_errors
 def verify() -> None:
     """Prove that every counter equals the sum of its ledger entries, and top-ups their charge."""
+    from allot.usage.verify import verify as verify_ledger
+
     with open_database() as db, db.read() as conn:
         report = verify_ledger(conn)
     for m in report.mismatches:
@@ -402,6 +418,8 @@ def keys_create(
     label: str = "",
 ) -> None:
     """Create an API key; its secret is printed once and never stored."""
+    from allot.billing.keys import issue_key
+
     with open_database() as db, db.transaction() as conn:
         row, secret = issue_key(conn, clock(), role=role, subject=for_, label=label)
     console.print(f"key {row.id} ({row.role}{' for ' + row.subject if row.subject else ''}):")
@@ -412,6 +430,8 @@ def keys_create(
 @domain_errors
 def keys_list() -> None:
     """List API keys (prefixes only)."""
+    from allot.apikey.service import list_keys
+
     with open_database() as db, db.read() as conn:
         rows = list_keys(conn)
     for r in rows:
@@ -425,6 +445,8 @@ def keys_list() -> None:
 @domain_errors
 def keys_revoke(key_id: int) -> None:
     """Revoke an API key at once."""
+    from allot.apikey.service import revoke_key
+
     with open_database() as db, db.transaction() as conn:
         row = revoke_key(conn, clock(), key_id=key_id)
     console.print(f"key {row.id} revoked")

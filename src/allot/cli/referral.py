@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from allot.account.service import get_account
 from allot.cli.context import clock, console, domain_errors, open_database
-from allot.config import Settings
 from allot.core.money import Money
-from allot.referral.service import (
-    ReferralPage,
-    disable_referral,
-    enable_referral,
-    referral_page,
-)
+
+if TYPE_CHECKING:
+    from allot.referral.service import ReferralPage
 
 referral_app = typer.Typer(
     help="Switch an account's referral link on or off and see its rewards.", no_args_is_help=True
@@ -23,6 +19,8 @@ referral_app = typer.Typer(
 
 
 def _show(page: ReferralPage, currency: str) -> None:
+    from rich.table import Table
+
     def money(minor: int) -> str:
         return f"{Money.from_minor(minor, currency).amount} {currency}"
 
@@ -46,6 +44,10 @@ def _show(page: ReferralPage, currency: str) -> None:
 
 
 def _page_of(account_id: str, enabled: bool | None) -> None:
+    from allot.account.service import get_account
+    from allot.config import Settings
+    from allot.referral.service import disable_referral, enable_referral, referral_page
+
     link = Settings.from_env().referral_link
     with open_database() as db, db.transaction() as conn:
         if enabled is True:

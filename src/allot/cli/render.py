@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from allot.cli.context import console
-from allot.usage.service import UsageResult
-from allot.usage.summary import UsageSummary
+
+if TYPE_CHECKING:
+    from allot.usage.service import UsageResult
+    from allot.usage.summary import UsageSummary
 
 PROMPT_TEXT = {
     "activate_code": "activate a new Access Code",
@@ -46,6 +48,8 @@ def bar(used: int, total: int, width: int = 20) -> str:
 
 
 def print_summary(summary: UsageSummary) -> None:
+    from rich.table import Table
+
     console.rule(
         f"[bold]{summary.name}[/] ({summary.account_id}) — {summary.month}, {summary.timezone}"
     )

@@ -7,27 +7,19 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
 
 from allot.cli.context import clock, console, domain_errors, open_database
 from allot.cli.parse import instant
-from allot.config import Settings
 from allot.core.errors import InvalidInput
 from allot.core.money import to_decimal
-from allot.reviews.service import (
-    MAX_BATCH,
-    OrderIn,
-    ReviewStatus,
-    ingest_orders,
-    list_requests,
-    review_status,
-    set_top_up_limit,
-)
+from allot.reviews.limits import MAX_BATCH
+
+if TYPE_CHECKING:
+    from allot.reviews.service import OrderIn, ReviewStatus
 
 orders_app = typer.Typer(help="Report the stores' orders.", no_args_is_help=True)
 reviews_app = typer.Typer(help="The Reviews gate: status and requests.", no_args_is_help=True)
@@ -49,6 +41,8 @@ def read_orders(path: Path, account: str | None) -> dict[str, Lines]:
 
     Every line is checked before anything is written; an error names the line and field.
     """
+    from allot.reviews.service import OrderIn
+
     found: dict[str, Lines] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -108,6 +102,11 @@ def orders_ingest(
     ] = 5000,
 ) -> None:
     """Report orders from a CSV; an order already reported changes nothing (safe to re-run)."""
+    from rich.progress import Progress
+
+    from allot.config import Settings
+    from allot.reviews.service import ingest_orders
+
     by_account = read_orders(file, account)
     totals = {"received": 0, "new": 0, "duplicates": 0, "released": 0}
     fates: dict[str, int] = {}
@@ -140,6 +139,8 @@ def orders_ingest(
 
 
 def show_status(status: ReviewStatus, account_id: str) -> None:
+    from rich.table import Table
+
     console.print(
         f"[bold]{escape(account_id)}[/] — {escape(status.plan)}, {status.month}: "
         f"{status.orders:,} orders / {status.limit:,} order limit"
@@ -164,6 +165,8 @@ def show_status(status: ReviewStatus, account_id: str) -> None:
 @domain_errors
 def reviews_status(account_id: str) -> None:
     """This month's orders against the limit, the top-up and the requests by state."""
+    from allot.reviews.service import review_status
+
     with open_database() as db, db.transaction() as conn:
         status = review_status(conn, clock(), account_id=account_id)
     show_status(status, account_id)
@@ -177,6 +180,10 @@ def reviews_requests(
     limit: Annotated[int, typer.Option(min=1, max=MAX_BATCH)] = 50,
 ) -> None:
     """The requests in one state, oldest placed first (R5)."""
+    from rich.table import Table
+
+    from allot.reviews.service import list_requests
+
     with open_database() as db, db.transaction() as conn:
         rows = list_requests(conn, clock(), account_id=account_id, state=state, limit=limit)
     table = Table("order", "placed", "month", "place", "paid by", "released")
@@ -201,6 +208,8 @@ def topup_set(
     none: Annotated[bool, typer.Option("--none", help="No top-ups at all.")] = False,
 ) -> None:
     """Set the top-up limit: --cap 150, --unlimited or --none (refused on a free plan)."""
+    from allot.reviews.service import review_status, set_top_up_limit
+
     if (cap is not None) + unlimited + none != 1:
         raise InvalidInput("one_of", "give exactly one of --cap, --unlimited, --none", field="cap")
     mode = "defined" if cap is not None else "unlimited" if unlimited else "none"

@@ -6,18 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from allot.cli.context import clock, console, domain_errors, open_database
-from allot.webhook.service import (
-    EVENT_TYPES,
-    create_endpoint,
-    delivery_attempts,
-    list_deliveries,
-    list_endpoints,
-    redeliver,
-    remove_endpoint,
-)
+from allot.webhook.events import EVENT_TYPES
 
 webhooks_app = typer.Typer(
     help="Webhook endpoints, the delivery log and redelivery.", no_args_is_help=True
@@ -37,6 +28,8 @@ def webhooks_add(
     description: str = "",
 ) -> None:
     """Register an endpoint; its signing secret is printed once."""
+    from allot.webhook.service import create_endpoint
+
     with open_database() as db, db.transaction() as conn:
         row = create_endpoint(
             conn, clock(), url=url, event_types=event, secret=secret, description=description
@@ -53,6 +46,10 @@ def webhooks_list(
     all_: Annotated[bool, typer.Option("--all", help="Include removed endpoints.")] = False,
 ) -> None:
     """Registered endpoints."""
+    from rich.table import Table
+
+    from allot.webhook.service import list_endpoints
+
     with open_database() as db, db.read() as conn:
         rows = list_endpoints(conn, include_disabled=all_)
     table = Table(title="Webhook endpoints")
@@ -73,6 +70,8 @@ def webhooks_list(
 @domain_errors
 def webhooks_remove(endpoint_id: int) -> None:
     """Stop sending to an endpoint; its pending deliveries are marked failed."""
+    from allot.webhook.service import remove_endpoint
+
     with open_database() as db, db.transaction() as conn:
         row = remove_endpoint(conn, endpoint_id=endpoint_id)
     console.print(f"endpoint {row.id} removed ({escape(row.url)})")
@@ -87,6 +86,10 @@ def webhooks_deliveries(
     attempts: Annotated[bool, typer.Option("--attempts", help="Show every attempt.")] = False,
 ) -> None:
     """The delivery log, newest first."""
+    from rich.table import Table
+
+    from allot.webhook.service import delivery_attempts, list_deliveries
+
     with open_database() as db, db.read() as conn:
         rows = list_deliveries(conn, endpoint_id=endpoint, state=state, limit=limit)
         logs = {r.id: delivery_attempts(conn, r.id) for r in rows} if attempts else {}
@@ -123,6 +126,8 @@ def webhooks_deliveries(
 @domain_errors
 def webhooks_redeliver(delivery_id: int) -> None:
     """Send a delivery again, now, on a fresh retry schedule."""
+    from allot.webhook.service import redeliver
+
     with open_database() as db, db.transaction() as conn:
         row = redeliver(conn, clock(), delivery_id=delivery_id)
     console.print(f"delivery {row.id} ({row.event_type} → endpoint {row.endpoint_id}) is due now")

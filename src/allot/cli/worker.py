@@ -13,11 +13,7 @@ import typer
 from rich.markup import escape
 
 from allot.cli.context import clock, console, domain_errors, err_console, open_database
-from allot.config import Settings
-from allot.kit.rounds import IDLE_SECONDS, run_rounds
-from allot.notify.smtp import mail_round
-from allot.webhook.delivery import DEFAULT_BATCH, new_http_client
-from allot.webhook.worker import webhook_round
+from allot.kit.rounds import DEFAULT_BATCH, IDLE_SECONDS
 
 
 @contextmanager
@@ -46,6 +42,12 @@ def worker(
     ] = IDLE_SECONDS,
 ) -> None:
     """Deliver webhooks and send e-mail (ALLOT_SMTP_URL), retrying with backoff, until stopped."""
+    from allot.config import Settings
+    from allot.kit.rounds import run_rounds
+    from allot.notify.smtp import mail_round
+    from allot.webhook.delivery import new_http_client
+    from allot.webhook.worker import webhook_round
+
     stop = threading.Event()
     smtp = Settings.from_env().smtp()
 

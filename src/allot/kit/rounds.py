@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-import sqlalchemy as sa
-
+# Standard library only at import: the command line shows these defaults in `allot worker --help`.
+DEFAULT_BATCH = 10  # items a round attempts
 IDLE_SECONDS = 1.0
 
 Round = Callable[[int], int]
@@ -30,6 +30,8 @@ def run_rounds(
     on_error: Callable[[Exception], None] | None = None,
 ) -> list[int]:
     """Run `rounds` in turn until drained (`once`) or stopped; the attempts made, per round."""
+    import sqlalchemy as sa
+
     stop = stop or threading.Event()
     totals = [0] * len(rounds)
     while not stop.is_set():

@@ -65,12 +65,12 @@ from allot.core.reporting import (
 from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.reviews.limits import MAX_BATCH
 from allot.subscription import repository as sub_repo
 from allot.usage.service import consume, record_release
 from allot.webhook.service import emit
 
 ORDERS = "orders"  # the metric an order counts in
-MAX_BATCH = 10_000
 REQUEST_STATES = tuple(RequestState)
 RELEASED_EVENT_IDS = 1000  # order ids per review_requests.released event
 TOP_UP_MODES = ("none", "defined", "unlimited")

@@ -33,13 +33,13 @@ from allot.core.errors import DomainError
 from allot.kit.backoff import next_try
 from allot.kit.clock import Clock, monotonic
 from allot.kit.db import Database
+from allot.kit.rounds import DEFAULT_BATCH
 from allot.webhook import repository as repo
 from allot.webhook.guard import allow_private_from_env, check_url, pinned
 from allot.webhook.repository import Claim
 
 REQUEST_TIMEOUT = 10.0  # seconds, per connect / write / read
 LEASE = timedelta(minutes=5)  # a round of `limit` requests must finish well within it
-DEFAULT_BATCH = 10
 MAX_ERROR = 500  # characters of an error or a refusal's body kept in the log
 USER_AGENT = f"allot-webhooks/{__version__}"
 

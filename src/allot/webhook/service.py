@@ -20,21 +20,10 @@ from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.webhook import repository as repo
+from allot.webhook.events import EVENT_TYPES
 from allot.webhook.guard import check_url
 from allot.webhook.repository import AttemptRow, DeliveryRow, EndpointRow
 
-# The fixed registry of event types; later issues add theirs here.
-EVENT_TYPES: tuple[str, ...] = (
-    "usage.threshold_reached",
-    "usage.overage_recorded",
-    "subscription.updated",
-    "invoice.finalized",
-    "invoice.paid",
-    "invoice.voided",
-    "credit_note.issued",
-    "referral.reward_earned",
-    "review_requests.released",
-)
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # generated secrets; Standard Webhooks asks for 24-64 bytes
 MAX_PAYLOAD = 64 * 1024

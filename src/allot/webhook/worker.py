@@ -9,8 +9,8 @@ import httpx
 
 from allot.kit.clock import Clock
 from allot.kit.db import Database
-from allot.kit.rounds import IDLE_SECONDS, Round, run_rounds
-from allot.webhook.delivery import DEFAULT_BATCH, deliver_due
+from allot.kit.rounds import DEFAULT_BATCH, IDLE_SECONDS, Round, run_rounds
+from allot.webhook.delivery import deliver_due
 
 __all__ = ["IDLE_SECONDS", "run_worker", "webhook_round"]
 
