@@ -7,7 +7,7 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env system clean
+.PHONY: run test lint types unit bench env system clean client
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -50,8 +50,8 @@ run: env
 	$(UV) run --no-sync allot serve --host 127.0.0.1 --port 8000
 
 lint: env
-	$(UV) run --no-sync ruff check src tests bench
-	$(UV) run --no-sync ruff format --check src tests bench
+	$(UV) run --no-sync ruff check src tests bench clients/python
+	$(UV) run --no-sync ruff format --check src tests bench clients/python
 	$(UV) run --no-sync lint-imports
 
 types: env
@@ -61,6 +61,10 @@ unit: env
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 test: lint types unit
+
+# The Python client's models, from the server's OpenAPI document (after a change to the API).
+client: env
+	$(UV) run --no-sync python clients/python/generate.py
 
 bench: env
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from allot.app import create_app
-from allot.client import AllotError, Client
+from allot_client import AllotError, Client
 from tests.e2e.conftest import Api
 from tests.e2e.live import serve
 from tests.scenarios.world import PRESETS
@@ -21,7 +21,7 @@ def operator(api: Api) -> Iterator[Client]:
 
 
 def test_the_client_covers_the_api(operator: Client) -> None:
-    assert operator.health()["status"] == "ok"
+    assert operator.health().status == "ok"
     assert any(p.definition["code"] == "monthly" for p in operator.catalog())
     report = operator.load_catalog((PRESETS / "stamp-card.yaml").read_text(), name="s.yaml")
     assert report.added == []
