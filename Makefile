@@ -56,6 +56,7 @@ lint: env
 
 types: env
 	$(UV) run --no-sync mypy
+	$(UV) run --no-sync mypy clients/python/generate.py
 
 unit: env
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
