@@ -7,7 +7,7 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env dev-env system clean
+.PHONY: run test lint types unit bench env dev-env system clean client
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -65,17 +65,22 @@ run: env
 	$(UV) run --no-sync allot serve --host 127.0.0.1 --port 8000
 
 lint: dev-env
-	$(UV) run --no-sync ruff check src tests bench
-	$(UV) run --no-sync ruff format --check src tests bench
+	$(UV) run --no-sync ruff check src tests bench clients/python
+	$(UV) run --no-sync ruff format --check src tests bench clients/python
 	$(UV) run --no-sync lint-imports
 
 types: dev-env
 	$(UV) run --no-sync mypy
+	$(UV) run --no-sync mypy clients/python/generate.py
 
 unit: dev-env
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 test: lint types unit
+
+# The Python client's models, from the server's OpenAPI document (after a change to the API).
+client: dev-env
+	$(UV) run --no-sync python clients/python/generate.py
 
 bench: env
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -11,9 +11,9 @@ import pytest
 from allot.account.service import create_account
 from allot.apikey.service import create_key
 from allot.app import create_app
-from allot.client import Client
 from allot.core.codes import ENTROPY_BYTES, format_code
 from allot.subscription.service import subscribe
+from allot_client import AllotError, Client
 from tests.e2e.conftest import Api
 from tests.e2e.live import serve
 
@@ -119,10 +119,11 @@ def test_K2_50_concurrent_claims_of_one_code_exactly_one_succeeds(api: Api) -> N
         def claim(n: int) -> None:
             with Client(url, keys[n]) as client:
                 start.wait()
-                response = client._http.post(
-                    f"/accounts/biz-{n}/codes/claim", json={"code": code["code"]}
-                )
-                results.append((n, response.status_code))
+                try:
+                    client.claim_code(f"biz-{n}", code["code"])
+                    results.append((n, 200))
+                except AllotError as refused:
+                    results.append((n, refused.status))
 
         threads = [threading.Thread(target=claim, args=(n,)) for n in range(50)]
         for t in threads:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from allot.app import create_app
-from allot.client import Client
 from allot.usage import repository as usage_repo
 from allot.usage.verify import verify
+from allot_client import Client
 from tests.e2e.conftest import Api
 from tests.e2e.live import serve
 

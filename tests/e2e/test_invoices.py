@@ -19,8 +19,8 @@ import pytest
 
 from allot.apikey.service import create_key
 from allot.app import create_app
-from allot.client import AllotError, Client
 from allot.kit.simclock import StoredClock
+from allot_client import AllotError, Client
 from tests.e2e.conftest import Api
 from tests.e2e.live import serve
 from tests.scenarios.world import local
