@@ -14,7 +14,7 @@ import pytest
 
 from allot.app import create_app
 from allot.client import Client
-from allot.usage import repository as usage_repo
+from allot.usage.repository import ledger as usage_repo
 from allot.usage.verify import verify
 from tests.e2e.conftest import Api
 from tests.e2e.live import serve

@@ -30,8 +30,8 @@ from allot.grant import repository as grant_repo
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe
-from allot.usage import repository as usage_repo
 from allot.usage.models import GAUGE_PERIOD
+from allot.usage.repository import counters as usage_repo
 from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from allot.usage.verify import verify
 from tests.conftest import wipe

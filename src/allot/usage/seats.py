@@ -8,9 +8,10 @@ from sqlalchemy.engine import Connection
 
 from allot.core.allocation import POLICY_PRIORITY, Hold, Source, SourceKind, rebalance
 from allot.core.periods import Month, days_touched, zone
-from allot.usage import repository as repo
 from allot.usage.models import GAUGE_PERIOD
-from allot.usage.repository import HoldRow, Line
+from allot.usage.repository import holds as hold_repo
+from allot.usage.repository.holds import HoldRow
+from allot.usage.repository.ledger import Line
 from allot.usage.sources import waterfall
 
 
@@ -34,7 +35,7 @@ def rebalance_seats(
         for s in fall.sources
     ]
     by_source = {s.source: s for s in sources}
-    held = repo.open_holds(conn, account_id, metric)
+    held = hold_repo.open_holds(conn, account_id, metric)
     holds = []
     for h in held:
         if h.source in by_source:
@@ -48,8 +49,8 @@ def rebalance_seats(
     lines: list[Line] = []
     for move in rebalance(holds, sources):
         old = open_by_id[move.hold_id]
-        repo.close_hold(conn, old.id, at)
-        repo.insert_hold(
+        hold_repo.close_hold(conn, old.id, at)
+        hold_repo.insert_hold(
             conn,
             account_id=account_id,
             metric=metric,
@@ -69,7 +70,7 @@ def extra_seat_days(
     """Per gauge metric, the days of `month` extra (billed) seats were held, summed over seats."""
     tz = zone(timezone)
     totals: dict[str, int] = {}
-    for metric, hold in repo.holds_of_kind_between(
+    for metric, hold in hold_repo.holds_of_kind_between(
         conn, account_id, SourceKind.OVERAGE.value, month.start(tz), month.end(tz)
     ):
         days = days_touched(hold.taken_at, hold.released_at, month, tz)

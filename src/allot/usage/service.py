@@ -42,10 +42,13 @@ from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.ids import new_token
 from allot.usage import alerts, fastpath
-from allot.usage import repository as repo
 from allot.usage.alerts import Drawn
 from allot.usage.models import GAUGE_PERIOD
-from allot.usage.repository import EventRow, Line
+from allot.usage.repository import counters as counter_repo
+from allot.usage.repository import holds as hold_repo
+from allot.usage.repository import ledger as ledger_repo
+from allot.usage.repository import routes as route_repo
+from allot.usage.repository.ledger import EventRow, Line
 from allot.usage.seats import rebalance_seats
 from allot.usage.sources import Waterfall, waterfall
 
@@ -102,7 +105,7 @@ def _check_metric(conn: Connection, code: str, kind: MetricKind) -> None:
 
 def _lock(conn: Connection, account_id: str) -> tuple[Zones, int]:
     """Lock the account for this transaction: (its time zones, revision)."""
-    found = repo.lock_account(conn, account_id)
+    found = route_repo.lock_account(conn, account_id)
     if found is None:
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
     return found
@@ -116,7 +119,7 @@ def _lock_account(conn: Connection, account_id: str, key: str) -> tuple[Zones, E
     the lock would miss an event committed by the request it waited for.
     """
     zones, _revision = _lock(conn, account_id)
-    return zones, repo.find_event(conn, account_id, key)
+    return zones, ledger_repo.find_event(conn, account_id, key)
 
 
 def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult:
@@ -135,7 +138,7 @@ def _replay(event: EventRow, request_hash: str, conn: Connection) -> UsageResult
         reason=event.reason,
         draws=tuple(
             Draw(ln.source, SourceKind(ln.source_kind), ln.quantity)
-            for ln in repo.event_lines(conn, event.id)
+            for ln in ledger_repo.event_lines(conn, event.id)
         ),
         prompt=FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
         replayed=True,
@@ -159,7 +162,7 @@ def _record(
     decision: Decision,
     lines: list[Line],
 ) -> UsageResult:
-    event_id = repo.insert_event(
+    event_id = ledger_repo.insert_event(
         conn,
         account_id=account_id,
         idempotency_key=key,
@@ -174,7 +177,7 @@ def _record(
         outcome=decision.outcome.value,
         reason=decision.reason,
     )
-    repo.post(
+    ledger_repo.post(
         conn,
         event_id=event_id,
         account_id=account_id,
@@ -264,15 +267,15 @@ def consume(
             action="consume", metric=metric, quantity=quantity, occurred_at=at, top_up=top_up
         )
         zones, revision = _lock(conn, account_id)
-        existing = repo.find_event(conn, account_id, key)
+        existing = ledger_repo.find_event(conn, account_id, key)
         if existing is not None:
             return _replay(existing, event["request_hash"], conn)
         event["period"] = zones.month_of(at).key
         return _consume_fully(conn, clock, event, zones, revision, None, top_up=top_up)
-    found = repo.pay_along_route(conn, event)
+    found = route_repo.pay_along_route(conn, event)
     if found is None:
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
-    if isinstance(found, repo.Paid):  # recorded and paid along the route
+    if isinstance(found, route_repo.Paid):  # recorded and paid along the route
         event["period"] = found.period
         kind = SourceKind(found.source_kind)
         if found.granted is None or alerts.may_cross(found.granted, found.used):
@@ -300,7 +303,7 @@ def consume(
         event["period"] = found.period
         return _consume_fully(conn, clock, event, found.zones, found.revision, found.event_id)
     # a replay, a new month, a changed account: the full waterfall decides
-    existing = repo.find_event(conn, account_id, key)
+    existing = ledger_repo.find_event(conn, account_id, key)
     if existing is not None:
         return _replay(existing, event["request_hash"], conn)
     event["period"] = found.zones.month_of(at).key  # A5: in the zone of that instant
@@ -335,14 +338,14 @@ def _consume_fully(
         decision=decision,
     )
     if event_id is None:
-        event_id = repo.insert_event(
+        event_id = ledger_repo.insert_event(
             conn, **event, outcome=decision.outcome.value, reason=decision.reason
         )
     else:
-        repo.set_event_outcome(
+        ledger_repo.set_event_outcome(
             conn, event_id, outcome=decision.outcome.value, reason=decision.reason
         )
-    repo.post(
+    ledger_repo.post(
         conn,
         event_id=event_id,
         account_id=account_id,
@@ -399,7 +402,7 @@ def record_release(
             )
         plan = fall.subscription.source
         granted = fall.granted[plan]
-        used = repo.counters(conn, account_id, metric, period).get(plan, 0) + within
+        used = counter_repo.counters(conn, account_id, metric, period).get(plan, 0) + within
         paid.append(Line(plan, SourceKind.PLAN.value, within, granted))
         drawn.append(Drawn(plan, SourceKind.PLAN, within, granted, used))
     if top_up:
@@ -423,7 +426,7 @@ def record_release(
     backlog = SourceKind.BACKLOG.value
     for month, units in sorted(waited.items()):
         if units:
-            repo.post(
+            ledger_repo.post(
                 conn,
                 event_id=event_id,
                 account_id=account_id,
@@ -520,13 +523,13 @@ def take_seat(
     if existing is not None:
         return _replay(existing, request_hash, conn)
     _check_metric(conn, metric, MetricKind.GAUGE)
-    if repo.open_hold_of(conn, account_id, metric, holder) is not None:
+    if hold_repo.open_hold_of(conn, account_id, metric, holder) is not None:
         raise Conflict("seat_already_held", f"{holder!r} already holds a seat", field="holder")
     fall = waterfall(conn, account_id=account_id, metric=metric, period=GAUGE_PERIOD, at=now)
     decision = allocate(1, fall.sources, fall.policy)
     if decision.allowed:
         (draw,) = decision.draws
-        repo.insert_hold(
+        hold_repo.insert_hold(
             conn,
             account_id=account_id,
             metric=metric,
@@ -581,10 +584,10 @@ def release_seat(
     if existing is not None:
         return _replay(existing, request_hash, conn)
     _check_metric(conn, metric, MetricKind.GAUGE)
-    hold = repo.open_hold_of(conn, account_id, metric, holder)
+    hold = hold_repo.open_hold_of(conn, account_id, metric, holder)
     if hold is None:
         raise NotFound("seat_not_held", f"{holder!r} holds no seat", field="holder")
-    repo.close_hold(conn, hold.id, now)
+    hold_repo.close_hold(conn, hold.id, now)
     lines = [Line(hold.source, hold.source_kind, -1)]
     lines += rebalance_seats(conn, account_id=account_id, metric=metric, at=now, released=hold)
     decision = Decision(Outcome.ALLOWED, (), "seat_released")
@@ -610,7 +613,7 @@ def settle_seats(conn: Connection, clock: Clock, *, account_id: str) -> list[Usa
     now = clock.now()
     get_account(conn, account_id, lock=True)
     results = []
-    for metric in repo.held_metrics(conn, account_id):
+    for metric in hold_repo.held_metrics(conn, account_id):
         lines = rebalance_seats(conn, account_id=account_id, metric=metric, at=now)
         if not lines:
             continue

@@ -22,9 +22,10 @@ from allot.grant import repository as grant_repo
 from allot.kit.clock import Clock
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
-from allot.usage import repository as repo
 from allot.usage.billable import billable_usage
 from allot.usage.models import GAUGE_PERIOD
+from allot.usage.repository import counters as counter_repo
+from allot.usage.repository import ledger as ledger_repo
 from allot.usage.seats import extra_seat_days
 
 
@@ -116,7 +117,11 @@ def usage_summary(
     now = clock.now()
     month = month or zones.month_of(now)
     _start, month_end = zones.span(month)
-    late = repo.reported_late(conn, account_id, month.key, month_end) if month_end <= now else {}
+    late = (
+        ledger_repo.reported_late(conn, account_id, month.key, month_end)
+        if month_end <= now
+        else {}
+    )
     subs = subscription_repo.live(conn, account_id)
     grants = grant_repo.for_account(conn, account_id)
     labels = {g.source: g.label for g in grants}
@@ -130,7 +135,7 @@ def usage_summary(
         }
     )
     counters: dict[tuple[str, str], tuple[str, int, int | None]] = {}
-    for metric, _period, source, kind, used, granted in repo.counters_for_periods(
+    for metric, _period, source, kind, used, granted in counter_repo.counters_for_periods(
         conn, account_id, [month.key, GAUGE_PERIOD]
     ):
         counters[(metric, source)] = (kind, used, granted)
