@@ -28,7 +28,7 @@ from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
 from allot.partner.service import get_partner
 from allot.usage.repository import ledger as ledger_repo
-from allot.usage.service import settle_seats
+from allot.usage.seats import settle_seats
 
 NO_SUCH_CODE = "this code is not valid: check it with the partner who gave it to you"
 

@@ -25,7 +25,7 @@ other metered unit, under the payer the gate chose (U3): the plan within the
 limit, `top_up` for the orders the top-up let through, `backlog` for the rest.
 A released backlog order is paid by the month that releases it (R4): its unit
 leaves the backlog of its month and counts there under the plan, then the
-top-up (`usage.service.record_release`). Reporting the same order again changes nothing; a batch's
+top-up (`usage.releases.record_release`). Reporting the same order again changes nothing; a batch's
 orders are placed by (placed_at, order id), so the same orders in any order
 within a batch get the same fates.
 """
@@ -65,7 +65,8 @@ from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as sub_repo
-from allot.usage.service import consume, record_release
+from allot.usage.releases import record_release
+from allot.usage.service import consume
 from allot.webhook.service import emit
 
 ORDERS = "orders"  # the metric an order counts in

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allot.core.allocation import SourceKind
 from allot.kit.validate import Instant
-from allot.usage.service import UsageResult
+from allot.usage.actions import UsageResult
 from allot.usage.summary import UsageSummary
 
 _STRICT = ConfigDict(extra="forbid")
