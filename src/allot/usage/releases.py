@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -17,6 +18,19 @@ from allot.usage.repository import counters as counter_repo
 from allot.usage.repository import ledger as ledger_repo
 from allot.usage.repository.ledger import Line
 from allot.usage.sources import waterfall
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    """What `record_release` was asked: which units leave which months, and who pays."""
+
+    account_id: str
+    metric: str
+    period: str
+    at: datetime
+    waited: dict[str, int]  # month → units leaving its backlog
+    within: int
+    top_up: int
 
 
 def record_release(
@@ -44,21 +58,8 @@ def record_release(
         raise InvalidInput(
             "invalid_release", "the released units must leave the backlog", field="waited"
         )
-    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=at)
-    paid: list[Line] = []
-    drawn: list[Drawn] = []
-    if within:
-        if fall.subscription is None:
-            raise InvalidInput(
-                "no_plan_for_metric", f"no plan meters {metric!r} to release into", field="metric"
-            )
-        plan = fall.subscription.source
-        granted = fall.granted[plan]
-        used = counter_repo.counters(conn, account_id, metric, period).get(plan, 0) + within
-        paid.append(Line(plan, SourceKind.PLAN.value, within, granted))
-        drawn.append(Drawn(plan, SourceKind.PLAN, within, granted, used))
-    if top_up:
-        paid.append(Line(SourceKind.TOP_UP.value, SourceKind.TOP_UP.value, top_up))
+    release = _Release(account_id, metric, period, at, waited, within, top_up)
+    paid, drawn = _payers(conn, release)
     now = clock.now()
     event_id = record(
         conn,
@@ -75,18 +76,7 @@ def record_release(
         decision=Decision(Outcome.ALLOWED, (), "backlog_released"),
         lines=paid,
     ).event_id
-    backlog = SourceKind.BACKLOG.value
-    for month, units in sorted(waited.items()):
-        if units:
-            ledger_repo.post(
-                conn,
-                event_id=event_id,
-                account_id=account_id,
-                metric=metric,
-                period=month,
-                occurred_at=at,
-                lines=[Line(backlog, backlog, -units)],
-            )
+    _leave_backlog(conn, release, event_id)
     alerts.after_draws(
         conn,
         clock,
@@ -98,3 +88,43 @@ def record_release(
         drawn=drawn,
     )
     return event_id
+
+
+def _payers(conn: Connection, release: _Release) -> tuple[list[Line], list[Drawn]]:
+    """The plan's allowance pays `within`, the top-up the rest: (ledger lines, alert draws).
+
+    Only the plan is a limited source here, so only its part can cross an alert threshold.
+    """
+    account_id, metric, period = release.account_id, release.metric, release.period
+    fall = waterfall(conn, account_id=account_id, metric=metric, period=period, at=release.at)
+    paid: list[Line] = []
+    drawn: list[Drawn] = []
+    if release.within:
+        if fall.subscription is None:
+            raise InvalidInput(
+                "no_plan_for_metric", f"no plan meters {metric!r} to release into", field="metric"
+            )
+        plan = fall.subscription.source
+        granted = fall.granted[plan]
+        used = counter_repo.counters(conn, account_id, metric, period).get(plan, 0) + release.within
+        paid.append(Line(plan, SourceKind.PLAN.value, release.within, granted))
+        drawn.append(Drawn(plan, SourceKind.PLAN, release.within, granted, used))
+    if release.top_up:
+        paid.append(Line(SourceKind.TOP_UP.value, SourceKind.TOP_UP.value, release.top_up))
+    return paid, drawn
+
+
+def _leave_backlog(conn: Connection, release: _Release, event_id: int) -> None:
+    """Each month the units waited in gives them up, under the event that released them."""
+    backlog = SourceKind.BACKLOG.value
+    for month, units in sorted(release.waited.items()):
+        if units:
+            ledger_repo.post(
+                conn,
+                event_id=event_id,
+                account_id=release.account_id,
+                metric=release.metric,
+                period=month,
+                occurred_at=release.at,
+                lines=[Line(backlog, backlog, -units)],
+            )

@@ -82,12 +82,8 @@ def consume(
     When the account's sources are as they were for its last action, the fast
     path locks the account, records the event and pays from the same source
     in two statements (see `allot.usage.fastpath`); otherwise, or when that
-    source is full, the full waterfall decides.
-
-    `top_up` is for the orders of a Reviews plan (R2): of the units past every
-    allowance, how many the Reviews gate let through on the merchant's top-up
-    (`allot.core.backlog.admit` decides it). Those are recorded as `top_up`,
-    the rest as `backlog`; such an action always takes the full waterfall.
+    source is full, the full waterfall decides (`_consume_off_route`). `top_up`
+    is for the orders of a Reviews plan (R2): see `_consume_on_top_up`.
     """
     validate.positive_int(quantity, field="quantity", maximum=1_000_000)
     key = validate.idempotency_key(idempotency_key)
@@ -97,7 +93,6 @@ def consume(
     now = clock.now()
     if occurred_at is not None:
         check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
-    at = occurred_at or now
     event: dict[str, Any] = {
         "account_id": account_id,
         "idempotency_key": key,
@@ -105,58 +100,86 @@ def consume(
         "metric": metric,
         "quantity": quantity,
         "holder": None,
-        "occurred_at": at,
+        "occurred_at": occurred_at or now,
         "recorded_at": now,
         "request_hash": _consume_hash(
             metric, quantity, None if occurred_at is None else occurred_at.isoformat()
         ),
     }
     if top_up:
-        # a route knows nothing of the gate's top-up: the full waterfall decides
-        event["request_hash"] = hash_request(
-            action="consume", metric=metric, quantity=quantity, occurred_at=at, top_up=top_up
-        )
-        zones, revision = lock(conn, account_id)
-        existing = ledger_repo.find_event(conn, account_id, key)
-        if existing is not None:
-            return replay(existing, event["request_hash"], conn)
-        event["period"] = zones.month_of(at).key
-        return _consume_fully(conn, clock, event, zones, revision, None, top_up=top_up)
+        return _consume_on_top_up(conn, clock, event, top_up)
     found = route_repo.pay_along_route(conn, event)
+    if not isinstance(found, route_repo.Paid):  # not recorded and paid along the route
+        return _consume_off_route(conn, clock, event, found)
+    event["period"] = found.period
+    kind = SourceKind(found.source_kind)
+    if found.granted is None or alerts.may_cross(found.granted, found.used):
+        _alert_along_route(conn, clock, event, found, kind)
+    outcome = Outcome(found.outcome)
+    prompt = FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else ()
+    decision = Decision(outcome, (Draw(found.source, kind, quantity),), found.reason, prompt)
+    return _result(found.event_id, event, decision)
+
+
+def _alert_along_route(
+    conn: Connection, clock: Clock, event: dict[str, Any], paid: route_repo.Paid, kind: SourceKind
+) -> None:
+    """U7 for a unit paid along the route: only near a threshold, or past every allowance."""
+    alerts.after_draws(
+        conn,
+        clock,
+        account_id=event["account_id"],
+        metric=event["metric"],
+        month=paid.period,
+        event_id=paid.event_id,
+        at=event["occurred_at"],
+        drawn=[Drawn(paid.source, kind, event["quantity"], paid.granted, paid.used)],
+    )
+
+
+def _consume_on_top_up(
+    conn: Connection, clock: Clock, event: dict[str, Any], top_up: int
+) -> UsageResult:
+    """Units of a Reviews plan's orders past every allowance, some let through on the top-up (R2).
+
+    `top_up` is how many of them the Reviews gate let through on the merchant's
+    top-up (`allot.core.backlog.admit` decides it). Those are recorded as
+    `top_up`, the rest as `backlog`. A route knows nothing of the gate's top-up,
+    so such an action always takes the full waterfall.
+    """
+    account_id, at = event["account_id"], event["occurred_at"]
+    event["request_hash"] = hash_request(
+        action="consume",
+        metric=event["metric"],
+        quantity=event["quantity"],
+        occurred_at=at,
+        top_up=top_up,
+    )
+    zones, revision = lock(conn, account_id)
+    existing = ledger_repo.find_event(conn, account_id, event["idempotency_key"])
+    if existing is not None:
+        return replay(existing, event["request_hash"], conn)
+    event["period"] = zones.month_of(at).key
+    return _consume_fully(conn, clock, event, zones, revision, None, top_up=top_up)
+
+
+def _consume_off_route(
+    conn: Connection, clock: Clock, event: dict[str, Any], found: route_repo.Locked | None
+) -> UsageResult:
+    """No route paid the units: the full waterfall decides, unless the key is a replay."""
     if found is None:
+        account_id = event["account_id"]
         raise NotFound("account_not_found", f"no account {account_id!r}", field="account_id")
-    if isinstance(found, route_repo.Paid):  # recorded and paid along the route
-        event["period"] = found.period
-        kind = SourceKind(found.source_kind)
-        if found.granted is None or alerts.may_cross(found.granted, found.used):
-            alerts.after_draws(
-                conn,
-                clock,
-                account_id=account_id,
-                metric=metric,
-                month=found.period,
-                event_id=found.event_id,
-                at=at,
-                drawn=[Drawn(found.source, kind, quantity, found.granted, found.used)],
-            )
-        outcome = Outcome(found.outcome)
-        decision = Decision(
-            outcome,
-            (Draw(found.source, kind, quantity),),
-            found.reason,
-            FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else (),
-        )
-        return _result(found.event_id, event, decision)
     if found.event_id is not None:
         # recorded along the route, but its source is full: the full waterfall decides,
         # and the event takes its answer
         event["period"] = found.period
         return _consume_fully(conn, clock, event, found.zones, found.revision, found.event_id)
     # a replay, a new month, a changed account: the full waterfall decides
-    existing = ledger_repo.find_event(conn, account_id, key)
+    existing = ledger_repo.find_event(conn, event["account_id"], event["idempotency_key"])
     if existing is not None:
         return replay(existing, event["request_hash"], conn)
-    event["period"] = found.zones.month_of(at).key  # A5: in the zone of that instant
+    event["period"] = found.zones.month_of(event["occurred_at"]).key  # A5: in that instant's zone
     return _consume_fully(conn, clock, event, found.zones, found.revision, None)
 
 
