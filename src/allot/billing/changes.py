@@ -43,7 +43,7 @@ from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import bill_account
 from allot.kit import validate
 from allot.kit.clock import Clock
-from allot.reviews.service import make_room
+from allot.reviews.gate import make_room
 from allot.subscription import repository as repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import MAX_QUANTITY, announce
