@@ -218,11 +218,7 @@ def ingest_orders(
     _check_started(checked, terms, account)
     _check_open(checked, terms, account, now)
     gate_row, released = roll(conn, clock, account, terms)
-    unique = {o[1]: o for o in reversed(checked)}  # the first of each id
-    known = repo.known_ids(conn, account_id, list(unique))
-    fresh = sorted(
-        unique.values() if not known else (o for o in unique.values() if o[1] not in known)
-    )
+    fresh = _fresh(conn, account_id, checked)
     result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
     current = now_month(clock, account)
     sent = list(released)
@@ -241,16 +237,8 @@ def ingest_orders(
             outcomes = _billed(terms, month_row, len(batch))
         fate = _fates(terms, month, now)
         fates = [fate[key] for key in zip(outcomes, excluded, strict=True)]
-        ids = [o[1] for o in batch]
-        rows = repo.NewOrders(
-            order_id=ids,
-            placed_at=[o[0] for o in batch],
-            month=[month.key] * len(batch),
-            place=list(range(month_row.orders + 1, month_row.orders + len(batch) + 1)),
-            excluded=excluded,
-        )
-        for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
-            setattr(rows, column, list(values))
+        rows = _order_rows(batch, month, month_row.orders, excluded, fates)
+        ids = rows.order_id
         repo.insert_orders(conn, account_id, rows, recorded_at=now)
         sent += [i for i, s in zip(ids, rows.state, strict=True) if s == "to_send"]
         outcomes_seen.update(rows.outcome)
@@ -263,6 +251,31 @@ def ingest_orders(
     result.outcomes = dict(outcomes_seen)
     result.released = len(sent)
     return result
+
+
+def _fresh(conn: Connection, account_id: str, checked: Sequence[_Order]) -> list[_Order]:
+    """The orders never reported before, the first of each id, placed in (placed_at, id) order."""
+    unique = {o[1]: o for o in reversed(checked)}  # the first of each id
+    known = repo.known_ids(conn, account_id, list(unique))
+    return sorted(
+        unique.values() if not known else (o for o in unique.values() if o[1] not in known)
+    )
+
+
+def _order_rows(
+    batch: Sequence[_Order], month: Month, placed: int, excluded: list[bool], fates: list[_Fate]
+) -> repo.NewOrders:
+    """A month's new rows, column by column: after the `placed` orders it has, with their fates."""
+    rows = repo.NewOrders(
+        order_id=[o[1] for o in batch],
+        placed_at=[o[0] for o in batch],
+        month=[month.key] * len(batch),
+        place=list(range(placed + 1, placed + len(batch) + 1)),
+        excluded=excluded,
+    )
+    for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
+        setattr(rows, column, list(values))
+    return rows
 
 
 _STATE: dict[str, tuple[str | None, str | None]] = {
