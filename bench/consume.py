@@ -67,7 +67,7 @@ from _harness import (
 from allot.code.grants import grant
 from allot.core.allocation import Outcome
 from allot.kit import rawsql
-from allot.usage import repository as repo
+from allot.usage.repository import routes as route_repo
 from allot.usage.service import consume
 from allot.usage.verify import verify
 
@@ -241,7 +241,7 @@ class PostgresBaseline:
 def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, Callable[[], None]]:
     """allot's own SQL for one unit on the bare driver, with no Python around it.
 
-    The fast path's statements as `allot.usage.repository` writes them, on a
+    The fast path's statements as `allot.usage.repository.routes` writes them, on a
     bare sqlite3 connection with allot's pragmas: BEGIN IMMEDIATE; lock the
     account's route and record the event along it; take room from the route's
     counter; append the ledger entry; COMMIT. This is what allot's ledger (an
@@ -251,9 +251,9 @@ def sqlite_floor_op(db: Database, clock: FixedClock, account: str) -> tuple[Op, 
     with db.transaction() as conn:  # learn the route, create the counter row
         consume(conn, clock, account_id=account, metric=METRIC, quantity=1, idempotency_key="f")
     raw = raw_sqlite(db)
-    record = repo._EVENT_ALONG_SQLITE.sqlite
-    take = repo._TAKE_ALONG_SQLITE.sqlite
-    append = repo._APPEND_ENTRY.sqlite
+    record = route_repo._EVENT_ALONG_SQLITE.sqlite
+    take = route_repo._TAKE_ALONG_SQLITE.sqlite
+    append = route_repo._APPEND_ENTRY.sqlite
     at = AT.replace(tzinfo=None).isoformat(" ", "microseconds")
     event = {
         "account_id": account,

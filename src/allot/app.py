@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
 import anyio.to_thread
@@ -62,14 +62,8 @@ def create_app(
     an SMTP server is configured for `allot worker` to send the outbox with.
     `future_tolerance` is how far ahead of the clock an action may be dated (U8).
     """
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
-
     app = FastAPIOffline(
-        lifespan=lifespan,
+        lifespan=_lifespan(threads),
         title="allot",
         version=__version__,
         description=(
@@ -96,6 +90,23 @@ def create_app(
     # routes are served here, every other request goes on to FastAPI.
     app.add_middleware(HotRoutes, routes=hot_usage)
     http.install(app)
+    _include_routers(app)
+    return app
+
+
+def _lifespan(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """At start-up, at most `threads` routes run at once in this process (see `create_app`)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
+def _include_routers(app: FastAPI) -> None:
+    """The health check, then every domain's routes under /v1."""
     v1 = APIRouter(prefix="/v1", responses=http.PROBLEM_RESPONSES)
 
     @v1.get("/health", response_model=Health, tags=["health"])
@@ -125,4 +136,3 @@ def create_app(
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES
         )
-    return app

@@ -29,7 +29,7 @@ from allot.invoice.run import bill_account
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe
-from allot.usage import repository as usage_repo
+from allot.usage.repository import holds as usage_repo
 from allot.usage.service import UsageResult, consume, release_seat, take_seat
 from tests.domains import (
     add_account,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from allot.app import create_app
-from allot.usage import repository as usage_repo
+from allot.usage.repository import ledger as usage_repo
 from allot.usage.verify import verify
 from allot_client import Client
 from tests.e2e.conftest import Api

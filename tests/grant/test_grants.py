@@ -18,7 +18,7 @@ from allot.grant.repository import GrantRow
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe
-from allot.usage import repository as usage_repo
+from allot.usage.repository import holds as usage_repo
 from allot.usage.service import UsageResult, consume, take_seat
 from tests.domains import add_account, read, refusal, refused_before_writing, run
 from tests.factories import load

@@ -30,7 +30,9 @@ from allot.kit.db import Database
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import subscribe
-from allot.usage.service import UsageResult, consume, release_seat, take_seat
+from allot.usage.actions import UsageResult
+from allot.usage.seats import release_seat, take_seat
+from allot.usage.service import consume
 from allot.usage.summary import UsageSummary, usage_summary
 from allot.usage.verify import verify
 

@@ -20,8 +20,9 @@ from allot.core.allocation import SourceKind
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe
-from allot.usage import repository as usage_repo
-from allot.usage.service import UsageResult, consume
+from allot.usage.actions import UsageResult
+from allot.usage.repository import ledger as usage_repo
+from allot.usage.service import consume
 from allot.usage.summary import usage_summary
 from allot.usage.verify import verify
 from tests.factories import load

@@ -30,9 +30,11 @@ from allot.grant import repository as grant_repo
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.subscription.service import subscribe
-from allot.usage import repository as usage_repo
+from allot.usage.actions import UsageResult
 from allot.usage.models import GAUGE_PERIOD
-from allot.usage.service import UsageResult, consume, release_seat, take_seat
+from allot.usage.repository import counters as usage_repo
+from allot.usage.seats import release_seat, take_seat
+from allot.usage.service import consume
 from allot.usage.verify import verify
 from tests.conftest import wipe
 from tests.factories import load

@@ -19,7 +19,7 @@ from allot.core.catalog import MetricKind
 from allot.core.periods import Month, month_of, zone
 from allot.kit.clock import Clock
 from allot.subscription import repository as repo
-from allot.usage import repository as usage_repo
+from allot.usage.repository import counters as counter_repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def upgrade_advice(
             if kinds.get(metric) is not MetricKind.COUNTER:
                 continue
             for m in months:
-                used = usage_repo.counters(conn, account_id, metric, m.key)
+                used = counter_repo.counters(conn, account_id, metric, m.key)
                 units = sum(
                     n
                     for source, n in used.items()

@@ -25,7 +25,9 @@ once); what costs less waits for the renewal. For the quantity (locations):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
@@ -34,6 +36,7 @@ from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core import calendar
 from allot.core.calendar import Proration
+from allot.core.catalog import Plan, ProductLine
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
@@ -43,7 +46,7 @@ from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import bill_account
 from allot.kit import validate
 from allot.kit.clock import Clock
-from allot.reviews.service import make_room
+from allot.reviews.gate import make_room
 from allot.subscription import repository as repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import MAX_QUANTITY, announce
@@ -107,54 +110,80 @@ def change_quantity(
         repo.set_quantity_change_state(conn, scheduled.id, "superseded")
     invoice = None
     if preview.direction == "increase":
-        change_id = repo.insert_quantity_change(
-            conn,
-            subscription_id=sub.id,
-            account_id=account_id,
-            from_quantity=preview.from_quantity,
-            to_quantity=preview.to_quantity,
-            direction="increase",
-            requested_at=now,
-            effective_on=preview.effective_on,
-            effective_at=now,
-            state="applied",
-        )
-        repo.set_quantity(conn, sub.id, preview.to_quantity, since=now)
-        if preview.period is not None:
-            invoice = _invoice_proration(
-                conn,
-                clock,
-                account,
-                sub,
-                billing_key=f"quantity:{change_id}",
-                what=f"{sub.plan.name}: {preview.from_quantity} → {preview.to_quantity} locations",
-                proration=Proration(
-                    preview.period, preview.days_left, preview.days_in_period, preview.charge
-                ),
-                effective_on=preview.effective_on,
-            )
-        make_room(conn, clock, account_id=account_id)  # R4: a larger limit releases the backlog
+        invoice = _raise_quantity(conn, clock, account, sub, preview, now)
     elif preview.direction == "decrease":
-        assert preview.pending_on is not None
-        starts = calendar.renewal_starts(preview.pending_on, zone(account.timezone))
-        repo.insert_quantity_change(
-            conn,
-            subscription_id=sub.id,
-            account_id=account_id,
-            from_quantity=preview.from_quantity,
-            to_quantity=preview.to_quantity,
-            direction="decrease",
-            requested_at=now,
-            effective_on=preview.pending_on,
-            effective_at=starts,
-            state="scheduled",
-        )
-        repo.set_pending_quantity(conn, sub.id, preview.to_quantity, at=starts)
+        _schedule_decrease(conn, account, sub, preview, now)
     else:  # the quantity in force, asked for again: the scheduled decrease is dropped
         repo.set_pending_quantity(conn, sub.id, None, at=None)
     changed = _live(conn, account_id, subscription_id)
     announce(conn, clock, changed, change="quantity")
     return preview, invoice
+
+
+def _raise_quantity(
+    conn: Connection,
+    clock: Clock,
+    account: AccountRow,
+    sub: LiveSubscription,
+    preview: QuantityPreview,
+    now: datetime,
+) -> InvoiceRow | None:
+    """An increase, in force at once: the prorated difference invoiced now (B4), and the
+    larger limit releases the backlog (R4)."""
+    change_id = repo.insert_quantity_change(
+        conn,
+        subscription_id=sub.id,
+        account_id=account.id,
+        from_quantity=preview.from_quantity,
+        to_quantity=preview.to_quantity,
+        direction="increase",
+        requested_at=now,
+        effective_on=preview.effective_on,
+        effective_at=now,
+        state="applied",
+    )
+    repo.set_quantity(conn, sub.id, preview.to_quantity, since=now)
+    invoice = None
+    if preview.period is not None:
+        invoice = _invoice_proration(
+            conn,
+            clock,
+            account,
+            sub,
+            billing_key=f"quantity:{change_id}",
+            what=f"{sub.plan.name}: {preview.from_quantity} → {preview.to_quantity} locations",
+            proration=Proration(
+                preview.period, preview.days_left, preview.days_in_period, preview.charge
+            ),
+            effective_on=preview.effective_on,
+        )
+    make_room(conn, clock, account_id=account.id)  # R4: a larger limit releases the backlog
+    return invoice
+
+
+def _schedule_decrease(
+    conn: Connection,
+    account: AccountRow,
+    sub: LiveSubscription,
+    preview: QuantityPreview,
+    now: datetime,
+) -> None:
+    """A decrease, in force from the renewal's first instant; the allowances stay until then."""
+    assert preview.pending_on is not None
+    starts = calendar.renewal_starts(preview.pending_on, zone(account.timezone))
+    repo.insert_quantity_change(
+        conn,
+        subscription_id=sub.id,
+        account_id=account.id,
+        from_quantity=preview.from_quantity,
+        to_quantity=preview.to_quantity,
+        direction="decrease",
+        requested_at=now,
+        effective_on=preview.pending_on,
+        effective_at=starts,
+        state="scheduled",
+    )
+    repo.set_pending_quantity(conn, sub.id, preview.to_quantity, at=starts)
 
 
 def _quantity_change(
@@ -163,18 +192,8 @@ def _quantity_change(
     account = get_account(conn, account_id, lock=True)
     validate.positive_int(quantity, field="quantity", maximum=MAX_QUANTITY)
     sub = _live(conn, account_id, subscription_id)
-    if quantity > 1 and not sub.plan.per_quantity:
-        raise InvalidInput(
-            "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
-        )
-    if quantity > 1 and sub.pending_plan_id is not None:
-        after = repo.plan_of(conn, sub.pending_plan_id)
-        if not after.per_quantity:
-            raise InvalidInput(
-                "quantity_not_supported",
-                f"{after.name}, the plan from the renewal, is not sold per location",
-                field="quantity",
-            )
+    if quantity > 1:
+        _check_per_location(conn, sub)
     now = clock.now()
     today = now.astimezone(account.zones.at(now)).date()
     current = sub.quantity_in_force(now)
@@ -184,16 +203,8 @@ def _quantity_change(
     charge, period, left, days = Money.zero(currency), None, 0, 0
     if quantity > current:
         direction, changes, immediate, effective_on = "increase", True, True, today
-        p = calendar.prorate_change(
-            sub.started_on,
-            sub.billed_months,
-            sub.plan.interval.months,
-            paid=Money.of(sub.plan.price_for(current) or 0, currency),
-            new=Money.of(sub.plan.price_for(quantity) or 0, currency),
-            on=today,
-        )
-        if p is not None:
-            charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
+        paid, new = sub.plan.price_for(current), sub.plan.price_for(quantity)
+        charge, period, left, days = _prorate(sub, paid, new, today)
         after_pending, replaced = None, pending
     elif quantity == current:
         direction, changes, immediate, effective_on = "none", pending is not None, True, today
@@ -219,6 +230,42 @@ def _quantity_change(
         None if after_pending is None else sub.next_bill_on,
         replaced,
     )
+
+
+def _check_per_location(conn: Connection, sub: LiveSubscription) -> None:
+    """More than one location: the plan, and the plan from the renewal if one waits, must be
+    sold per location."""
+    if not sub.plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{sub.plan.name} is not sold per location", field="quantity"
+        )
+    if sub.pending_plan_id is not None:
+        after = repo.plan_of(conn, sub.pending_plan_id)
+        if not after.per_quantity:
+            raise InvalidInput(
+                "quantity_not_supported",
+                f"{after.name}, the plan from the renewal, is not sold per location",
+                field="quantity",
+            )
+
+
+def _prorate(
+    sub: LiveSubscription, paid: Decimal | None, new: Decimal | None, on: date
+) -> tuple[Money, tuple[date, date] | None, int, int]:
+    """B4: the prorated difference from price `paid` to `new` for the rest of the paid period,
+    as (charge, period, days left, days in it); nothing to charge when no period is paid."""
+    currency = sub.plan.currency
+    p = calendar.prorate_change(
+        sub.started_on,
+        sub.billed_months,
+        sub.plan.interval.months,
+        paid=Money.of(paid or 0, currency),
+        new=Money.of(new or 0, currency),
+        on=on,
+    )
+    if p is None:
+        return Money.zero(currency), None, 0, 0
+    return p.charge, p.period, p.days_left, p.days_in_period
 
 
 def _invoice_proration(
@@ -376,20 +423,7 @@ def _plan_change(
     target, plan = found
     line = catalog_repo.get_product_line(conn, sub.product_line)
     assert line is not None
-    if plan.product_line != sub.product_line:
-        raise InvalidInput(
-            "plan_not_on_line",
-            f"{plan.name} is not on the {line.name} ladder; subscribe to it separately",
-            field="plan",
-        )
-    if plan.code == sub.plan.code:
-        raise Conflict("same_plan", f"the subscription is already on {plan.name}", field="plan")
-    if plan.by_agreement:
-        raise InvalidInput("plan_by_agreement", f"{plan.name} is priced by agreement", field="plan")
-    if sub.quantity > 1 and not plan.per_quantity:
-        raise InvalidInput(
-            "quantity_not_supported", f"{plan.name} is not sold per location", field="plan"
-        )
+    _check_target(sub, plan, line)
     tz = account.zones.at(clock.now())
     today = clock.now().astimezone(tz).date()
     upgrade = line.rank(plan.code) > line.rank(sub.plan.code)
@@ -399,25 +433,9 @@ def _plan_change(
     assert sub.next_bill_on is not None
     effective_on = today if immediate else sub.next_bill_on
     if immediate:
-        p = calendar.prorate_change(
-            sub.started_on,
-            sub.billed_months,
-            sub.plan.interval.months,
-            paid=Money.of(sub.plan.price_for(sub.quantity) or 0, currency),
-            new=Money.of(plan.price_for(sub.quantity) or 0, currency),
-            on=today,
-        )
-        if p is not None:
-            charge, period, left, days = p.charge, p.period, p.days_left, p.days_in_period
-    waived: tuple[str, ...] = ()
-    if upgrade:
-        # B3: the months the upgrade waives from the instant it will be in force
-        now = clock.now()
-        at = now if immediate else max(now, calendar.renewal_starts(effective_on, tz))
-        months = calendar.months_waived(
-            line, Month.parse(sub.usage_month), calendar.usage_day(sub.plan, line), at, tz
-        )
-        waived = tuple(m.key for m in months)
+        paid, new = sub.plan.price_for(sub.quantity), plan.price_for(sub.quantity)
+        charge, period, left, days = _prorate(sub, paid, new, today)
+    waived = _waived(clock, sub, line, effective_on, tz, immediate=immediate) if upgrade else ()
     preview = ChangePreview(
         sub.id,
         sub.plan.code,
@@ -432,3 +450,40 @@ def _plan_change(
         waived,
     )
     return preview, target
+
+
+def _check_target(sub: LiveSubscription, plan: Plan, line: ProductLine) -> None:
+    """A plan to change to: another plan on the same ladder, priced, and sold per location
+    if the subscription covers more than one."""
+    if plan.product_line != sub.product_line:
+        raise InvalidInput(
+            "plan_not_on_line",
+            f"{plan.name} is not on the {line.name} ladder; subscribe to it separately",
+            field="plan",
+        )
+    if plan.code == sub.plan.code:
+        raise Conflict("same_plan", f"the subscription is already on {plan.name}", field="plan")
+    if plan.by_agreement:
+        raise InvalidInput("plan_by_agreement", f"{plan.name} is priced by agreement", field="plan")
+    if sub.quantity > 1 and not plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{plan.name} is not sold per location", field="plan"
+        )
+
+
+def _waived(
+    clock: Clock,
+    sub: LiveSubscription,
+    line: ProductLine,
+    effective_on: date,
+    tz: ZoneInfo,
+    *,
+    immediate: bool,
+) -> tuple[str, ...]:
+    """B3: the months whose overage an upgrade waives, from the instant it will be in force."""
+    now = clock.now()
+    at = now if immediate else max(now, calendar.renewal_starts(effective_on, tz))
+    months = calendar.months_waived(
+        line, Month.parse(sub.usage_month), calendar.usage_day(sub.plan, line), at, tz
+    )
+    return tuple(m.key for m in months)

@@ -20,7 +20,7 @@ from allot.grant import repository as repo
 from allot.grant.repository import GrantRow
 from allot.kit import validate
 from allot.kit.clock import Clock
-from allot.usage.service import settle_seats
+from allot.usage.seats import settle_seats
 
 
 def grant(

@@ -27,8 +27,8 @@ from allot.grant import repository as grant_repo
 from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
 from allot.partner.service import get_partner
-from allot.usage import repository as usage_repo
-from allot.usage.service import settle_seats
+from allot.usage.repository import ledger as ledger_repo
+from allot.usage.seats import settle_seats
 
 NO_SUCH_CODE = "this code is not valid: check it with the partner who gave it to you"
 
@@ -129,7 +129,7 @@ def revoke_code(conn: Connection, clock: Clock, *, partner_id: str, number: int)
     found = partner_code(conn, partner_id, number)
     if found.account_id is not None:
         get_account(conn, found.account_id, lock=True)
-        if usage_repo.source_ever_used(conn, found.account_id, found.source):
+        if ledger_repo.source_ever_used(conn, found.account_id, found.source):
             raise Conflict(
                 "code_in_use", f"Code #{number} has been used; pause it instead", field="number"
             )

@@ -194,27 +194,8 @@ def credit(
         if f.amount_minor > 0
     }
     left = net_left(invoice, already)
-    if amounts is None:
-        wanted: dict[int, int] = {}
-        for i, room in creditable.items():
-            take = max(0, min(room, left - sum(wanted.values())))
-            if take:
-                wanted[i] = take
-    else:
-        wanted = dict(amounts)
-    if not wanted or not any(wanted.values()):
-        raise InvalidInput("empty_credit", "a credit note takes back at least one amount")
-    for i, minor in wanted.items():
-        if i not in creditable:
-            raise InvalidInput("unknown_line", f"line {i} cannot be credited", field="lines")
-        if minor < 0:
-            raise InvalidInput("negative_credit", "credit amounts are positive", field="lines")
-        if minor > creditable[i]:
-            raise InvalidInput(
-                "credit_exceeds_line",
-                f"line {i}: {minor} exceeds the {creditable[i]} still creditable",
-                field="lines",
-            )
+    wanted = _everything(creditable, left) if amounts is None else dict(amounts)
+    _check_lines(wanted, creditable)
     lines = tuple(CreditLine(i, m) for i, m in sorted(wanted.items()) if m)
     subtotal = sum(c.amount_minor for c in lines)
     if subtotal > left:
@@ -229,6 +210,34 @@ def credit(
         rates = [(invoice.lines[c.line].charge.tax_rate, c.amount_minor) for c in lines]
         taxes = _taxes(rates, invoice.currency, mode)
     return Credit(lines, subtotal, taxes, subtotal + sum(t.tax_minor for t in taxes))
+
+
+def _everything(creditable: Mapping[int, int], left: int) -> dict[int, int]:
+    """All that is still creditable, line by line from the first, up to the invoice's net
+    `left`: the credit lines on it (a referral reward) leave the last lines uncredited."""
+    wanted: dict[int, int] = {}
+    for i, room in creditable.items():
+        take = max(0, min(room, left - sum(wanted.values())))
+        if take:
+            wanted[i] = take
+    return wanted
+
+
+def _check_lines(wanted: Mapping[int, int], creditable: Mapping[int, int]) -> None:
+    """Something to take back, and on each line no more than it still has to give."""
+    if not wanted or not any(wanted.values()):
+        raise InvalidInput("empty_credit", "a credit note takes back at least one amount")
+    for i, minor in wanted.items():
+        if i not in creditable:
+            raise InvalidInput("unknown_line", f"line {i} cannot be credited", field="lines")
+        if minor < 0:
+            raise InvalidInput("negative_credit", "credit amounts are positive", field="lines")
+        if minor > creditable[i]:
+            raise InvalidInput(
+                "credit_exceeds_line",
+                f"line {i}: {minor} exceeds the {creditable[i]} still creditable",
+                field="lines",
+            )
 
 
 def net_left(invoice: Totals, already: Mapping[int, int]) -> int:

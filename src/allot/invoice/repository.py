@@ -125,11 +125,7 @@ def issue(
     """Write the invoice for `billing_key` finalized, with the next number of `series`, its
     lines and its `event_type` event (`payload` of the row); None, and nothing written or
     taken, if the key has its invoice already. `along` is written first, in any case.
-
-    The number is taken by the statement that writes the invoice (B5: a rollback gives both
-    back). From then to the commit the series' row is locked and every other finalizer
-    waits, so on PostgreSQL `along`, the number, the invoice, its lines, the event and its
-    deliveries are one statement: the lock is held for its end and the commit.
+    The number is taken by the statement that writes the invoice (B5): see `_issue_pg`.
     """
     row = InvoiceRow(
         id=0,
@@ -158,22 +154,14 @@ def issue(
     )
     values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
     values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
-    if conn.dialect.name == "postgresql":
-        done = _issue_pg(conn, row, values, series, event_type, payload, along)
-    else:
-        if along is not None:
-            conn.execute(*along)
-        done = _issue_sqlite(conn, row, values, series, event_type, payload)
+    write = _issue_pg if conn.dialect.name == "postgresql" else _issue_sqlite
+    done = write(conn, row, values, series, event_type, payload, along)
     if done is None:
         if id_by_key(conn, billing_key) is not None:
             return None
-        # The series' first number (of the year): open it at 0 and write again (`along`
-        # is written already).
+        # the series' first number (of the year): open it at 0, write again (not `along`)
         numbering.open_series(conn, series)
-        if conn.dialect.name == "postgresql":
-            done = _issue_pg(conn, row, values, series, event_type, payload, None)
-        else:
-            done = _issue_sqlite(conn, row, values, series, event_type, payload)
+        done = write(conn, row, values, series, event_type, payload, None)
         assert done is not None
     return done
 
@@ -192,6 +180,11 @@ def _issue_pg(
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
     along: Along | None,
 ) -> InvoiceRow | None:
+    """The number is taken by the statement that writes the invoice (B5: a rollback gives both
+    back). From then to the commit the series' row is locked and every other finalizer
+    waits, so on PostgreSQL `along`, the number, the invoice, its lines, the event and its
+    deliveries are one statement: the lock is held for its end and the commit.
+    """
     event = json.dumps(dict(payload(row)))
     if not event.startswith(_EVENT_HEAD):
         raise ValueError(f"an event payload that does not start with id and number: {event}")
@@ -224,7 +217,11 @@ def _issue_sqlite(
     series: str,
     event_type: str,
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
+    along: Along | None,
 ) -> InvoiceRow | None:
+    """SQLite: `along`, the number, the invoice, its lines and the event, one after the other."""
+    if along is not None:
+        conn.execute(*along)
     key = {"series_name": series, "invoice_billing_key": row.billing_key}
     number = conn.execute(_TAKE_NUMBER, key).scalar_one_or_none()
     if number is None:
@@ -311,29 +308,8 @@ def _issue_statement(along: sa.Update | None = None) -> sa.Select[Any]:
         )
         ctes.append(first)
     taken = take.cte("taken")
-    number = taken.c.number
     at = sa.bindparam("at", type_=UTCDateTime)
-    fixed: dict[str, sa.ColumnElement[Any]] = {
-        "number": number,
-        "created_at": at,
-        "finalized_at": at,
-        "settled_at": sa.null(),
-        "settlement_note": sa.null(),
-    }
-    written = (
-        sa.insert(invoices)
-        .from_select(
-            list(_COLUMNS),
-            sa.select(
-                *(
-                    fixed.get(c, sa.bindparam(f"invoice_{c}", type_=invoices.c[c].type))
-                    for c in _COLUMNS
-                )
-            ).select_from(taken),
-        )
-        .returning(invoices.c.id, invoices.c.number, invoices.c.account_id)
-        .cte("written")
-    )
+    written = _written(taken, at)
     rows = (
         sa.func.json_to_recordset(sa.bindparam("lines", type_=sa.JSON))
         .table_valued(*(sa.column(c, invoice_lines.c[c].type) for c in _LINE_COLUMNS))
@@ -365,6 +341,31 @@ def _issue_statement(along: sa.Update | None = None) -> sa.Select[Any]:
         name="finalized",
     )
     return sa.select(written.c.id, written.c.number).add_cte(*ctes, lines, events, deliveries)
+
+
+def _written(taken: sa.CTE, at: sa.BindParameter[Any]) -> sa.CTE:
+    """The invoice, finalized at `at` with the number `taken`; the rest as bound."""
+    fixed: dict[str, sa.ColumnElement[Any]] = {
+        "number": taken.c.number,
+        "created_at": at,
+        "finalized_at": at,
+        "settled_at": sa.null(),
+        "settlement_note": sa.null(),
+    }
+    return (
+        sa.insert(invoices)
+        .from_select(
+            list(_COLUMNS),
+            sa.select(
+                *(
+                    fixed.get(c, sa.bindparam(f"invoice_{c}", type_=invoices.c[c].type))
+                    for c in _COLUMNS
+                )
+            ).select_from(taken),
+        )
+        .returning(invoices.c.id, invoices.c.number, invoices.c.account_id)
+        .cte("written")
+    )
 
 
 _ISSUE_PG = _issue_statement()

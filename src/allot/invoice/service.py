@@ -62,17 +62,11 @@ def issue(
     are credited on this invoice (A4) — only if it is new, so a rerun credits nothing.
     """
     totals = freeze(charges, currency, tax_rate=tax_rate)
-    if (
-        account_id is not None
-        and referral_credit_minor > 0
-        and totals.subtotal_minor > 0
-        and repo.id_by_key(conn, billing_key) is None
-    ):
-        credits = referral.credit_lines(
-            conn, account_id=account_id, currency=currency, up_to_minor=totals.subtotal_minor
-        )
-        if credits:
-            totals = freeze([*charges, *credits], currency, tax_rate=tax_rate)
+    credits = _referral_credits(
+        conn, account_id, billing_key, currency, totals.subtotal_minor, referral_credit_minor
+    )
+    if credits:
+        totals = freeze([*charges, *credits], currency, tax_rate=tax_rate)
     # Born finalized: the number is taken and the row written in this transaction, so a
     # rollback gives both back (B6) — and taken only if the key has no invoice yet.
     done = repo.issue(
@@ -97,6 +91,31 @@ def issue(
         assert existing is not None
         return get_invoice(conn, existing)
     return done
+
+
+def _referral_credits(
+    conn: Connection,
+    account_id: str | None,
+    billing_key: str,
+    currency: str,
+    subtotal_minor: int,
+    referral_credit_minor: int,
+) -> list[Charge]:
+    """A4: the earned rewards credited on a new invoice with something to credit them on.
+
+    Nothing on an invoice that exists already (a rerun credits nothing); nothing is even
+    read while the account's balance (`referral_credit_minor`, as last read) is zero.
+    """
+    if (
+        account_id is not None
+        and referral_credit_minor > 0
+        and subtotal_minor > 0
+        and repo.id_by_key(conn, billing_key) is None
+    ):
+        return referral.credit_lines(
+            conn, account_id=account_id, currency=currency, up_to_minor=subtotal_minor
+        )
+    return []
 
 
 def get_invoice(conn: Connection, invoice_id: int, *, lock: bool = False) -> InvoiceRow:
@@ -177,26 +196,12 @@ def credit_note(
             f"invoice {invoice.number or invoice.id} is {invoice.state}; only a finalized "
             "invoice can be corrected by a credit note",
         )
-    already: dict[int, int] = {}
-    for earlier in repo.credit_notes_of(conn, invoice_id):
-        for pos, minor in earlier.lines:
-            already[pos] = already.get(pos, 0) + minor
+    already = _credited(conn, invoice_id)
     if net_left(invoice.totals(), already) <= 0:
         raise Conflict(
             "invoice_fully_credited", f"invoice {invoice.number} is already fully credited"
         )
-    minor_amounts = None
-    if amounts is not None:
-        minor_amounts = {}
-        for pos, value in amounts.items():
-            money = Money.of(value, invoice.currency)
-            if money.rounded().amount != money.amount:
-                raise InvalidInput(
-                    "too_many_decimals",
-                    f"{value} has more decimals than {invoice.currency} allows",
-                    field="lines",
-                )
-            minor_amounts[int(pos)] = money.to_minor()
+    minor_amounts = None if amounts is None else _minor_amounts(amounts, invoice.currency)
     taken = credit(invoice.totals(), minor_amounts, already=already)
     number = numbering.take(conn, numbering.series(numbering.CREDIT_NOTES, issued_on.year))
     repo.insert_credit_note(
@@ -229,6 +234,30 @@ def credit_note(
         },
     )
     return note
+
+
+def _credited(conn: Connection, invoice_id: int) -> dict[int, int]:
+    """What earlier credit notes took back of each line (position → minor units)."""
+    already: dict[int, int] = {}
+    for earlier in repo.credit_notes_of(conn, invoice_id):
+        for pos, minor in earlier.lines:
+            already[pos] = already.get(pos, 0) + minor
+    return already
+
+
+def _minor_amounts(amounts: Mapping[int, Decimal | str], currency: str) -> dict[int, int]:
+    """The amounts asked per line, in minor units; refused if finer than the currency."""
+    minor_amounts = {}
+    for pos, value in amounts.items():
+        money = Money.of(value, currency)
+        if money.rounded().amount != money.amount:
+            raise InvalidInput(
+                "too_many_decimals",
+                f"{value} has more decimals than {currency} allows",
+                field="lines",
+            )
+        minor_amounts[int(pos)] = money.to_minor()
+    return minor_amounts
 
 
 def _event(conn: Connection, clock: Clock, type_: str, invoice: InvoiceRow) -> None:

@@ -30,7 +30,8 @@ from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
 from allot.partner import repository as repo
 from allot.partner.service import get_partner
-from allot.usage import repository as usage_repo
+from allot.usage.repository import counters as counter_repo
+from allot.usage.repository import holds as hold_repo
 
 _UTC = ZoneInfo("UTC")
 
@@ -95,11 +96,11 @@ def partner_month(
             if code.account_id is None:
                 pass
             elif kinds.get(metric) is MetricKind.GAUGE:  # seats: who held one this month
-                used = usage_repo.holders_from(
+                used = hold_repo.holders_from(
                     conn, code.account_id, code.source, metric, start, end
                 )
             else:
-                used = usage_repo.counters(conn, code.account_id, metric, month.key).get(
+                used = counter_repo.counters(conn, code.account_id, metric, month.key).get(
                     code.source, 0
                 )
             price = partner.prices.get(metric, Decimal(0))

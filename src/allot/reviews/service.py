@@ -25,9 +25,13 @@ other metered unit, under the payer the gate chose (U3): the plan within the
 limit, `top_up` for the orders the top-up let through, `backlog` for the rest.
 A released backlog order is paid by the month that releases it (R4): its unit
 leaves the backlog of its month and counts there under the plan, then the
-top-up (`usage.service.record_release`). Reporting the same order again changes nothing; a batch's
-orders are placed by (placed_at, order id), so the same orders in any order
-within a batch get the same fates.
+top-up (`usage.releases.record_release`). Reporting the same order again
+changes nothing; a batch's orders are placed by (placed_at, order id), so the
+same orders in any order within a batch get the same fates.
+
+This module holds the use cases the platform and the merchant call; the gate's
+machinery (the plan's terms, the month's gate, the backlog's release) is
+`allot.reviews.gate`.
 """
 
 from __future__ import annotations
@@ -36,10 +40,9 @@ import hashlib
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -48,14 +51,12 @@ from allot.account.service import get_account
 from allot.backlog import repository as repo
 from allot.backlog.models import OrderOutcome, RequestState
 from allot.backlog.repository import GateRow, MonthRow, OrderRow
-from allot.catalog import repository as catalog_repo
 from allot.core import backlog as core
-from allot.core.catalog import OveragePolicy, Plan
-from allot.core.errors import InvalidInput, Refused
+from allot.core.catalog import OveragePolicy
+from allot.core.errors import InvalidInput
 from allot.core.money import Money
 from allot.core.periods import Month, require_utc, zone
 from allot.core.reporting import (
-    DEFAULT_GRACE_DAYS,
     FUTURE_TOLERANCE,
     check_not_future,
     check_open,
@@ -65,14 +66,22 @@ from allot.core.reporting import (
 from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.reviews.gate import (
+    ORDERS,
+    Terms,
+    announce,
+    gate_of,
+    make_room,
+    now_month,
+    roll,
+    terms_of,
+    took,
+    updated,
+)
 from allot.reviews.limits import MAX_BATCH
-from allot.subscription import repository as sub_repo
-from allot.usage.service import consume, record_release
-from allot.webhook.service import emit
+from allot.usage.service import consume
 
-ORDERS = "orders"  # the metric an order counts in
 REQUEST_STATES = tuple(RequestState)
-RELEASED_EVENT_IDS = 1000  # order ids per review_requests.released event
 TOP_UP_MODES = ("none", "defined", "unlimited")
 
 
@@ -83,21 +92,6 @@ class OrderIn:
     excluded: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """What the account's plan says about orders, and the gate it makes this month."""
-
-    plan: Plan
-    policy: OveragePolicy
-    limit: int
-    top_up_price: Decimal | None
-    reviews: bool  # the plan sells review requests
-    free: bool
-    archive_oldest: bool
-    starts_at: datetime  # the plan's first instant: no order counts before it
-    grace_days: int = DEFAULT_GRACE_DAYS  # B7: how long a month stays open to late orders
-
-
 @dataclass
 class IngestResult:
     received: int
@@ -105,60 +99,6 @@ class IngestResult:
     duplicates: int
     outcomes: dict[str, int] = field(default_factory=dict)
     released: int = 0  # review requests to send now, of these orders and of the backlog
-
-
-def _terms(conn: Connection, account_id: str) -> Terms:
-    for sub in sub_repo.live(conn, account_id):
-        rule = sub.plan.rule(ORDERS)
-        if rule is None:
-            continue
-        line = catalog_repo.get_product_line(conn, sub.product_line)
-        return Terms(
-            plan=sub.plan,
-            policy=rule.policy,
-            limit=sub.plan.included(ORDERS, sub.quantity),
-            top_up_price=rule.top_up_price,
-            reviews="reviews" in sub.plan.features,
-            free=not sub.plan.price_for(sub.quantity),
-            archive_oldest=line is not None and line.archive_oldest,
-            starts_at=sub.starts_at,
-            grace_days=DEFAULT_GRACE_DAYS if line is None else line.late_usage_grace_days,
-        )
-    raise Refused(
-        "no_orders_plan",
-        f"account {account_id!r} is on no plan that counts orders",
-        field="account_id",
-    )
-
-
-def _top_up(row: GateRow) -> core.TopUpLimit:
-    if row.top_up == "unlimited":
-        return core.UNLIMITED
-    if row.top_up == "defined":
-        assert row.top_up_cap is not None
-        return core.TopUpLimit.defined(row.top_up_cap)
-    return core.NO_TOP_UP
-
-
-def _gate(terms: Terms, row: GateRow, *, top_up: bool) -> core.Gate:
-    return core.Gate.of(
-        terms.limit,
-        terms.top_up_price,
-        _top_up(row) if top_up and not terms.free else core.NO_TOP_UP,
-        archive_oldest=terms.archive_oldest,
-    )
-
-
-def _gate_row(conn: Connection, clock: Clock, account: AccountRow) -> GateRow:
-    found = repo.gate(conn, account.id)
-    if found is None:
-        found = GateRow(account.id, "none", None, 0, _now_month(clock, account).key, clock.now())
-        repo.insert_gate(conn, found)
-    return found
-
-
-def _now_month(clock: Clock, account: AccountRow) -> Month:
-    return account.zones.month_of(clock.now())
 
 
 def _check(order: OrderIn, index: int, now: datetime, tolerance: timedelta) -> OrderIn:
@@ -275,17 +215,13 @@ def ingest_orders(
     now = clock.now()
     checked = _checked(orders, now, future_tolerance)
     account = get_account(conn, account_id, lock=True)
-    terms = _terms(conn, account_id)
+    terms = terms_of(conn, account_id)
     _check_started(checked, terms, account)
     _check_open(checked, terms, account, now)
-    gate_row, released = _roll(conn, clock, account, terms)
-    unique = {o[1]: o for o in reversed(checked)}  # the first of each id
-    known = repo.known_ids(conn, account_id, list(unique))
-    fresh = sorted(
-        unique.values() if not known else (o for o in unique.values() if o[1] not in known)
-    )
+    gate_row, released = roll(conn, clock, account, terms)
+    fresh = _fresh(conn, account_id, checked)
     result = IngestResult(received=len(orders), new=len(fresh), duplicates=len(orders) - len(fresh))
-    current = _now_month(clock, account)
+    current = now_month(clock, account)
     sent = list(released)
     outcomes_seen: Counter[str] = Counter()
     for month, batch in _by_month(fresh, account.zones):
@@ -296,22 +232,14 @@ def ingest_orders(
         excluded = [o[2] for o in batch]
         outcomes: Sequence[str]
         if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
-            gate = _gate(terms, gate_row, top_up=month == current)
+            gate = gate_of(terms, gate_row, top_up=month == current)
             outcomes, gate_row = _admit(conn, clock, gate, gate_row, month_row, excluded)
         else:
             outcomes = _billed(terms, month_row, len(batch))
         fate = _fates(terms, month, now)
         fates = [fate[key] for key in zip(outcomes, excluded, strict=True)]
-        ids = [o[1] for o in batch]
-        rows = repo.NewOrders(
-            order_id=ids,
-            placed_at=[o[0] for o in batch],
-            month=[month.key] * len(batch),
-            place=list(range(month_row.orders + 1, month_row.orders + len(batch) + 1)),
-            excluded=excluded,
-        )
-        for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
-            setattr(rows, column, list(values))
+        rows = _order_rows(batch, month, month_row.orders, excluded, fates)
+        ids = rows.order_id
         repo.insert_orders(conn, account_id, rows, recorded_at=now)
         sent += [i for i, s in zip(ids, rows.state, strict=True) if s == "to_send"]
         outcomes_seen.update(rows.outcome)
@@ -320,10 +248,35 @@ def ingest_orders(
         topped_up = rows.outcome.count(core.Outcome.TOP_UP)
         _count_usage(conn, clock, account_id, ids, batch[0][0], future_tolerance, topped_up)
     repo.update_gate(conn, gate_row)
-    _announce(conn, clock, account_id, sent)
+    announce(conn, clock, account_id, sent)
     result.outcomes = dict(outcomes_seen)
     result.released = len(sent)
     return result
+
+
+def _fresh(conn: Connection, account_id: str, checked: Sequence[_Order]) -> list[_Order]:
+    """The orders never reported before, the first of each id, placed in (placed_at, id) order."""
+    unique = {o[1]: o for o in reversed(checked)}  # the first of each id
+    known = repo.known_ids(conn, account_id, list(unique))
+    return sorted(
+        unique.values() if not known else (o for o in unique.values() if o[1] not in known)
+    )
+
+
+def _order_rows(
+    batch: Sequence[_Order], month: Month, placed: int, excluded: list[bool], fates: list[_Fate]
+) -> repo.NewOrders:
+    """A month's new rows, column by column: after the `placed` orders it has, with their fates."""
+    rows = repo.NewOrders(
+        order_id=[o[1] for o in batch],
+        placed_at=[o[0] for o in batch],
+        month=[month.key] * len(batch),
+        place=list(range(placed + 1, placed + len(batch) + 1)),
+        excluded=excluded,
+    )
+    for column, values in zip(_FATE_COLUMNS, zip(*fates, strict=True), strict=True):
+        setattr(rows, column, list(values))
+    return rows
 
 
 _STATE: dict[str, tuple[str | None, str | None]] = {
@@ -379,8 +332,8 @@ def _admit(
             conn, gate_row.account_id, limit=admitted.evicted_oldest, newest_first=False
         )
         repo.set_states(conn, gate_row.account_id, evicted, state="archived")
-    _took(gate, month_row, admitted.month)
-    return admitted.outcomes, _with(gate_row, clock, waiting=admitted.waiting)
+    took(gate, month_row, admitted.month)
+    return admitted.outcomes, updated(gate_row, clock, waiting=admitted.waiting)
 
 
 def _billed(terms: Terms, month_row: MonthRow, n: int) -> list[OrderOutcome]:
@@ -388,17 +341,6 @@ def _billed(terms: Terms, month_row: MonthRow, n: int) -> list[OrderOutcome]:
     within = max(0, min(n, terms.limit - month_row.within))
     month_row.within += within
     return [OrderOutcome.WITHIN] * within + [OrderOutcome.OVERAGE] * (n - within)
-
-
-def _took(gate: core.Gate, row: MonthRow, after: core.MonthCount) -> None:
-    """Move a month's counters to `after`, adding the new top-ups' exact amount."""
-    added = core.MonthCount(0, after.topped_up - row.topped_up)
-    row.top_up_amount += core.top_up_charge(gate, added) if added.topped_up else Decimal(0)
-    row.within, row.topped_up = after.within, after.topped_up
-
-
-def _with(row: GateRow, clock: Clock, **changes: Any) -> GateRow:
-    return replace(row, updated_at=clock.now(), **changes)
 
 
 def _count_usage(
@@ -430,116 +372,6 @@ def _count_usage(
     )
 
 
-def _release(
-    conn: Connection,
-    clock: Clock,
-    terms: Terms,
-    gate_row: GateRow,
-    month: Month,
-    zones: Zones,
-    *,
-    newest_first: bool,
-    top_up: bool,
-) -> tuple[GateRow, list[str]]:
-    """Release as much of the backlog as `month` has room for (R4); the ids released.
-
-    Who pays for them is who pays for a place in `month` (`core.release`): its
-    order limit first, then its top-up. The usage ledger moves their units out of
-    the backlog of the months they were placed in, onto those payers in `month`
-    (`record_release`), so the ledger's top-up units of a month are the orders
-    its top-up invoice charges.
-    """
-    if gate_row.waiting == 0 or terms.policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
-        return gate_row, []
-    gate = _gate(terms, gate_row, top_up=top_up)
-    month_row = repo.month_row(conn, gate_row.account_id, month.key)
-    freed = core.release(
-        gate, core.MonthCount(month_row.within, month_row.topped_up), gate_row.waiting
-    )
-    if not freed.released:
-        return gate_row, []
-    chosen = repo.waiting(
-        conn, gate_row.account_id, limit=freed.released, newest_first=newest_first
-    )
-    ids = [order_id for order_id, _placed in chosen]
-    at = clock.now()
-    for part, paid_by in ((ids[: freed.within], "plan"), (ids[freed.within :], "top_up")):
-        repo.set_states(
-            conn,
-            gate_row.account_id,
-            part,
-            state="to_send",
-            paid_by=paid_by,
-            released_month=month.key,
-            released_at=at,
-        )
-    start, end = zones.span(month)
-    record_release(
-        conn,
-        clock,
-        account_id=gate_row.account_id,
-        metric=ORDERS,
-        period=month.key,
-        at=at if start <= at < end else start,
-        waited=dict(Counter(placed for _id, placed in chosen)),
-        within=freed.within,
-        top_up=freed.top_up,
-    )
-    _took(gate, month_row, freed.month)
-    repo.save_month(conn, month_row)
-    return _with(gate_row, clock, waiting=freed.waiting), ids
-
-
-def _roll(
-    conn: Connection, clock: Clock, account: AccountRow, terms: Terms
-) -> tuple[GateRow, list[str]]:
-    """Release the backlog at the start of every month since the last call, oldest first."""
-    gate_row = _gate_row(conn, clock, account)
-    current = _now_month(clock, account)
-    month = Month.parse(gate_row.month)
-    released: list[str] = []
-    while month < current:
-        month = month.next()
-        gate_row, ids = _release(
-            conn,
-            clock,
-            terms,
-            gate_row,
-            month,
-            account.zones,
-            newest_first=False,
-            top_up=month == current,
-        )
-        released += ids
-    if gate_row.month != current.key:
-        gate_row = _with(gate_row, clock, month=current.key)
-        repo.update_gate(conn, gate_row)
-    return gate_row, released
-
-
-def make_room(conn: Connection, clock: Clock, *, account_id: str) -> list[str]:
-    """After a top-up is raised or the plan upgraded: release the backlog newest first (R4)."""
-    account = get_account(conn, account_id, lock=True)
-    try:
-        terms = _terms(conn, account_id)
-    except Refused:
-        return []
-    gate_row, released = _roll(conn, clock, account, terms)
-    gate_row, ids = _release(
-        conn,
-        clock,
-        terms,
-        gate_row,
-        _now_month(clock, account),
-        account.zones,
-        newest_first=True,
-        top_up=True,
-    )
-    repo.update_gate(conn, gate_row)
-    _announce(conn, clock, account_id, released + ids)
-    return released + ids
-
-
 def set_top_up_limit(
     conn: Connection, clock: Clock, *, account_id: str, mode: str, cap: Decimal | None = None
 ) -> GateRow:
@@ -553,7 +385,7 @@ def set_top_up_limit(
             "invalid_top_up_cap", "a cap goes with mode 'defined', and only with it", field="cap"
         )
     account = get_account(conn, account_id, lock=True)
-    terms = _terms(conn, account_id)
+    terms = terms_of(conn, account_id)
     if cap is not None:
         if cap <= 0:
             raise InvalidInput("not_positive", "a cap is more than zero", field="cap")
@@ -564,26 +396,14 @@ def set_top_up_limit(
     limit = core.TopUpLimit(None) if mode == "unlimited" else core.TopUpLimit(cap or Decimal(0))
     price = terms.top_up_price if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG else None
     core.check_top_up(limit, top_up_price=price, free_plan=terms.free)
-    gate_row, released = _roll(conn, clock, account, terms)
-    gate_row = _with(gate_row, clock, top_up=mode, top_up_cap=cap)
+    gate_row, released = roll(conn, clock, account, terms)
+    gate_row = updated(gate_row, clock, top_up=mode, top_up_cap=cap)
     repo.update_gate(conn, gate_row)
-    _announce(conn, clock, account_id, released)
+    announce(conn, clock, account_id, released)
     make_room(conn, clock, account_id=account_id)
     found = repo.gate(conn, account_id)
     assert found is not None
     return found
-
-
-def _announce(conn: Connection, clock: Clock, account_id: str, ids: Sequence[str]) -> None:
-    """R5: tell the platform which requests to send now, in events of at most 1,000 ids."""
-    for i in range(0, len(ids), RELEASED_EVENT_IDS):
-        emit(
-            conn,
-            clock,
-            type="review_requests.released",
-            account_id=account_id,
-            payload={"account_id": account_id, "order_ids": list(ids[i : i + RELEASED_EVENT_IDS])},
-        )
 
 
 def acknowledge(
@@ -622,12 +442,12 @@ class ReviewStatus:
 def review_status(conn: Connection, clock: Clock, *, account_id: str) -> ReviewStatus:
     """This month's counts and every request by state; rolls a new month's backlog first."""
     account = get_account(conn, account_id, lock=True)
-    terms = _terms(conn, account_id)
-    gate_row, released = _roll(conn, clock, account, terms)
-    _announce(conn, clock, account_id, released)
-    month = _now_month(clock, account)
+    terms = terms_of(conn, account_id)
+    gate_row, released = roll(conn, clock, account, terms)
+    announce(conn, clock, account_id, released)
+    month = now_month(clock, account)
     row = repo.month_row(conn, account_id, month.key)
-    gate = _gate(terms, gate_row, top_up=True) if terms.top_up_price else None
+    gate = gate_of(terms, gate_row, top_up=True) if terms.top_up_price else None
     return ReviewStatus(
         month=month,
         plan=terms.plan.name,

@@ -14,8 +14,10 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
+from allot.core.catalog import Plan
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.periods import local_midnight
 from allot.kit import validate
@@ -42,41 +44,11 @@ def subscribe(
     if found is None:
         raise NotFound("plan_not_found", f"no plan {plan_code!r} in the catalog", field="plan")
     plan_id, plan = found
-    if plan.by_agreement:
-        raise InvalidInput(
-            "plan_by_agreement",
-            f"{plan.name} is priced by agreement; the operator adds a plan with the agreed price",
-            field="plan",
-        )
-    if plan.currency != account.currency:
-        raise InvalidInput(
-            "currency_mismatch",
-            f"plan {plan_code!r} is in {plan.currency}, account {account_id!r} pays in "
-            f"{account.currency}",
-            field="plan",
-        )
-    if quantity > 1 and not plan.per_quantity:
-        raise InvalidInput(
-            "quantity_not_supported", f"{plan.name} is not sold per location", field="quantity"
-        )
+    _check_sellable(plan, plan_code, account, quantity)
     tz = account.zones.at(clock.now())  # A5: a new zone dates contracts from its month
     today = clock.now().astimezone(tz).date()
     start = started_on or today
-    for sub in repo.live(conn, account_id):
-        if sub.product_line == plan.product_line:
-            raise Conflict(
-                "already_subscribed",
-                f"account {account_id!r} already has {sub.plan.name} on {plan.product_line}; "
-                "change that plan instead",
-                field="plan",
-            )
-        shared = set(sub.plan.rules) & set(plan.rules)
-        if shared:
-            raise Conflict(
-                "metric_already_metered",
-                f"{sorted(shared)} already metered by {sub.plan.name}; one plan per metric",
-                field="plan",
-            )
+    _check_alone(conn, account_id, plan)
     sub_id = repo.insert(
         conn,
         account_id=account_id,
@@ -100,6 +72,47 @@ def subscribe(
     )
     announce(conn, clock, created, change="created")
     return created
+
+
+def _check_sellable(plan: Plan, plan_code: str, account: AccountRow, quantity: int) -> None:
+    """Refuse what the account cannot take as asked: a plan priced by agreement, in
+    another currency, or more than one of a plan not sold per location."""
+    if plan.by_agreement:
+        raise InvalidInput(
+            "plan_by_agreement",
+            f"{plan.name} is priced by agreement; the operator adds a plan with the agreed price",
+            field="plan",
+        )
+    if plan.currency != account.currency:
+        raise InvalidInput(
+            "currency_mismatch",
+            f"plan {plan_code!r} is in {plan.currency}, account {account.id!r} pays in "
+            f"{account.currency}",
+            field="plan",
+        )
+    if quantity > 1 and not plan.per_quantity:
+        raise InvalidInput(
+            "quantity_not_supported", f"{plan.name} is not sold per location", field="quantity"
+        )
+
+
+def _check_alone(conn: Connection, account_id: str, plan: Plan) -> None:
+    """One live subscription per product line, and one plan behind every metric."""
+    for sub in repo.live(conn, account_id):
+        if sub.product_line == plan.product_line:
+            raise Conflict(
+                "already_subscribed",
+                f"account {account_id!r} already has {sub.plan.name} on {plan.product_line}; "
+                "change that plan instead",
+                field="plan",
+            )
+        shared = set(sub.plan.rules) & set(plan.rules)
+        if shared:
+            raise Conflict(
+                "metric_already_metered",
+                f"{sorted(shared)} already metered by {sub.plan.name}; one plan per metric",
+                field="plan",
+            )
 
 
 def announce(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: str) -> None:

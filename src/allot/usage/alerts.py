@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from allot.core.allocation import SourceKind
 from allot.kit.clock import Clock
-from allot.usage import repository as repo
+from allot.usage.repository import counters as counter_repo
 from allot.webhook.service import emit
 
 THRESHOLDS = (80, 100)
@@ -73,7 +73,7 @@ def after_draws(
             continue
         if d.granted is not None and d.granted > 0:
             for threshold in crossed(d.granted, d.used_after, d.quantity):
-                if repo.record_alert(
+                if counter_repo.record_alert(
                     conn,
                     account_id=account_id,
                     metric=metric,

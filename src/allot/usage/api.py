@@ -30,6 +30,7 @@ from allot.http import problem_body
 from allot.kit.clock import Clock
 from allot.kit.db import Database
 from allot.usage import ledger
+from allot.usage.actions import UsageResult
 from allot.usage.schemas import (
     BatchProblem,
     BatchRequest,
@@ -44,7 +45,8 @@ from allot.usage.schemas import (
     decision,
     usage_read,
 )
-from allot.usage.service import UsageResult, consume, release_seat, take_seat
+from allot.usage.seats import release_seat, take_seat
+from allot.usage.service import consume
 from allot.usage.summary import usage_summary
 
 router = APIRouter(prefix="/accounts/{account_id}", tags=["usage"])

@@ -22,7 +22,7 @@ from allot.core.charges import extra_seat_charge, overage_charge
 from allot.core.invoicing import ChargeKind
 from allot.core.money import Money
 from allot.core.periods import Month
-from allot.usage import repository as repo
+from allot.usage.repository import counters as counter_repo
 from allot.usage.seats import extra_seat_days
 
 
@@ -67,7 +67,9 @@ def billable_usage(
                     )
                 )
             continue
-        units = repo.counters(conn, account_id, metric, month.key).get(SourceKind.OVERAGE.value, 0)
+        units = counter_repo.counters(conn, account_id, metric, month.key).get(
+            SourceKind.OVERAGE.value, 0
+        )
         if units:
             amount = overage_charge(units, rule.overage_price, plan.currency)
             out.append(

@@ -57,8 +57,8 @@ from allot.core.allocation import Decision, next_payer
 from allot.core.periods import Month
 from allot.core.reporting import closes_at
 from allot.core.timezones import Zones
-from allot.usage import repository as repo
-from allot.usage.repository import Route
+from allot.usage.repository import routes as route_repo
+from allot.usage.repository.routes import Route
 from allot.usage.sources import Waterfall
 
 
@@ -85,7 +85,9 @@ def learn(
     """After a full-path decision, store who pays the next unit (or that nobody would)."""
     following = next_payer(fall.sources, fall.policy, decision) if _Switch.enabled else None
     if following is None:
-        repo.save_route(conn, account_id=account_id, metric=metric, revision=revision, route=None)
+        route_repo.save_route(
+            conn, account_id=account_id, metric=metric, revision=revision, route=None
+        )
         return
     (draw,) = following.draws
     month = Month.parse(period)
@@ -105,7 +107,9 @@ def learn(
         following.outcome.value,
         following.reason,
     )
-    repo.save_route(conn, account_id=account_id, metric=metric, revision=revision, route=route)
+    route_repo.save_route(
+        conn, account_id=account_id, metric=metric, revision=revision, route=route
+    )
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.core.errors import InvalidInput
 from allot.core.periods import Month
-from allot.usage import repository as repo
+from allot.usage.repository import ledger as ledger_repo
 
 
 def entries(
@@ -26,6 +26,6 @@ def entries(
     if not 1 <= limit <= 1000:
         raise InvalidInput("invalid_limit", "limit must be 1-1000", field="limit")
     period = None if month is None else Month.from_input(month).key
-    return repo.entries_page(
+    return ledger_repo.entries_page(
         conn, account_id, period=period, metric=metric, source=source, after=after, limit=limit
     )

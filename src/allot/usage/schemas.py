@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allot.core.allocation import SourceKind
 from allot.kit.validate import Instant
-from allot.usage.service import UsageResult
-from allot.usage.summary import UsageSummary
+from allot.usage.actions import UsageResult
+from allot.usage.summary import GrantUse, MetricUse, PlanLine, UsageSummary
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -189,62 +189,66 @@ def usage_read(s: UsageSummary) -> UsageRead:
         name=s.name,
         month=s.month,
         timezone=s.timezone,
-        plans=[
-            PlanLineRead(
-                product_line=p.product_line,
-                plan=p.plan_code,
-                plan_name=p.plan_name,
-                version=p.version,
-                quantity=p.quantity,
-                started_on=p.started_on,
-                free=p.free,
-                tip=p.tip,
-                pending_quantity=p.pending_quantity,
-                pending_quantity_on=p.pending_quantity_on,
-            )
-            for p in s.plans
-        ],
-        grants=[
-            GrantUseRead(
-                grant_id=g.grant_id,
-                label=g.label,
-                ends_at=g.ends_at,
-                paused=g.paused,
-                resources=[
-                    ResourceRead(metric=r.metric, name=r.name, used=r.used, available=r.available)
-                    for r in g.resources
-                ],
-            )
-            for g in s.grants
-        ],
-        metrics=[
-            MetricUseRead(
-                metric=m.metric,
-                name=m.name,
-                kind=m.kind,
-                included=m.included,
-                used=m.used,
-                from_grants=m.from_grants,
-                over=m.over,
-                headline=m.headline(),
-                extra_seat_days=m.extra_seat_days,
-                reported_late=m.reported_late,
-                charge=None if m.charge is None else str(m.charge.amount),
-                currency=None if m.charge is None else m.charge.currency,
-                split=[
-                    SourceUseRead(
-                        source=x.source,
-                        kind=SourceKind(x.kind),
-                        label=x.label,
-                        used=x.used,
-                        available=x.available,
-                    )
-                    for x in m.split
-                ],
-            )
-            for m in s.metrics
-        ],
+        plans=[_plan_line_read(p) for p in s.plans],
+        grants=[_grant_use_read(g) for g in s.grants],
+        metrics=[_metric_use_read(m) for m in s.metrics],
         prompt=list(s.prompt),
+    )
+
+
+def _plan_line_read(p: PlanLine) -> PlanLineRead:
+    return PlanLineRead(
+        product_line=p.product_line,
+        plan=p.plan_code,
+        plan_name=p.plan_name,
+        version=p.version,
+        quantity=p.quantity,
+        started_on=p.started_on,
+        free=p.free,
+        tip=p.tip,
+        pending_quantity=p.pending_quantity,
+        pending_quantity_on=p.pending_quantity_on,
+    )
+
+
+def _grant_use_read(g: GrantUse) -> GrantUseRead:
+    return GrantUseRead(
+        grant_id=g.grant_id,
+        label=g.label,
+        ends_at=g.ends_at,
+        paused=g.paused,
+        resources=[
+            ResourceRead(metric=r.metric, name=r.name, used=r.used, available=r.available)
+            for r in g.resources
+        ],
+    )
+
+
+def _metric_use_read(m: MetricUse) -> MetricUseRead:
+    """A metric's row; a charge is sent as an exact decimal string with its currency."""
+    return MetricUseRead(
+        metric=m.metric,
+        name=m.name,
+        kind=m.kind,
+        included=m.included,
+        used=m.used,
+        from_grants=m.from_grants,
+        over=m.over,
+        headline=m.headline(),
+        extra_seat_days=m.extra_seat_days,
+        reported_late=m.reported_late,
+        charge=None if m.charge is None else str(m.charge.amount),
+        currency=None if m.charge is None else m.charge.currency,
+        split=[
+            SourceUseRead(
+                source=x.source,
+                kind=SourceKind(x.kind),
+                label=x.label,
+                used=x.used,
+                available=x.available,
+            )
+            for x in m.split
+        ],
     )
 
 

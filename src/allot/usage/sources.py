@@ -12,7 +12,7 @@ from allot.core.catalog import OveragePolicy
 from allot.grant import repository as grant_repo
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
-from allot.usage import repository as repo
+from allot.usage.repository import counters as counter_repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def covering_subscription(
 def waterfall(
     conn: Connection, *, account_id: str, metric: str, period: str, at: datetime
 ) -> Waterfall:
-    used = repo.counters(conn, account_id, metric, period)
+    used = counter_repo.counters(conn, account_id, metric, period)
     sources: list[Source] = []
     granted: dict[str, int] = {}
     boundaries: set[datetime] = set()

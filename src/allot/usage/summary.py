@@ -15,16 +15,18 @@ from sqlalchemy.engine import Connection
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.allocation import FREE_OVERAGE_PROMPT, SourceKind
-from allot.core.catalog import MetricKind, OveragePolicy
+from allot.core.catalog import Metric, MetricKind, OveragePolicy
 from allot.core.money import Money
 from allot.core.periods import Month
 from allot.grant import repository as grant_repo
+from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
 from allot.subscription import repository as subscription_repo
 from allot.subscription.repository import LiveSubscription
-from allot.usage import repository as repo
 from allot.usage.billable import billable_usage
 from allot.usage.models import GAUGE_PERIOD
+from allot.usage.repository import counters as counter_repo
+from allot.usage.repository import ledger as ledger_repo
 from allot.usage.seats import extra_seat_days
 
 
@@ -111,14 +113,62 @@ class UsageSummary:
 def usage_summary(
     conn: Connection, clock: Clock, *, account_id: str, month: Month | None = None
 ) -> UsageSummary:
+    """The billing page of `month` (by default the current one) in the account's time zone."""
     account = get_account(conn, account_id)
     zones = account.zones
     now = clock.now()
     month = month or zones.month_of(now)
     _start, month_end = zones.span(month)
-    late = repo.reported_late(conn, account_id, month.key, month_end) if month_end <= now else {}
+    late = (
+        ledger_repo.reported_late(conn, account_id, month.key, month_end)
+        if month_end <= now
+        else {}
+    )
     subs = subscription_repo.live(conn, account_id)
     grants = grant_repo.for_account(conn, account_id)
+    counted = _Counted(
+        labels=_labels(subs, grants),
+        counters=_counters(conn, account_id, month),
+        seat_days=extra_seat_days(
+            conn, account_id=account_id, timezone=account.timezone, month=month
+        ),
+        billed=_billed_so_far(conn, account_id, account.timezone, subs, month),
+        late=late,
+    )
+    plan_lines = _plan_lines(conn, subs, now)
+    # the allowances of the quantity in force at the month's last instant seen so far (C3)
+    seen = min(now, month_end - timedelta(microseconds=1))
+    metrics = _metric_uses(conn, subs, grants, counted, seen)
+    free_overage = any(s.kind == SourceKind.FREE_OVERAGE.value for m in metrics for s in m.split)
+    return UsageSummary(
+        account.id,
+        account.name,
+        month.key,
+        account.timezone,
+        tuple(plan_lines),
+        tuple(_grant_uses(conn, grants, counted.counters, now)),
+        tuple(metrics),
+        FREE_OVERAGE_PROMPT if free_overage else (),
+    )
+
+
+# (metric, source) → (source kind, used, granted), this month's counters and the seats'
+_Counters = dict[tuple[str, str], tuple[str, int, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What the month's rows are made of, read once for every metric of the page."""
+
+    labels: dict[str, str]  # source → what the page calls it
+    counters: _Counters
+    seat_days: dict[str, int]  # gauge metric → extra seat-days this month
+    billed: dict[tuple[int, str], Money]  # (subscription, metric) → charged so far
+    late: dict[str, int]  # metric → units reported after the month ended (B7)
+
+
+def _labels(subs: list[LiveSubscription], grants: list[GrantRow]) -> dict[str, str]:
+    """Each source in the page's words: a grant by its label, the plan, and the policies'."""
     labels = {g.source: g.label for g in grants}
     labels.update({s.source: "plan allowance" for s in subs})
     labels.update(
@@ -129,20 +179,34 @@ def usage_summary(
             SourceKind.BACKLOG.value: "past the limit",
         }
     )
-    counters: dict[tuple[str, str], tuple[str, int, int | None]] = {}
-    for metric, _period, source, kind, used, granted in repo.counters_for_periods(
+    return labels
+
+
+def _counters(conn: Connection, account_id: str, month: Month) -> _Counters:
+    """The month's counters and the seats' (a gauge counts in one period for ever)."""
+    counters: _Counters = {}
+    for metric, _period, source, kind, used, granted in counter_repo.counters_for_periods(
         conn, account_id, [month.key, GAUGE_PERIOD]
     ):
         counters[(metric, source)] = (kind, used, granted)
-    seat_days = extra_seat_days(conn, account_id=account_id, timezone=account.timezone, month=month)
-    billed = {
+    return counters
+
+
+def _billed_so_far(
+    conn: Connection, account_id: str, timezone: str, subs: list[LiveSubscription], month: Month
+) -> dict[tuple[int, str], Money]:
+    """The charges so far this month, by (subscription, metric): overage and extra seats."""
+    return {
         (sub.id, b.metric): b.amount
         for sub in subs
         for b in billable_usage(
-            conn, account_id=account_id, timezone=account.timezone, plan=sub.plan, month=month
+            conn, account_id=account_id, timezone=timezone, plan=sub.plan, month=month
         )
     }
-    metrics = []
+
+
+def _plan_lines(conn: Connection, subs: list[LiveSubscription], now: datetime) -> list[PlanLine]:
+    """One line per plan in force, with the catalog's tip and any decrease still to come."""
     details = {pid: d for pid, _plan, d in catalog_repo.latest_plans(conn)}
     plan_lines = []
     for sub in subs:
@@ -160,11 +224,23 @@ def usage_summary(
                 *_pending(sub, now),
             )
         )
-    # the allowances of the quantity in force at the month's last instant seen so far (C3)
-    seen = min(now, month_end - timedelta(microseconds=1))
-    metric_codes = {m for s in subs for m in s.plan.rules} | {m for (m, _s) in counters}
+    return plan_lines
+
+
+def _metric_uses(
+    conn: Connection,
+    subs: list[LiveSubscription],
+    grants: list[GrantRow],
+    counted: _Counted,
+    seen: datetime,
+) -> list[MetricUse]:
+    """A row per metric a plan meters, a grant gives or a counter holds, in catalog order.
+
+    `included` is the allowance of the quantity in force at `seen` (C3).
+    """
+    metric_codes = {m for s in subs for m in s.plan.rules} | {m for (m, _s) in counted.counters}
     metric_codes |= {m for g in grants for m in g.allowances}
-    prompt: tuple[str, ...] = ()
+    metrics = []
     for meta in catalog_repo.list_metrics(conn):
         if meta.code not in metric_codes:
             continue
@@ -173,30 +249,39 @@ def usage_summary(
         if covering is not None:
             held = subscription_repo.quantity_span(conn, covering, seen)
             included = covering.plan.included(meta.code, held.quantity)
-        split = tuple(
-            SourceUse(src, kind, labels.get(src, src), used, granted)
-            for (m, src), (kind, used, granted) in counters.items()
-            if m == meta.code and used
-        )
-        from_grants = sum(s.used for s in split if s.kind == SourceKind.GRANT.value)
-        against_plan = sum(s.used for s in split if s.kind != SourceKind.GRANT.value)
-        if any(s.kind == SourceKind.FREE_OVERAGE.value for s in split):
-            prompt = FREE_OVERAGE_PROMPT
-        days = seat_days.get(meta.code, 0)
-        metrics.append(
-            MetricUse(
-                meta.code,
-                meta.name,
-                meta.kind.value,
-                included,
-                against_plan,
-                from_grants,
-                split,
-                days,
-                _charge(covering, meta.code, billed),
-                late.get(meta.code, 0),
-            )
-        )
+        metrics.append(_metric_use(meta, covering, included, counted))
+    return metrics
+
+
+def _metric_use(
+    meta: Metric, covering: LiveSubscription | None, included: int, counted: _Counted
+) -> MetricUse:
+    """One metric's row: the payer split (U3), what counts against the plan, charges so far."""
+    split = tuple(
+        SourceUse(src, kind, counted.labels.get(src, src), used, granted)
+        for (m, src), (kind, used, granted) in counted.counters.items()
+        if m == meta.code and used
+    )
+    from_grants = sum(s.used for s in split if s.kind == SourceKind.GRANT.value)
+    against_plan = sum(s.used for s in split if s.kind != SourceKind.GRANT.value)
+    return MetricUse(
+        meta.code,
+        meta.name,
+        meta.kind.value,
+        included,
+        against_plan,
+        from_grants,
+        split,
+        counted.seat_days.get(meta.code, 0),
+        _charge(covering, meta.code, counted.billed),
+        counted.late.get(meta.code, 0),
+    )
+
+
+def _grant_uses(
+    conn: Connection, grants: list[GrantRow], counters: _Counters, now: datetime
+) -> list[GrantUse]:
+    """Each grant active now (or paused): used / available per resource of its package (K7)."""
     grant_uses = []
     names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
     for g in grants:
@@ -207,16 +292,7 @@ def usage_summary(
             for m, q in g.allowances.items()
         )
         grant_uses.append(GrantUse(g.id, g.label, g.ends_at, g.paused, resources))
-    return UsageSummary(
-        account.id,
-        account.name,
-        month.key,
-        account.timezone,
-        tuple(plan_lines),
-        tuple(grant_uses),
-        tuple(metrics),
-        prompt,
-    )
+    return grant_uses
 
 
 def _charge(

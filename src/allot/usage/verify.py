@@ -12,8 +12,10 @@ from sqlalchemy.engine import Connection
 
 from allot.backlog import repository as backlog_repo
 from allot.core.allocation import SourceKind
-from allot.usage import repository as repo
 from allot.usage.models import GAUGE_PERIOD
+from allot.usage.repository import counters as counter_repo
+from allot.usage.repository import holds as hold_repo
+from allot.usage.repository import ledger as ledger_repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +39,9 @@ class VerifyReport:
 
 
 def verify(conn: Connection) -> VerifyReport:
-    sums = repo.ledger_sums(conn)
-    counters = repo.all_counters(conn)
-    holds = repo.open_hold_counts(conn)
+    sums = ledger_repo.ledger_sums(conn)
+    counters = counter_repo.all_counters(conn)
+    holds = hold_repo.open_hold_counts(conn)
     problems: list[Mismatch] = []
     for key in sorted(set(sums) | set(counters)):
         total = sums.get(key, 0)
@@ -74,4 +76,4 @@ def verify(conn: Connection) -> VerifyReport:
                     f"the top-up charged {orders} orders, the ledger has {units} top-up units",
                 )
             )
-    return VerifyReport(len(counters), repo.entry_count(conn), tuple(problems))
+    return VerifyReport(len(counters), ledger_repo.entry_count(conn), tuple(problems))

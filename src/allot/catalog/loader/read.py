@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from allot.catalog.loader.results import CatalogExtras, LoadedCatalog, Loc, PlanExtras
@@ -68,33 +69,11 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
         currency = top.text("currency")
         if currency is not None:
             _check_currency(source, ("currency",), currency)
-
-    features: dict[str, str] = {}
-    for code, meaning in (top.mapping("features", required=False) or {}).items():
-        if _check_code(source, ("features", code), code):
-            if isinstance(meaning, str):
-                features[code] = meaning
-            else:
-                source.problem(
-                    ("features", code),
-                    f"must say what the feature means (text), not {describe(meaning)}",
-                    "wrong_type",
-                )
-
+    features = _features(source, top)
     raw_metrics = top.mapping("metrics", required=True) or {}
-    metrics: dict[str, Metric] = {}
-    for code, raw in raw_metrics.items():
-        metric = _metric(source, code, raw)
-        if metric is not None:
-            metrics[code] = metric
-
+    metrics = _each(raw_metrics, lambda code, raw: _metric(source, code, raw))
     raw_lines = top.mapping("product_lines", required=True) or {}
-    product_lines: dict[str, ProductLine] = {}
-    for code, raw in raw_lines.items():
-        product_line = _product_line(source, code, raw)
-        if product_line is not None:
-            product_lines[code] = product_line
-
+    product_lines = _each(raw_lines, lambda code, raw: _product_line(source, code, raw))
     context = _Context(
         currency=currency,
         features=features,
@@ -103,13 +82,9 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
         product_line_codes=frozenset(raw_lines),
     )
     raw_plans = top.mapping("plans", required=True) or {}
-    plans: dict[str, Plan] = {}
-    plan_extras: dict[str, PlanExtras] = {}
-    for code, raw in raw_plans.items():
-        read = _plan(source, context, code, raw)
-        if read is not None:
-            plans[code], plan_extras[code] = read
-
+    read_plans = _each(raw_plans, lambda code, raw: _plan(source, context, code, raw))
+    plans = {code: plan for code, (plan, _extras) in read_plans.items()}
+    plan_extras = {code: extras for code, (_plan, extras) in read_plans.items()}
     _check_ladders(source, product_lines, plans, frozenset(raw_plans))
     if source.problems or name is None:
         return None
@@ -121,6 +96,35 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
         description=description,
     )
     return LoadedCatalog(catalog, CatalogExtras(features, plan_extras, source.path))
+
+
+def _features(source: Source, top: Fields) -> dict[str, str]:
+    """The features plans may list, each with what it means (text)."""
+    features: dict[str, str] = {}
+    for code, meaning in (top.mapping("features", required=False) or {}).items():
+        if _check_code(source, ("features", code), code):
+            if isinstance(meaning, str):
+                features[code] = meaning
+            else:
+                source.problem(
+                    ("features", code),
+                    f"must say what the feature means (text), not {describe(meaning)}",
+                    "wrong_type",
+                )
+    return features
+
+
+def _each(raw: Mapping[str, object], read: Callable[[str, object], T | None]) -> dict[str, T]:
+    """Every entry read in the file's order; one that cannot be read is left out.
+
+    Its problems are reported all the same, so that one run names every mistake.
+    """
+    out: dict[str, T] = {}
+    for code, item in raw.items():
+        value = read(code, item)
+        if value is not None:
+            out[code] = value
+    return out
 
 
 def _metric(source: Source, code: str, raw: object) -> Metric | None:
@@ -194,60 +198,16 @@ def _plan(
     before = len(source.problems)
     f = Fields(source, loc, data, PLAN_KEYS)
     name = f.text("name")
-    product_line = f.text("product_line")
-    if product_line is not None and product_line not in context.product_line_codes:
-        source.problem(
-            f.at("product_line"),
-            f"product line {product_line!r} is not defined under product_lines:"
-            + did_you_mean(product_line, sorted(context.product_line_codes)),
-            "undefined_product_line",
-        )
-
-    currency = context.currency
-    if data.get("currency") is not None or currency is None:
-        currency = f.text("currency")
-        if currency is not None:
-            _check_currency(source, f.at("currency"), currency)
-
-    price = f.money("price")
-    by_agreement = f.boolean("by_agreement", False)
-    if by_agreement and data.get("price") is not None:
-        source.problem(
-            f.at("price"),
-            "a plan by agreement has no price: leave price out, or set by_agreement: false",
-            "price_by_agreement",
-        )
-    elif not by_agreement and data.get("price") is None:
-        source.problem(
-            f.at("price"),
-            'required: a price ("0" for a free plan), or by_agreement: true for a plan '
-            "priced by agreement",
-            "missing_field",
-        )
+    product_line = _plan_product_line(source, context, f)
+    currency = _plan_currency(source, context, f, data)
+    price = _plan_price(source, f, data)
     interval = f.choice("interval", Interval)
     per_quantity = f.boolean("per_quantity", False)
-    features = f.names("features", required=False) or []
-    for index, feature in enumerate(features):
-        if feature not in context.features:
-            source.problem(
-                (*f.at("features"), index),
-                f"feature {feature!r} is not declared under features:"
-                + did_you_mean(feature, sorted(context.features)),
-                "undefined_feature",
-            )
+    features = _plan_features(source, context, f)
     note = f.text("note", "")
     tip = f.text("tip", "")
     published = f.money("published_price_per_order")
-
-    rules: dict[str, MetricRule] = {}
-    examples: set[str] = set()
-    for metric, raw_rule in (f.mapping("metrics", required=False) or {}).items():
-        read = _rule(source, context, (*f.at("metrics"), metric), metric, raw_rule)
-        if read is not None:
-            rules[metric], example = read
-            if example:
-                examples.add(metric)
-
+    rules, examples = _plan_rules(source, context, f)
     if len(source.problems) > before:
         return None
     assert name is not None
@@ -276,6 +236,80 @@ def _plan(
     return plan, extras
 
 
+def _plan_product_line(source: Source, context: _Context, f: Fields) -> str | None:
+    """The plan's product line, which must be defined under product_lines:."""
+    product_line = f.text("product_line")
+    if product_line is not None and product_line not in context.product_line_codes:
+        source.problem(
+            f.at("product_line"),
+            f"product line {product_line!r} is not defined under product_lines:"
+            + did_you_mean(product_line, sorted(context.product_line_codes)),
+            "undefined_product_line",
+        )
+    return product_line
+
+
+def _plan_currency(
+    source: Source, context: _Context, f: Fields, data: Mapping[str, object]
+) -> str | None:
+    """The plan's own currency, else the catalog's; one of them is required."""
+    currency = context.currency
+    if data.get("currency") is not None or currency is None:
+        currency = f.text("currency")
+        if currency is not None:
+            _check_currency(source, f.at("currency"), currency)
+    return currency
+
+
+def _plan_price(source: Source, f: Fields, data: Mapping[str, object]) -> Decimal | None:
+    """A price, or by_agreement: true for a plan priced by agreement — exactly one of them."""
+    price = f.money("price")
+    by_agreement = f.boolean("by_agreement", False)
+    if by_agreement and data.get("price") is not None:
+        source.problem(
+            f.at("price"),
+            "a plan by agreement has no price: leave price out, or set by_agreement: false",
+            "price_by_agreement",
+        )
+    elif not by_agreement and data.get("price") is None:
+        source.problem(
+            f.at("price"),
+            'required: a price ("0" for a free plan), or by_agreement: true for a plan '
+            "priced by agreement",
+            "missing_field",
+        )
+    return price
+
+
+def _plan_features(source: Source, context: _Context, f: Fields) -> list[str]:
+    """The features the plan sells, each declared under features:."""
+    features = f.names("features", required=False) or []
+    for index, feature in enumerate(features):
+        if feature not in context.features:
+            source.problem(
+                (*f.at("features"), index),
+                f"feature {feature!r} is not declared under features:"
+                + did_you_mean(feature, sorted(context.features)),
+                "undefined_feature",
+            )
+    return features
+
+
+def _plan_rules(
+    source: Source, context: _Context, f: Fields
+) -> tuple[dict[str, MetricRule], set[str]]:
+    """The plan's rule for each metric it meters, and the metrics shown as examples."""
+    rules: dict[str, MetricRule] = {}
+    examples: set[str] = set()
+    for metric, raw_rule in (f.mapping("metrics", required=False) or {}).items():
+        read = _rule(source, context, (*f.at("metrics"), metric), metric, raw_rule)
+        if read is not None:
+            rules[metric], example = read
+            if example:
+                examples.add(metric)
+    return rules, examples
+
+
 def _rule(
     source: Source, context: _Context, loc: Loc, metric: str, raw: object
 ) -> tuple[MetricRule, bool] | None:
@@ -299,24 +333,10 @@ def _rule(
     prices_read = len(source.problems) == before_prices  # else the core would repeat it
     example = f.boolean("example", False)
     if policy is not None:
-        # The core insists a price is there when the policy needs one; a price
-        # that the policy never uses is as likely a mistake, so it is refused too.
-        if overage_price is not None and policy is not OveragePolicy.BILL:
-            source.problem(
-                f.at("overage_price"),
-                f"only policy 'bill' uses an overage price (this policy is {policy.value!r})",
-                "unused_overage_price",
-            )
+        _check_unused_prices(source, f, policy, overage_price, top_up_price)
         if top_up_price == 0 and policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
             # R2: the top-up limit is money; at a price of nothing it would be unlimited
             source.problem(f.at("top_up_price"), "a top-up price is more than 0", "out_of_range")
-        if top_up_price is not None and policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
-            source.problem(
-                f.at("top_up_price"),
-                "only policy 'top_up_then_backlog' uses a top-up price "
-                f"(this policy is {policy.value!r})",
-                "unused_top_up_price",
-            )
         if (
             policy is OveragePolicy.TOP_UP_THEN_BACKLOG
             and context.metric_kinds.get(metric) is MetricKind.GAUGE
@@ -344,6 +364,32 @@ def _rule(
     if rule is None or len(source.problems) > before:
         return None
     return rule, example
+
+
+def _check_unused_prices(
+    source: Source,
+    f: Fields,
+    policy: OveragePolicy,
+    overage_price: Decimal | None,
+    top_up_price: Decimal | None,
+) -> None:
+    """Refuse a price the policy never uses: as likely a mistake as one missing.
+
+    The core itself insists a price is there when the policy needs one.
+    """
+    if overage_price is not None and policy is not OveragePolicy.BILL:
+        source.problem(
+            f.at("overage_price"),
+            f"only policy 'bill' uses an overage price (this policy is {policy.value!r})",
+            "unused_overage_price",
+        )
+    if top_up_price is not None and policy is not OveragePolicy.TOP_UP_THEN_BACKLOG:
+        source.problem(
+            f.at("top_up_price"),
+            "only policy 'top_up_then_backlog' uses a top-up price "
+            f"(this policy is {policy.value!r})",
+            "unused_top_up_price",
+        )
 
 
 def _check_ladders(
