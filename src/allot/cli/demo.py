@@ -9,6 +9,7 @@ keys are fixed, so running the demo again replays the same answers (U1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -220,7 +221,13 @@ def run_demo(db: Database) -> None:
     _learn_labels(db, "demo-store")
     _december_rush(db, clock)
     clock.set(_local(KYIV, 2026, 1, 1, 8))
+    _coffee_shop(db, clock)
+    _store(db, clock)
+    _invoice_run(db, clock)
 
+
+def _coffee_shop(db: Database, clock: FixedClock) -> None:
+    """January on the free plan with partner Code #1, then February's reset (K4)."""
     console.rule("[bold]Bean & Leaf coffee shop — free plan + partner Code #1, January 2026")
     times = [_local(KYIV, 2026, 1, day, 8 + i * 2) for day in range(1, 32) for i in range(4)]
 
@@ -244,36 +251,30 @@ def run_demo(db: Database) -> None:
 
     _run_lengths("card operation", _actions(clock, feb, _stamps(db, clock, "2026-02")))
 
-    console.rule("[bold]Northwind Decor — Full Suite Business, January 2026 (New York)")
-    start = _local(NEW_YORK, 2026, 1, 1, 0, 5)
-    step = (_local(NEW_YORK, 2026, 1, 31, 22) - start) / 1799
-    order_times = [start + step * i for i in range(1799)]
 
-    def order(n: int, at: datetime) -> UsageResult:
-        with db.transaction() as conn:
-            return consume(
-                conn,
-                clock,
-                account_id="demo-store",
-                metric="orders",
-                quantity=1,
-                idempotency_key=f"demo:store:order:{n}",
-                occurred_at=at,
-            )
-
-    _run_lengths("order", _actions(clock, order_times, order))
-    late = _local(NEW_YORK, 2026, 1, 31, 23, 30)
-    clock.set(_local(NEW_YORK, 2026, 2, 2, 10))
+def _order(db: Database, clock: FixedClock, n: int, at: datetime) -> UsageResult:
     with db.transaction() as conn:
-        result = consume(
+        return consume(
             conn,
             clock,
             account_id="demo-store",
             metric="orders",
             quantity=1,
-            idempotency_key="demo:store:order:1800",
-            occurred_at=late,
+            idempotency_key=f"demo:store:order:{n}",
+            occurred_at=at,
         )
+
+
+def _store(db: Database, clock: FixedClock) -> None:
+    """January's 1,799 orders past the plan's limit, and one placed on the 31st, reported late."""
+    console.rule("[bold]Northwind Decor — Full Suite Business, January 2026 (New York)")
+    start = _local(NEW_YORK, 2026, 1, 1, 0, 5)
+    step = (_local(NEW_YORK, 2026, 1, 31, 22) - start) / 1799
+    order_times = [start + step * i for i in range(1799)]
+    _run_lengths("order", _actions(clock, order_times, functools.partial(_order, db, clock)))
+    late = _local(NEW_YORK, 2026, 1, 31, 23, 30)
+    clock.set(_local(NEW_YORK, 2026, 2, 2, 10))
+    result = _order(db, clock, 1800, late)
     console.print(
         f"  order 1,800 placed 31 Jan 23:30 New York, reported 2 Feb → month "
         f"{result.period}: {_signature(result)}"
@@ -283,8 +284,10 @@ def run_demo(db: Database) -> None:
     clock.set(clock.now() + timedelta(days=1))
     console.print("[dim]Overage is billed per calendar month on a separate invoice on the 8th.[/]")
 
-    # The invoice run, as of 8 February 2026 in New York: every charge due so far,
-    # each issued once (running the demo again issues nothing new).
+
+def _invoice_run(db: Database, clock: FixedClock) -> None:
+    """The invoice run, as of 8 February 2026 in New York: every charge due so far,
+    each issued once (running the demo again issues nothing new)."""
     clock.set(_local(NEW_YORK, 2026, 2, 8, 9))
     report = run_billing(db, clock)
     console.print(f"\n[bold]Invoice run as of {clock.now():%d %b %Y}[/]")

@@ -90,18 +90,8 @@ def consume(
     key = validate.idempotency_key(idempotency_key)
     if occurred_at is not None:
         occurred_at = require_utc(occurred_at)
-    if "\x00" in metric:  # PostgreSQL's text refuses it: answer before any statement
-        raise no_metric(metric)
-    # The metric's kind is read only off the route: a route exists only for a counter
-    # (learned after this check, by `_consume_fully`, and rolled back with it; a metric
-    # never changes kind nor leaves the catalog). Every other path checks it first.
     now = clock.now()
-    if occurred_at is not None:
-        try:
-            check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
-        except InvalidInput:
-            check_metric(conn, metric, MetricKind.COUNTER)  # a wrong metric is named first
-            raise
+    _check_before_route(conn, metric, occurred_at, now, future_tolerance)
     event: dict[str, Any] = {
         "account_id": account_id,
         "idempotency_key": key,
@@ -128,6 +118,31 @@ def consume(
     prompt = FREE_OVERAGE_PROMPT if outcome is Outcome.FREE_OVERAGE else ()
     decision = Decision(outcome, (Draw(found.source, kind, quantity),), found.reason, prompt)
     return _result(found.event_id, event, decision)
+
+
+def _check_before_route(
+    conn: Connection,
+    metric: str,
+    occurred_at: datetime | None,
+    now: datetime,
+    future_tolerance: timedelta,
+) -> None:
+    """What must be refused before the route's statement records anything.
+
+    The metric's kind is read only off the route: a route exists only for a counter
+    (learned after the check, by `_consume_fully`, and rolled back with it; a metric
+    never changes kind nor leaves the catalog), and every path without one checks it.
+    A NUL is refused here, as PostgreSQL's text would refuse it; a wrong metric is
+    named before an instant in the future, as the full check always did.
+    """
+    if "\x00" in metric:
+        raise no_metric(metric)
+    if occurred_at is not None:
+        try:
+            check_not_future(occurred_at, now, tolerance=future_tolerance, field="occurred_at")
+        except InvalidInput:
+            check_metric(conn, metric, MetricKind.COUNTER)
+            raise
 
 
 def _alert_along_route(
