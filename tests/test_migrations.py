@@ -14,8 +14,10 @@ from allot.backlog.models import OrderOutcome
 from allot.core.backlog import Outcome as GateOutcome
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
+from allot.kit.migrate import downgrade, upgrade
 from allot.models import metadata
 from allot.subscription.service import subscribe
+from allot.usage.models import usage_entries, usage_events
 from allot.usage.service import consume
 from tests.factories import load
 
@@ -122,3 +124,34 @@ def test_a_value_no_enum_names_is_refused_by_the_database(
 def test_an_order_can_take_every_fate_the_gate_gives() -> None:
     """Orders keep the gate's outcomes (R1–R5) beside the billed plans' overage (U4)."""
     assert {str(o) for o in GateOutcome} | {"overage"} == {str(o) for o in OrderOutcome}
+
+
+def test_the_migrations_upgrade_a_database_that_holds_a_ledger(
+    db: Database, clock: FixedClock
+) -> None:
+    """From the head before the checks, with usage in it: the rebuilt tables keep their rows
+    and the foreign keys that point at them (on SQLite a rebuild drops the old table)."""
+    downgrade(db, "a359eb02806b")
+    load(db, clock)
+    with db.transaction() as conn:
+        create_account(conn, clock, account_id="acc", name="A", timezone="UTC", currency="EUR")
+        subscribe(conn, clock, account_id="acc", plan_code="free")
+        for n in range(3):
+            consume(
+                conn,
+                clock,
+                account_id="acc",
+                metric="card_operations",
+                quantity=1,
+                idempotency_key=f"k{n}",
+            )
+    upgrade(db)
+    with db.read() as conn:
+        entries = conn.execute(sa.select(sa.func.count()).select_from(usage_entries)).scalar()
+        events = conn.execute(sa.select(sa.func.count()).select_from(usage_events)).scalar()
+    assert (entries, events) == (3, 3)
+    test_every_check_the_code_declares_is_in_the_migrated_database(db)
+    if db.is_sqlite:  # the pooled connections enforce foreign keys again
+        for _ in range(3):
+            with db.read() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from allot.kit.db import Database
+from allot.kit.migrate import migrating
 from allot.models import metadata
 
 config = context.config
@@ -23,7 +24,7 @@ def run_migrations_online() -> None:
     )
     db = Database(url)
     try:
-        with db.engine.connect() as conn:
+        with migrating(db) as conn:
             _run(conn)
             conn.commit()
     finally:
@@ -39,6 +40,12 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # foreign keys were off while tables were rebuilt (allot.kit.migrate): prove
+            # every reference still holds before the migration commits
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():
