@@ -397,3 +397,21 @@ def test_a2_the_subscription_and_its_event_are_one_transaction(
     clock.advance(timedelta(days=1))
     sub(presets, clock, "cafe", "monthly")  # the line is free: nothing was left behind
     assert [s.started_on for s in live(presets, "cafe")] == [date(2026, 1, 6)]
+
+
+def test_a5_a_contract_dated_after_a_pending_zone_change_starts_in_the_new_zone(
+    presets: Database, clock: FixedClock
+) -> None:
+    """Bangkok → UTC asked on 20 January is in force from February; a contract dated
+    1 March starts at midnight UTC, not at Bangkok's (still 28 February in UTC)."""
+    add_account(presets, clock, "cafe", tz="Asia/Bangkok")
+    clock.set(local("Asia/Bangkok", 2026, 1, 20, 12))
+    run(presets, lambda conn: update_account(conn, clock, account_id="cafe", timezone="UTC"))
+    run(
+        presets,
+        lambda conn: subscribe(
+            conn, clock, account_id="cafe", plan_code="monthly", started_on=date(2026, 3, 1)
+        ),
+    )
+    (row,) = live(presets, "cafe")
+    assert row.starts_at == local("UTC", 2026, 3, 1)

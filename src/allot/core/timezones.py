@@ -31,10 +31,10 @@ older than it, which late usage (B7) does not reach once a month has passed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from allot.core.periods import Month, month_of, zone
+from allot.core.periods import Month, local_midnight, month_of, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,18 @@ class Zones:
         if self.since is not None and self.before is not None and instant < self.since:
             return zone(self.before)
         return zone(self.timezone)
+
+    def midnight(self, day: date) -> datetime:
+        """The first instant of `day`, in the zone in force on that day.
+
+        >>> z = Zones("UTC", "Asia/Bangkok", datetime(2026, 2, 1, tzinfo=ZoneInfo("UTC")))
+        >>> z.midnight(date(2026, 1, 25)).isoformat(), z.midnight(date(2026, 3, 1)).isoformat()
+        ('2026-01-24T17:00:00+00:00', '2026-03-01T00:00:00+00:00')
+        """
+        new = local_midnight(day, zone(self.timezone))
+        if self.since is None or self.before is None or new >= self.since:
+            return new
+        return local_midnight(day, zone(self.before))
 
     def month_of(self, instant: datetime) -> Month:
         return month_of(instant, self.at(instant))

@@ -19,7 +19,6 @@ from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.catalog import Plan
 from allot.core.errors import Conflict, InvalidInput, NotFound
-from allot.core.periods import local_midnight
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.subscription import repository as repo
@@ -45,8 +44,8 @@ def subscribe(
         raise NotFound("plan_not_found", f"no plan {plan_code!r} in the catalog", field="plan")
     plan_id, plan = found
     _check_sellable(plan, plan_code, account, quantity)
-    tz = account.zones.at(clock.now())  # A5: a new zone dates contracts from its month
-    today = clock.now().astimezone(tz).date()
+    now = clock.now()
+    today = now.astimezone(account.zones.at(now)).date()  # A5: a new zone from its month
     start = started_on or today
     _check_alone(conn, account_id, plan)
     sub_id = repo.insert(
@@ -56,7 +55,7 @@ def subscribe(
         plan_id=plan_id,
         quantity=quantity,
         started_on=start,
-        starts_at=local_midnight(start, tz),
+        starts_at=account.zones.midnight(start),
         at=clock.now(),
     )
     created = LiveSubscription(
@@ -67,7 +66,7 @@ def subscribe(
         plan,
         quantity,
         start,
-        local_midnight(start, tz),
+        account.zones.midnight(start),
         "active",
     )
     announce(conn, clock, created, change="created")
