@@ -286,7 +286,7 @@ def test_r2_a_top_up_price_of_nothing_is_refused_at_its_line() -> None:
     )
     problem = only_problem(text)
     assert problem.field == "plans.monthly.metrics.card_operations.top_up_price"
-    assert problem.code == "out_of_range"
+    assert problem.code == "invalid_top_up_price"
     assert problem.line == line_of(text, 'top_up_price: "0"')
 
 

@@ -146,6 +146,7 @@ def test_a3_a_partner_is_enrolled_once(catalog: Database, clock: FixedClock) -> 
         ({"name": "n" * 201}, (InvalidInput, "too_long", "name")),
         # the name heads the activation e-mail's subject: one line
         ({"name": "Brew\nBcc: x@y.example"}, (InvalidInput, "invalid_character", "name")),
+        ({"name": "Brew\u2028Bcc: x@y.example"}, (InvalidInput, "invalid_character", "name")),
         ({"contact": ""}, (InvalidInput, "required", "contact")),
     ],
 )

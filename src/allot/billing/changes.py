@@ -424,8 +424,8 @@ def _plan_change(
     line = catalog_repo.get_product_line(conn, sub.product_line)
     assert line is not None
     _check_target(sub, plan, line)
-    tz = account.zones.at(clock.now())
-    today = clock.now().astimezone(tz).date()
+    tz = zone(account.timezone)  # the renewal's zone, as the run reckons it
+    today = clock.now().astimezone(account.zones.at(clock.now())).date()
     upgrade = line.rank(plan.code) > line.rank(sub.plan.code)
     immediate = upgrade and plan.interval is sub.plan.interval
     currency = sub.plan.currency

@@ -76,6 +76,13 @@ class MetricRule:
                 f"{self.metric}: policy 'top_up_then_backlog' needs a top-up price",
                 field="top_up_price",
             )
+        if self.top_up_price is not None and self.top_up_price <= 0:
+            # R2: the top-up limit is money; at a price of nothing it would be unlimited
+            raise InvalidInput(
+                "invalid_top_up_price",
+                f"{self.metric}: a top-up price is more than 0",
+                field="top_up_price",
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,10 +43,14 @@ def text(value: str, *, field: str, max_length: int = 200) -> str:
     return value.strip()
 
 
+# Every character Python's str.splitlines breaks at: an e-mail header refuses each.
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
 def line(value: str, *, field: str, max_length: int = 200) -> str:
     """`text` on one line: a name that heads an e-mail's subject or a PDF's address."""
     value = text(value, field=field, max_length=max_length)
-    if "\n" in value or "\r" in value:
+    if any(ch in value for ch in LINE_BREAKS):
         raise InvalidInput("invalid_character", "must be one line", field=field)
     return value
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from allot.core.errors import InvalidInput
 from allot.kit.clock import Clock
+from allot.kit.validate import LINE_BREAKS
 from allot.notify import repository as repo
 from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
@@ -52,7 +53,7 @@ def queue_email(
     if kind not in tuple(EmailKind):
         raise InvalidInput("invalid_email_kind", f"no e-mail of kind {kind!r}", field="kind")
     address = check_address(to, field="to")
-    if "\r" in subject or "\n" in subject or not 0 < len(subject) <= MAX_SUBJECT:
+    if any(ch in subject for ch in LINE_BREAKS) or not 0 < len(subject) <= MAX_SUBJECT:
         raise InvalidInput(
             "invalid_subject", f"one line of 1-{MAX_SUBJECT} characters", field="subject"
         )

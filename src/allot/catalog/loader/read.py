@@ -334,9 +334,6 @@ def _rule(
     example = f.boolean("example", False)
     if policy is not None:
         _check_unused_prices(source, f, policy, overage_price, top_up_price)
-        if top_up_price == 0 and policy is OveragePolicy.TOP_UP_THEN_BACKLOG:
-            # R2: the top-up limit is money; at a price of nothing it would be unlimited
-            source.problem(f.at("top_up_price"), "a top-up price is more than 0", "out_of_range")
         if (
             policy is OveragePolicy.TOP_UP_THEN_BACKLOG
             and context.metric_kinds.get(metric) is MetricKind.GAUGE
