@@ -5,6 +5,7 @@ and extra seat-days.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
@@ -22,6 +23,7 @@ from allot.core.allocation import (
 from allot.core.catalog import MetricKind
 from allot.core.errors import Conflict, NotFound
 from allot.core.periods import Month, days_touched, zone
+from allot.core.timezones import Zones
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.ids import new_token
@@ -106,6 +108,38 @@ def extra_seat_days(
     return totals
 
 
+class _SeatRequest(NamedTuple):
+    """A seat action checked, its account locked and its key looked up (U1)."""
+
+    holder: str
+    key: str
+    now: datetime
+    request_hash: str
+    zones: Zones
+
+    @classmethod
+    def open(
+        cls,
+        conn: Connection,
+        clock: Clock,
+        action: str,
+        account_id: str,
+        metric: str,
+        holder: str,
+        idempotency_key: str,
+    ) -> _SeatRequest | UsageResult:
+        """The request to act on, or the first answer when the key is a replay."""
+        holder = validate.text(holder, field="holder")
+        key = validate.idempotency_key(idempotency_key)
+        now = clock.now()
+        request_hash = hash_request(action=action, metric=metric, holder=holder)
+        zones, existing = lock_and_find(conn, account_id, key)
+        if existing is not None:
+            return replay(existing, request_hash, conn)
+        check_metric(conn, metric, MetricKind.GAUGE)
+        return cls(holder, key, now, request_hash, zones)
+
+
 def take_seat(
     conn: Connection,
     clock: Clock,
@@ -116,14 +150,12 @@ def take_seat(
     idempotency_key: str,
 ) -> UsageResult:
     """Give `holder` (a staff login) a seat: codes, then the plan, then extra/free overage (U6)."""
-    holder = validate.text(holder, field="holder")
-    key = validate.idempotency_key(idempotency_key)
-    now = clock.now()
-    request_hash = hash_request(action="seat_take", metric=metric, holder=holder)
-    zones, existing = lock_and_find(conn, account_id, key)
-    if existing is not None:
-        return replay(existing, request_hash, conn)
-    check_metric(conn, metric, MetricKind.GAUGE)
+    request = _SeatRequest.open(
+        conn, clock, "seat_take", account_id, metric, holder, idempotency_key
+    )
+    if isinstance(request, UsageResult):
+        return request
+    holder, key, now, request_hash, zones = request
     if hold_repo.open_hold_of(conn, account_id, metric, holder) is not None:
         raise Conflict("seat_already_held", f"{holder!r} already holds a seat", field="holder")
     fall = waterfall(conn, account_id=account_id, metric=metric, period=GAUGE_PERIOD, at=now)
@@ -177,14 +209,12 @@ def release_seat(
     idempotency_key: str,
 ) -> UsageResult:
     """Free `holder`'s seat at once; a seat billed as extra moves onto the room it leaves."""
-    holder = validate.text(holder, field="holder")
-    key = validate.idempotency_key(idempotency_key)
-    now = clock.now()
-    request_hash = hash_request(action="seat_release", metric=metric, holder=holder)
-    _zones, existing = lock_and_find(conn, account_id, key)
-    if existing is not None:
-        return replay(existing, request_hash, conn)
-    check_metric(conn, metric, MetricKind.GAUGE)
+    request = _SeatRequest.open(
+        conn, clock, "seat_release", account_id, metric, holder, idempotency_key
+    )
+    if isinstance(request, UsageResult):
+        return request
+    holder, key, now, request_hash, _zones = request
     hold = hold_repo.open_hold_of(conn, account_id, metric, holder)
     if hold is None:
         raise NotFound("seat_not_held", f"{holder!r} holds no seat", field="holder")
