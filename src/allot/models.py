@@ -11,11 +11,19 @@ from allot.invoice.models import (
     invoice_lines,
     invoices,
     number_series,
+    seller,
 )
 from allot.kit.schema import metadata
 from allot.kit.simclock import simulated_clock
 from allot.notify.models import emails
 from allot.partner.models import partner_charges, partners
+from allot.payment.models import (
+    collections,
+    payment_attempts,
+    payment_customers,
+    payment_methods,
+    refunds,
+)
 from allot.referral.models import referral_programs, referrals
 from allot.subscription.models import (
     subscription_changes,
@@ -40,6 +48,7 @@ from allot.webhook.models import (
 __all__ = [
     "accounts",
     "api_keys",
+    "collections",
     "credit_note_lines",
     "credit_notes",
     "emails",
@@ -54,13 +63,18 @@ __all__ = [
     "orders",
     "partner_charges",
     "partners",
+    "payment_attempts",
+    "payment_customers",
+    "payment_methods",
     "plans",
     "product_lines",
     "referral_programs",
     "referrals",
+    "refunds",
     "review_gates",
     "review_months",
     "seat_holds",
+    "seller",
     "simulated_clock",
     "subscription_changes",
     "subscription_quantity_changes",

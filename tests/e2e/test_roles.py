@@ -192,6 +192,7 @@ def invoices(api: Api) -> dict[str, int]:
                 tax_rate=Decimal("0.2"),
                 account_id=account,
                 partner_id=partner,
+                bill_to={"name": owner, "reference": owner, "details": {}},
             ).id
     return owners
 

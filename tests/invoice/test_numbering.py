@@ -57,6 +57,7 @@ def issue_in(conn: sa.Connection, clock: FixedClock, key: str, on: date) -> Invo
         issued_on=on,
         tax_rate=Decimal(0),
         account_id="shop",
+        bill_to={"name": "Shop", "reference": "shop", "details": {}},
     )
 
 

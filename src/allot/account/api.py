@@ -12,6 +12,7 @@ from allot.account.schemas import (
     AccountPage,
     AccountRead,
     AccountUpdate,
+    BillingDetailsBody,
 )
 from allot.account.service import get_account, list_accounts, update_account
 from allot.api_context import Caller, Db, Now
@@ -31,6 +32,7 @@ def account_read(row: AccountRow) -> AccountRead:
         locale=row.locale,
         billing_channel=row.billing_channel,
         tax_rate=str(row.tax_rate),
+        billing_details=BillingDetailsBody.model_validate(row.billing_details or {}),
         created_at=row.created_at,
     )
 
@@ -68,9 +70,10 @@ def get_one(account_id: str, db: Db, caller: Caller) -> AccountRead:
 def patch_account(
     account_id: str, body: AccountUpdate, db: Db, now: Now, caller: Caller
 ) -> AccountRead:
-    """Change name, time zone, locale, billing channel or tax rate (operator)."""
+    """Change name, time zone, locale, billing channel, tax rate or billing details (operator)."""
     with db.transaction() as conn:
         operator_on(account_id, caller.check(conn))
-        return account_read(
-            update_account(conn, now, account_id=account_id, **body.model_dump(exclude_unset=True))
-        )
+        changes = body.model_dump(exclude_unset=True, exclude={"billing_details"})
+        if body.billing_details is not None:
+            changes["billing_details"] = body.billing_details.wire()
+        return account_read(update_account(conn, now, account_id=account_id, **changes))

@@ -39,6 +39,9 @@ accounts = sa.Table(
     # `referrals` of reward_minor - applied_minor, kept here so the invoice run
     # learns from the account row it already reads whether there is any.
     sa.Column("referral_credit_minor", sa.BigInteger, nullable=False, server_default="0"),
+    # A1: legal name, billing e-mail, tax id and postal address (`allot.kit.parties`), as JSON;
+    # copied onto every invoice when it is finalized (B8)
+    sa.Column("billing_details", sa.JSON, nullable=True),
     sa.CheckConstraint("referral_credit_minor >= 0", name="referral_credit_not_negative"),
     one_of("billing_channel", BillingChannel),
 )

@@ -6,12 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.account.models import accounts
 from allot.core.timezones import Zones
+from allot.kit.parties import BillingDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,12 @@ class AccountRow:
     referral_credit_minor: int = 0
     timezone_before: str | None = None
     timezone_since: datetime | None = None
+    billing_details: dict[str, Any] | None = None  # as `BillingDetails.to_json` wrote it
+
+    @property
+    def details(self) -> BillingDetails:
+        """A1: legal name, billing e-mail, tax id, address (each may be unset)."""
+        return BillingDetails.from_json(self.billing_details)
 
     @property
     def zones(self) -> Zones:
@@ -61,6 +69,7 @@ def _values(account: AccountRow) -> dict[str, object]:
         "created_at": account.created_at,
         "revision": account.revision,
         "tax_rate": account.tax_rate,
+        "billing_details": account.billing_details,
     }
 
 

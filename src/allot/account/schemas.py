@@ -12,6 +12,30 @@ from allot.kit.validate import Day
 _STRICT = ConfigDict(extra="forbid")
 
 
+class AddressBody(BaseModel):
+    model_config = _STRICT
+    line1: str = Field(max_length=200, examples=["Khreshchatyk 1"])
+    line2: str | None = Field(None, max_length=200)
+    city: str = Field(max_length=200, examples=["Kyiv"])
+    region: str | None = Field(None, max_length=200)
+    postal_code: str | None = Field(None, max_length=20, examples=["01001"])
+    country: str = Field(max_length=2, description="ISO 3166-1 alpha-2", examples=["UA"])
+
+
+class BillingDetailsBody(BaseModel):
+    """A1: whom the invoices are addressed to (each is copied onto an invoice as it is
+    finalized, B8). `email` receives failed-payment notices and usage alerts."""
+
+    model_config = _STRICT
+    legal_name: str | None = Field(None, max_length=200, examples=["Kavarnia LLC"])
+    email: str | None = Field(None, max_length=320, examples=["billing@kavarnia.example"])
+    tax_id: str | None = Field(None, max_length=40, examples=["UA1234567890"])
+    address: AddressBody | None = None
+
+    def wire(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+
 class AccountCreate(BaseModel):
     model_config = _STRICT
     id: str = Field(max_length=64, description="The platform's own id for the business.")
@@ -23,6 +47,7 @@ class AccountCreate(BaseModel):
     tax_rate: Decimal = Field(
         Decimal(0), max_digits=7, decimal_places=6, description="0.20 = 20 %, on every line."
     )
+    billing_details: BillingDetailsBody | None = None
     referral_code: str | None = Field(
         None,
         max_length=40,
@@ -38,6 +63,9 @@ class AccountUpdate(BaseModel):
     billing_channel: str | None = Field(None, max_length=16)
     tax_rate: Decimal | None = Field(
         None, max_digits=7, decimal_places=6, description="From the next document on."
+    )
+    billing_details: BillingDetailsBody | None = Field(
+        None, description="Replaces the details whole (`{}` clears them), from the next document."
     )
 
 
@@ -57,6 +85,7 @@ class AccountRead(BaseModel):
     locale: str
     billing_channel: str
     tax_rate: str = Field(description="A fraction: 0.2 = 20 %.")
+    billing_details: BillingDetailsBody
     created_at: datetime
 
 

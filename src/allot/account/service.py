@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -16,6 +18,7 @@ from allot.core.money import exponent, to_decimal
 from allot.core.periods import zone
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.kit.parties import check_details
 
 BILLING_CHANNELS = tuple(BillingChannel)
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
@@ -32,6 +35,7 @@ def create_account(
     locale: str = "en",
     billing_channel: str = "card",
     tax_rate: Decimal | str = Decimal(0),
+    billing_details: Mapping[str, Any] | None = None,
 ) -> AccountRow:
     validate.identifier(account_id, field="id")
     zone(timezone)
@@ -52,6 +56,7 @@ def create_account(
         created_at=clock.now(),
         revision=repo.new_revision(),
         tax_rate=_tax_rate(tax_rate),
+        billing_details=_details(billing_details),
     )
     repo.insert(conn, account)
     return account
@@ -66,6 +71,13 @@ def _check_locale(locale: str) -> None:
 
 def _tax_rate(value: Decimal | str) -> Decimal:
     return check_tax_rate(to_decimal(value, field="tax_rate"))
+
+
+def _details(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A1: checked and stored as JSON; an empty object (or none) means no details."""
+    if raw is None:
+        return None
+    return check_details(raw).to_json() or None
 
 
 def _check_channel(billing_channel: str) -> None:
@@ -87,13 +99,15 @@ def update_account(
     locale: str | None = None,
     billing_channel: str | None = None,
     tax_rate: Decimal | str | None = None,
+    billing_details: Mapping[str, Any] | None = None,
 ) -> AccountRow:
     """Change what may change; the currency may not (it is on every document already issued).
 
     A new time zone takes effect from the next calendar month (A5, see
     `allot.core.timezones`): usage already recorded, or reported late for an
     earlier month, keeps its month. A database trigger changes the account's
-    revision, so the consume fast path re-learns its routes.
+    revision, so the consume fast path re-learns its routes. `billing_details` replace the
+    old ones whole (`{}` clears them); invoices already finalized keep theirs (B8).
     """
     account = get_account(conn, account_id, lock=True)
     values: dict[str, object] = {}
@@ -112,6 +126,8 @@ def update_account(
         values["billing_channel"] = billing_channel
     if tax_rate is not None:
         values["tax_rate"] = _tax_rate(tax_rate)  # on documents issued from now on
+    if billing_details is not None:
+        values["billing_details"] = _details(billing_details)
     if values:
         repo.update(conn, account_id, values)
     return get_account(conn, account_id)

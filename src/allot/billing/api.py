@@ -184,6 +184,7 @@ def post_account(
             locale=body.locale,
             billing_channel=body.billing_channel,
             tax_rate=body.tax_rate,
+            billing_details=None if body.billing_details is None else body.billing_details.wire(),
         )
         if body.referral_code is not None:
             attribute(conn, now, account_id=account.id, code=body.referral_code)

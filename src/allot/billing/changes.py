@@ -42,6 +42,7 @@ from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
 from allot.core.periods import Month, zone
 from allot.invoice import service as invoice_service
+from allot.invoice.parties import account_snapshot
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import bill_account
 from allot.kit import validate
@@ -305,6 +306,7 @@ def _invoice_proration(
         issued_on=effective_on,
         tax_rate=account.tax_rate,
         account_id=account.id,
+        bill_to=account_snapshot(account),
         referral_credit_minor=account.referral_credit_minor,
         subscription_id=sub.id,
         period=(effective_on, end),

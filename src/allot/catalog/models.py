@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from allot.core.catalog import MetricKind
+from allot.core.dunning import FinalRule
 from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
 
@@ -33,6 +34,10 @@ product_lines = sa.Table(
     sa.Column("referral_reward", ExactDecimal, nullable=True),  # A4
     sa.Column("archive_oldest", sa.Boolean, nullable=False, server_default=sa.false()),  # R3
     sa.Column("late_usage_grace_days", sa.Integer, nullable=False, server_default="35"),  # B7
+    # P2: the dunning schedule (days after the first failure) and the final rule
+    sa.Column("retry_days", sa.JSON, nullable=False, server_default="[1, 3, 5, 7, 9, 11, 13]"),
+    sa.Column("final_rule", sa.String(16), nullable=False, server_default="keep"),
+    one_of("final_rule", FinalRule),
 )
 
 # A row is one version of a plan and never changes: `definition` holds the

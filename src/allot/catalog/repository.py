@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from allot.catalog.codec import plan_from_json, plan_to_json
 from allot.catalog.models import metrics, plans, product_lines
 from allot.core.catalog import Metric, MetricKind, Plan, ProductLine
+from allot.core.dunning import FinalRule
 
 _GET_METRIC = sa.select(metrics).where(metrics.c.code == sa.bindparam("code"))
 
@@ -67,6 +68,8 @@ def get_product_line(conn: Connection, code: str) -> ProductLine | None:
         row.referral_reward,
         row.archive_oldest,
         row.late_usage_grace_days,
+        tuple(row.retry_days),
+        FinalRule(row.final_rule),
     )
 
 
@@ -81,6 +84,8 @@ def save_product_line(conn: Connection, line: ProductLine, *, catalog: str) -> N
         "referral_reward": line.referral_reward,
         "archive_oldest": line.archive_oldest,
         "late_usage_grace_days": line.late_usage_grace_days,
+        "retry_days": list(line.retry_days),
+        "final_rule": line.final_rule.value,
     }
     updated = conn.execute(
         sa.update(product_lines).where(product_lines.c.code == line.code).values(**values)

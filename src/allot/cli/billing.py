@@ -14,7 +14,6 @@ from allot.cli.parse import instant as _instant
 from allot.core.errors import InvalidInput, NotFound
 from allot.core.money import Money
 from allot.core.periods import Month, zone
-from allot.invoice.document import Party
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -29,9 +28,6 @@ invoices_app = typer.Typer(help="List, show, export, settle and correct invoices
 plans_app = typer.Typer(
     help="Change an account's plan or quantity (EDIT TARIFF PLAN).", no_args_is_help=True
 )
-
-SELLER = Party("allot", "operator")
-
 
 # --- clock -----------------------------------------------------------------------
 
@@ -215,15 +211,6 @@ def invoices_show(
         )
 
 
-def _bill_to(conn: Connection, inv: InvoiceRow) -> Party:
-    from allot.account.service import get_account
-
-    if inv.account_id is not None:
-        account = get_account(conn, inv.account_id)
-        return Party(account.name, account.id)
-    return Party(inv.payer, inv.payer)
-
-
 @invoices_app.command("pdf")
 @domain_errors
 def invoices_pdf(
@@ -239,12 +226,10 @@ def invoices_pdf(
         note = invoice_repo.credit_note_by_number(conn, ref)
         if note is not None:
             inv = invoices.get_invoice(conn, note.invoice_id)
-            doc = invoices.credit_note_document(
-                inv, note, seller=SELLER, bill_to=_bill_to(conn, inv)
-            )
+            doc = invoices.credit_note_document(inv, note)
         else:
             inv = _find(conn, ref)
-            doc = invoices.document(inv, seller=SELLER, bill_to=_bill_to(conn, inv))
+            doc = invoices.document(inv)
     output.write_bytes(render_pdf(doc))
     console.print(f"wrote {output}")
 

@@ -16,6 +16,7 @@ from allot.cli.context import clock, console, domain_errors, fail, open_database
 from allot.cli.parse import allowances as parse_allowances
 from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
+from allot.cli.parties import accounts_billing, print_details, seller_app
 from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app
@@ -45,6 +46,8 @@ app.add_typer(referral_app, name="referral")
 app.add_typer(orders_app, name="orders")
 app.add_typer(reviews_app, name="reviews")
 app.add_typer(topup_app, name="topup")
+app.add_typer(seller_app, name="seller")
+accounts_app.command("billing")(accounts_billing)
 app.command()(worker)
 app.command()(bill)
 app.command()(advice)
@@ -205,6 +208,7 @@ def accounts_show(account_id: str) -> None:
         f"[bold]{account.name}[/] ({account.id}) — {account.timezone}, "
         f"{account.currency}, {account.locale}, billed by {account.billing_channel}"
     )
+    print_details(account.details)
     for s in subs:
         console.print(
             f"  subscription #{s.id}: {s.plan.name} v{s.plan.version} × {s.quantity}, "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from allot.core.dunning import DEFAULT_RETRY_DAYS, FinalRule
 from allot.core.errors import InvalidInput
 
 
@@ -156,6 +157,10 @@ class ProductLine:
     # B7: days after a month ends during which its late usage is still accepted
     # (and billed on the next usage invoice); later, it is refused
     late_usage_grace_days: int = 35
+    # P2: days after a failed card payment's first failure on which it is tried again, and
+    # what happens after the last (see allot.core.dunning)
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    final_rule: FinalRule = FinalRule.KEEP
 
     def rank(self, plan_code: str) -> int:
         """A plan's place on the ladder (higher is an upgrade); -1 if not on it."""

@@ -503,6 +503,19 @@ CODES: tuple[ErrorCode, ...] = (
     ),
     _e("invalid_note", _I, "The note for an activation e-mail is over 1000 characters.", "K2"),
     _e(
+        "invalid_country",
+        _I,
+        "Not an ISO 3166-1 alpha-2 country code (`UA`, `US`, `GB`); regions such as `EU` are "
+        "not countries.",
+    ),
+    _e("invalid_address", _I, "An address must be an object: line1, city and country at least."),
+    _e("invalid_billing_details", _I, "Billing details must be an object (see the schema)."),
+    _e(
+        "unknown_field",
+        _I,
+        "A field that billing details or an address do not have (the message lists those they do).",
+    ),
+    _e(
         "invalid_email",
         _I,
         "Not an e-mail address a mail server would take (the message says why). For "
@@ -609,6 +622,9 @@ CODES: tuple[ErrorCode, ...] = (
         "U1, S3",
     ),
     # --- NotFound (404) -------------------------------------------------------------------
+    _e(
+        "seller_not_set", _N, "The operator has not set its seller identity yet (`PUT /v1/seller`)."
+    ),
     _e(
         "account_not_found",
         _N,

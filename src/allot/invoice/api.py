@@ -17,14 +17,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
+from allot.account.schemas import BillingDetailsBody
 from allot.account.service import get_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
 from allot.core.errors import NotFound
 from allot.core.periods import zone
+from allot.invoice import parties, service
 from allot.invoice import repository as repo
-from allot.invoice import service
-from allot.invoice.document import Party
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import run
 from allot.invoice.schemas import (
@@ -49,7 +49,6 @@ from allot.partner.service import get_partner
 router = APIRouter(tags=["invoices"])
 billing = APIRouter(tags=["billing"])
 
-SELLER = Party("allot", "operator")
 CSV_ALL = 100_000  # an account's whole history in one export
 
 
@@ -103,16 +102,6 @@ def _page(rows: list[InvoiceRow], limit: int) -> InvoicePage:
         data=[invoice_summary(r) for r in rows],
         next_after=rows[-1].id if len(rows) == limit else None,
     )
-
-
-def _bill_to(conn: Connection, invoice: InvoiceRow) -> Party:
-    if invoice.account_id is not None:
-        account = get_account(conn, invoice.account_id)
-        return Party(account.name, account.id)
-    if invoice.partner_id is not None:
-        partner = get_partner(conn, invoice.partner_id)
-        return Party(partner.name, partner.id)
-    return Party(invoice.payer, invoice.payer)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -177,7 +166,7 @@ def get_invoice_pdf(invoice_id: PathId, db: Db, caller: Caller) -> Response:
 
     with db.read() as conn:
         invoice = _visible(conn, caller.check(conn), invoice_id)
-        doc = service.document(invoice, seller=SELLER, bill_to=_bill_to(conn, invoice))
+        doc = service.document(invoice)
     name = invoice.number or f"invoice-{invoice.id}"
     return PdfResponse(
         render_pdf(doc), headers={"Content-Disposition": f'inline; filename="{name}.pdf"'}
@@ -361,3 +350,27 @@ def delete_clock(db: Db, now: Now, caller: Caller) -> ClockRead:
         simclock.store(conn, None)
     _seen_at_once(now, None)
     return _clock_read(now, None)
+
+
+# --- the seller (B8) ----------------------------------------------------------------------
+
+
+@router.get("/seller", response_model=BillingDetailsBody, tags=["seller"])
+def get_seller(db: Db, caller: Caller) -> BillingDetailsBody:
+    """The operator's identity that documents are issued under now."""
+    with db.read() as conn:
+        caller.check(conn)
+        details = parties.seller_details(conn)
+    if details is None:
+        raise NotFound("seller_not_set", "no seller identity is set yet", field="seller")
+    return BillingDetailsBody.model_validate(details.to_json())
+
+
+@router.put("/seller", response_model=BillingDetailsBody, tags=["seller"])
+def put_seller(body: BillingDetailsBody, db: Db, now: Now, caller: Caller) -> BillingDetailsBody:
+    """Set the seller (operator): legal name and address required. Every invoice and credit
+    note issued from now on carries it; those issued before keep theirs (B8)."""
+    with db.transaction() as conn:
+        caller.check(conn).require_operator()
+        details = parties.set_seller(conn, now, body.wire())
+    return BillingDetailsBody.model_validate(details.to_json())

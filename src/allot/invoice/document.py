@@ -34,6 +34,8 @@ class Party:
     name: str
     reference: str  # account id or partner id
     address: tuple[str, ...] = ()
+    tax_id: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

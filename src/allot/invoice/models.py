@@ -8,6 +8,12 @@
 * `invoice_lines` — frozen lines: the exact amount beside the rounded one.
 * `credit_notes` / `credit_note_lines` — corrections of finalized invoices,
   numbered in their own series; a finalized invoice itself never changes.
+* `seller` — the operator's own identity, one row, set once (B8).
+
+Every invoice and credit note keeps a copy of its seller and of whom it bills
+(`seller`, `bill_to`: a name, a reference and `allot.kit.parties` billing
+details) as they were when it was issued: changing them later changes only the
+documents that follow (B8).
 """
 
 from __future__ import annotations
@@ -69,12 +75,21 @@ invoices = sa.Table(
     sa.Column("finalized_at", UTCDateTime, nullable=True),
     sa.Column("settled_at", UTCDateTime, nullable=True),  # paid, voided or written off
     sa.Column("settlement_note", sa.String(200), nullable=True),
+    sa.Column("seller", sa.JSON, nullable=False),  # B8: as at finalization
+    sa.Column("bill_to", sa.JSON, nullable=False),
     sa.CheckConstraint("(account_id IS NULL) <> (partner_id IS NULL)", name="one_payer"),
     one_of("state", InvoiceState),
     one_of("kind", InvoiceKind),
     sa.CheckConstraint("(state = 'draft') = (number IS NULL)", name="numbered_when_finalized"),
     sa.Index("ix_invoices_account", "account_id", "issued_on"),
     sa.Index("ix_invoices_partner", "partner_id", "issued_on"),
+    # the open ones, which the charging round looks through for invoices to collect (P1)
+    sa.Index(
+        "ix_invoices_open",
+        "id",
+        sqlite_where=sa.text("state = 'finalized'"),
+        postgresql_where=sa.text("state = 'finalized'"),
+    ),
 )
 
 invoice_lines = sa.Table(
@@ -108,6 +123,8 @@ credit_notes = sa.Table(
     sa.Column("taxes", sa.JSON, nullable=False),
     sa.Column("issued_on", sa.Date, nullable=False),
     sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.Column("seller", sa.JSON, nullable=False),  # B8: as at issue
+    sa.Column("bill_to", sa.JSON, nullable=False),
     sa.CheckConstraint("total_minor > 0", name="total_positive"),
     sa.Index("ix_credit_notes_invoice", "invoice_id"),
 )
@@ -119,4 +136,16 @@ credit_note_lines = sa.Table(
     sa.Column("position", sa.Integer, primary_key=True),  # the invoice line it takes back from
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+# B8: who bills. One row (id 1), or none until the operator sets it; documents issued before
+# then name the seller "allot".
+seller = sa.Table(
+    "seller",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # legal name (printed as the seller's name), contact e-mail, tax id, address
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("id = 1", name="one_seller"),
 )

@@ -20,7 +20,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core.errors import NotFound
 from allot.core.invoicing import Charge, ChargeKind
 from allot.core.periods import Month
-from allot.invoice import service
+from allot.invoice import parties, service
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.kit.db import Database
@@ -80,6 +80,7 @@ def bill_partner(conn: Connection, clock: Clock, *, partner_id: str) -> list[Inv
                     issued_on=on,
                     tax_rate=Decimal(0),
                     partner_id=partner_id,
+                    bill_to=parties.partner_snapshot(partner_id, partner.name),
                     period=(month.first_day(), on),
                     notes=[
                         f"Wholesale terms: {partner.wholesale_discount * 100:f} % off the "

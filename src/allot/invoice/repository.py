@@ -57,6 +57,8 @@ class InvoiceRow:
     finalized_at: datetime | None
     settled_at: datetime | None
     settlement_note: str | None
+    seller: Mapping[str, Any]  # B8: `allot.invoice.parties` snapshots, as at finalization
+    bill_to: Mapping[str, Any]
     lines: tuple[Frozen, ...] = ()
 
     @property
@@ -87,6 +89,8 @@ class CreditNoteRow:
     issued_on: date
     issued_at: datetime
     lines: tuple[tuple[int, int], ...]  # (invoice line position, amount_minor)
+    seller: Mapping[str, Any]  # B8: as at issue
+    bill_to: Mapping[str, Any]
 
 
 def _taxes_json(taxes: Sequence[Tax]) -> list[list[str | int]]:
@@ -116,6 +120,8 @@ def issue(
     period: tuple[date, date] | None,
     totals: Totals,
     notes: Sequence[str],
+    seller: Mapping[str, Any],
+    bill_to: Mapping[str, Any],
     at: datetime,
     series: str,
     event_type: str,
@@ -150,10 +156,17 @@ def issue(
         finalized_at=at,
         settled_at=None,
         settlement_note=None,
+        seller=seller,
+        bill_to=bill_to,
         lines=totals.lines,
     )
     values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
-    values.update(taxes=_taxes_json(totals.taxes), notes=list(notes))
+    values.update(
+        taxes=_taxes_json(totals.taxes),
+        notes=list(notes),
+        seller=dict(seller),
+        bill_to=dict(bill_to),
+    )
     write = _issue_pg if conn.dialect.name == "postgresql" else _issue_sqlite
     done = write(conn, row, values, series, event_type, payload, along)
     if done is None:
@@ -481,6 +494,8 @@ def insert_credit_note(
     lines: Sequence[tuple[int, int]],
     issued_on: date,
     at: datetime,
+    seller: Mapping[str, Any],
+    bill_to: Mapping[str, Any],
 ) -> int:
     note_id = int(
         conn.execute(
@@ -495,6 +510,8 @@ def insert_credit_note(
                 taxes=_taxes_json(taxes),
                 issued_on=issued_on,
                 issued_at=at,
+                seller=dict(seller),
+                bill_to=dict(bill_to),
             )
             .returning(credit_notes.c.id)
         ).scalar_one()
@@ -535,6 +552,8 @@ def credit_notes_of(conn: Connection, invoice_id: int) -> list[CreditNoteRow]:
                 n.issued_on,
                 n.issued_at,
                 tuple((p, a) for p, a in lines),
+                n.seller,
+                n.bill_to,
             )
         )
     return out

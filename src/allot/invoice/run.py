@@ -45,6 +45,7 @@ from allot.core.periods import Month, month_of, zone
 from allot.core.reporting import late_units
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service
+from allot.invoice.parties import account_snapshot
 from allot.invoice.partners import bill_partners
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
@@ -213,6 +214,7 @@ def _charge_periods(
                     issued_on=start,
                     tax_rate=account.tax_rate,
                     account_id=account.id,
+                    bill_to=account_snapshot(account),
                     referral_credit_minor=account.referral_credit_minor,
                     subscription_id=sub.id,
                     period=(start, end),
@@ -289,6 +291,7 @@ def _bill_usage(
                     issued_on=on,
                     tax_rate=account.tax_rate,
                     account_id=account.id,
+                    bill_to=account_snapshot(account),
                     referral_credit_minor=account.referral_credit_minor,
                     subscription_id=sub.id,
                     period=(month.first_day(), month.next().first_day()),

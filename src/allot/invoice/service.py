@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from allot.account import repository as account_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
 from allot.core.money import Money
-from allot.invoice import numbering
+from allot.invoice import numbering, parties
 from allot.invoice import repository as repo
-from allot.invoice.document import Document, DocumentLine, Party, TaxLine
+from allot.invoice.document import Document, DocumentLine, TaxLine
 from allot.invoice.repository import CreditNoteRow, InvoiceRow
 from allot.kit import validate
 from allot.kit.clock import Clock
@@ -45,6 +46,7 @@ def issue(
     charges: Sequence[Charge],
     issued_on: date,
     tax_rate: Decimal,
+    bill_to: parties.Snapshot,
     account_id: str | None = None,
     partner_id: str | None = None,
     subscription_id: int | None = None,
@@ -55,8 +57,10 @@ def issue(
 ) -> InvoiceRow:
     """Create and finalize the invoice for `billing_key`, or return the one already there.
 
-    `along`: a write of the caller's (the billing calendar's move) made in the same round
-    trip, before the number is taken, whether the invoice is new or not.
+    `bill_to`: the payer as the invoice keeps it (`allot.invoice.parties`); the seller is
+    the operator's identity as it is now (B8). `along`: a write of the caller's (the billing
+    calendar's move) made in the same round trip, before the number is taken, whether the
+    invoice is new or not.
     `referral_credit_minor` is the account's balance of referral rewards as last
     read (`accounts.referral_credit_minor`): when it is not zero, earned rewards
     are credited on this invoice (A4) — only if it is new, so a rerun credits nothing.
@@ -80,6 +84,8 @@ def issue(
         period=period,
         totals=totals,
         notes=notes,
+        seller=parties.seller_snapshot(conn),
+        bill_to=bill_to,
         at=clock.now(),
         series=numbering.series(numbering.INVOICES, issued_on.year),
         event_type="invoice.finalized",
@@ -203,6 +209,7 @@ def credit_note(
         )
     minor_amounts = None if amounts is None else _minor_amounts(amounts, invoice.currency)
     taken = credit(invoice.totals(), minor_amounts, already=already)
+    bill_to = _bill_to_now(conn, invoice)
     number = numbering.take(conn, numbering.series(numbering.CREDIT_NOTES, issued_on.year))
     repo.insert_credit_note(
         conn,
@@ -215,6 +222,8 @@ def credit_note(
         lines=[(c.line, c.amount_minor) for c in taken.lines],
         issued_on=issued_on,
         at=clock.now(),
+        seller=parties.seller_snapshot(conn),
+        bill_to=bill_to,
     )
     note = next(n for n in repo.credit_notes_of(conn, invoice_id) if n.number == number)
     emit(
@@ -234,6 +243,15 @@ def credit_note(
         },
     )
     return note
+
+
+def _bill_to_now(conn: Connection, invoice: InvoiceRow) -> parties.Snapshot:
+    """A credit note is a document of its own: it names the payer as it is when issued (B8)."""
+    if invoice.account_id is not None:
+        account = account_repo.get(conn, invoice.account_id)
+        assert account is not None
+        return parties.account_snapshot(account)
+    return dict(invoice.bill_to)
 
 
 def _credited(conn: Connection, invoice_id: int) -> dict[int, int]:
@@ -394,14 +412,15 @@ def _document_line(line: Frozen, amount_minor: int) -> DocumentLine:
     )
 
 
-def document(invoice: InvoiceRow, *, seller: Party, bill_to: Party, locale: str = "en") -> Document:
+def document(invoice: InvoiceRow, *, locale: str = "en") -> Document:
+    """The invoice as printed: its parties as it keeps them (B8)."""
     return Document(
         kind="invoice",
         number=invoice.number,
         state=invoice.state,
         issued_on=invoice.issued_on,
-        seller=seller,
-        bill_to=bill_to,
+        seller=parties.party(invoice.seller, locale),
+        bill_to=parties.party(invoice.bill_to, locale),
         currency=invoice.currency,
         lines=tuple(_document_line(f, f.amount_minor) for f in invoice.lines),
         subtotal_minor=invoice.subtotal_minor,
@@ -416,7 +435,7 @@ def document(invoice: InvoiceRow, *, seller: Party, bill_to: Party, locale: str 
 
 
 def credit_note_document(
-    invoice: InvoiceRow, note: CreditNoteRow, *, seller: Party, bill_to: Party
+    invoice: InvoiceRow, note: CreditNoteRow, *, locale: str = "en"
 ) -> Document:
     taken = dict(note.lines)
     return Document(
@@ -424,8 +443,8 @@ def credit_note_document(
         number=note.number,
         state="issued",
         issued_on=note.issued_on,
-        seller=seller,
-        bill_to=bill_to,
+        seller=parties.party(note.seller, locale),
+        bill_to=parties.party(note.bill_to, locale),
         currency=invoice.currency,
         lines=tuple(_document_line(f, taken[i]) for i, f in enumerate(invoice.lines) if i in taken),
         subtotal_minor=note.subtotal_minor,
@@ -433,6 +452,7 @@ def credit_note_document(
         total_minor=note.total_minor,
         rounding=invoice.rounding,
         corrects=invoice.number,
+        locale=locale,
         notes=(note.reason,),
     )
 

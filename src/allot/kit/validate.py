@@ -55,6 +55,19 @@ def line(value: str, *, field: str, max_length: int = 200) -> str:
     return value
 
 
+def email(value: object, *, field: str) -> str:
+    """An address a mail server will take (syntax only: no DNS lookup), normalized."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("invalid_email", "an e-mail address is required", field=field)
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("invalid_email", str(exc), field=field) from None
+    return checked.normalized
+
+
 def positive_int(value: int, *, field: str, maximum: int = 1_000_000_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidInput("not_positive_integer", "must be a positive integer", field=field)

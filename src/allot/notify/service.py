@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Connection
 
 from allot.core.errors import InvalidInput
+from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.validate import LINE_BREAKS
 from allot.notify import repository as repo
@@ -17,20 +17,9 @@ from allot.notify.repository import EmailRow
 MAX_SUBJECT = 300
 
 
-def check_address(value: object, *, field: str) -> str:
-    """An address a mail server will take (syntax only: no DNS lookup), normalized."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("invalid_email", "an e-mail address is required", field=field)
-    try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidInput("invalid_email", str(exc), field=field) from None
-    return checked.normalized
-
-
 def is_address(value: str) -> bool:
     try:
-        check_address(value, field="address")
+        validate.email(value, field="address")
     except InvalidInput:
         return False
     return True
@@ -52,7 +41,7 @@ def queue_email(
     """One message for the outbox, due now; the worker sends it once the transaction commits."""
     if kind not in tuple(EmailKind):
         raise InvalidInput("invalid_email_kind", f"no e-mail of kind {kind!r}", field="kind")
-    address = check_address(to, field="to")
+    address = validate.email(to, field="to")
     if any(ch in subject for ch in LINE_BREAKS) or not 0 < len(subject) <= MAX_SUBJECT:
         raise InvalidInput(
             "invalid_subject", f"one line of 1-{MAX_SUBJECT} characters", field="subject"
@@ -65,7 +54,7 @@ def queue_email(
         account_id=account_id,
         grant_id=grant_id,
         to_address=address,
-        reply_to=None if reply_to is None else check_address(reply_to, field="reply_to"),
+        reply_to=None if reply_to is None else validate.email(reply_to, field="reply_to"),
         subject=subject,
         body=body,
         message_key=secrets.token_hex(16),

@@ -30,6 +30,7 @@ from allot_client.models import (
     AckRead,
     BatchAction,
     BatchResponse,
+    BillingDetailsBody,
     BillingRunRead,
     ClaimedRead,
     ClockRead,
@@ -161,6 +162,25 @@ class Client:
             idempotency_key=idempotency_key,
         )
 
+    # -- the seller -------------------------------------------------------------
+
+    def seller(self) -> BillingDetailsBody:
+        """The operator's identity that documents are issued under now."""
+        return self._one(BillingDetailsBody, "GET", "/v1/seller")
+
+    def set_seller(
+        self,
+        *,
+        legal_name: str,
+        address: Mapping[str, str],
+        email: str | None = None,
+        tax_id: str | None = None,
+    ) -> BillingDetailsBody:
+        """On every invoice and credit note issued from now on (address: line1, city, country,
+        and line2, region, postal_code if any)."""
+        body = {"legal_name": legal_name, "address": address, "email": email, "tax_id": tax_id}
+        return self._one(BillingDetailsBody, "PUT", "/v1/seller", json=body)
+
     # -- accounts and subscriptions -------------------------------------------
 
     def accounts(self, *, after: str | None = None, limit: int = 100) -> AccountPage:
@@ -179,9 +199,12 @@ class Client:
         locale: str = "en",
         billing_channel: str = "card",
         tax_rate: Amount | None = None,
+        billing_details: Mapping[str, Any] | None = None,
         referral_code: str | None = None,
         idempotency_key: str | None = None,
     ) -> AccountRead:
+        """`billing_details`: legal_name, email, tax_id, address {line1, line2, city, region,
+        postal_code, country} — printed on its invoices."""
         body = {
             "id": account_id,
             "name": name,
@@ -190,6 +213,7 @@ class Client:
             "locale": locale,
             "billing_channel": billing_channel,
             "tax_rate": tax_rate,
+            "billing_details": billing_details,
             "referral_code": referral_code,
         }
         return self._one(
@@ -208,14 +232,17 @@ class Client:
         locale: str | None = None,
         billing_channel: str | None = None,
         tax_rate: Amount | None = None,
+        billing_details: Mapping[str, Any] | None = None,
     ) -> AccountRead:
-        """Change what is given; a new time zone takes effect from the next month."""
+        """Change what is given; a new time zone takes effect from the next month, new
+        `billing_details` replace the old whole (`{}` clears them)."""
         body = {
             "name": name,
             "timezone": timezone,
             "locale": locale,
             "billing_channel": billing_channel,
             "tax_rate": tax_rate,
+            "billing_details": billing_details,
         }
         return self._one(
             AccountRead, "PATCH", "/v1/accounts/{account_id}", account_id=account_id, json=body

@@ -39,6 +39,7 @@ class AccountCreate(BaseModel):
     """
     0.20 = 20 %, on every line.
     """
+    billing_details: BillingDetailsBody | None = None
     referral_code: Annotated[
         Annotated[str, StringConstraints(max_length=40)] | None,
         Field(title="Referral Code"),
@@ -78,6 +79,7 @@ class AccountRead(BaseModel):
     """
     A fraction: 0.2 = 20 %.
     """
+    billing_details: BillingDetailsBody
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
 
 
@@ -101,6 +103,10 @@ class AccountUpdate(BaseModel):
     tax_rate: Annotated[float | str | None, Field(title="Tax Rate")] = None
     """
     From the next document on.
+    """
+    billing_details: BillingDetailsBody | None = None
+    """
+    Replaces the details whole (`{}` clears them), from the next document.
     """
 
 
@@ -129,6 +135,28 @@ class ActivationEmail(BaseModel):
     ] = None
     """
     A line from the partner, added to the message.
+    """
+
+
+class AddressBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: Annotated[str, Field(examples=["Khreshchatyk 1"], max_length=200, title="Line1")]
+    line2: Annotated[
+        Annotated[str, StringConstraints(max_length=200)] | None, Field(title="Line2")
+    ] = None
+    city: Annotated[str, Field(examples=["Kyiv"], max_length=200, title="City")]
+    region: Annotated[
+        Annotated[str, StringConstraints(max_length=200)] | None, Field(title="Region")
+    ] = None
+    postal_code: Annotated[
+        Annotated[str, StringConstraints(max_length=20)] | None,
+        Field(examples=["01001"], title="Postal Code"),
+    ] = None
+    country: Annotated[str, Field(examples=["UA"], max_length=2, title="Country")]
+    """
+    ISO 3166-1 alpha-2
     """
 
 
@@ -213,6 +241,30 @@ class BatchResult(BaseModel):
     idempotency_key: Annotated[str, Field(title="Idempotency Key")]
     decision: Decision | None = None
     problem: BatchProblem | None = None
+
+
+class BillingDetailsBody(BaseModel):
+    """
+    A1: whom the invoices are addressed to (each is copied onto an invoice as it is
+    finalized, B8). `email` receives failed-payment notices and usage alerts.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    legal_name: Annotated[
+        Annotated[str, StringConstraints(max_length=200)] | None,
+        Field(examples=["Kavarnia LLC"], title="Legal Name"),
+    ] = None
+    email: Annotated[
+        Annotated[str, StringConstraints(max_length=320)] | None,
+        Field(examples=["billing@kavarnia.example"], title="Email"),
+    ] = None
+    tax_id: Annotated[
+        Annotated[str, StringConstraints(max_length=40)] | None,
+        Field(examples=["UA1234567890"], title="Tax Id"),
+    ] = None
+    address: AddressBody | None = None
 
 
 class BillingRunRead(BaseModel):

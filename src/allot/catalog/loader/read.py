@@ -10,6 +10,7 @@ from typing import TypeVar
 from allot.catalog.loader.results import CatalogExtras, LoadedCatalog, Loc, PlanExtras
 from allot.catalog.loader.source import (
     CODE_PATTERN,
+    DUNNING_KEYS,
     FIRST_DAY,
     LAST_DAY,
     LINE_KEYS,
@@ -33,6 +34,7 @@ from allot.core.catalog import (
     Plan,
     ProductLine,
 )
+from allot.core.dunning import DEFAULT_RETRY_DAYS, FinalRule, check_retry_days
 from allot.core.errors import InvalidInput
 from allot.core.money import exponent
 from allot.core.reporting import DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS
@@ -164,6 +166,7 @@ def _product_line(source: Source, code: str, raw: object) -> ProductLine | None:
     grace = f.integer(
         "late_usage_grace_days", minimum=0, maximum=MAX_GRACE_DAYS, default=DEFAULT_GRACE_DAYS
     )
+    retry_days, final_rule = _dunning(source, loc, f.mapping("dunning", required=False))
     if len(source.problems) > before or None in (name, ladder, overage_day, top_up_day, grace):
         return None
     assert name is not None
@@ -184,8 +187,34 @@ def _product_line(source: Source, code: str, raw: object) -> ProductLine | None:
             referral_reward=reward,
             archive_oldest=archive_oldest,
             late_usage_grace_days=grace,
+            retry_days=retry_days,
+            final_rule=final_rule,
         ),
     )
+
+
+def _dunning(
+    source: Source, loc: Loc, raw: Mapping[str, object] | None
+) -> tuple[tuple[int, ...], FinalRule]:
+    """P2: `dunning: {retry_days: [1, 3, …], final_rule: downgrade | cancel | keep}`."""
+    if not raw:
+        return DEFAULT_RETRY_DAYS, FinalRule.KEEP
+    at: Loc = (*loc, "dunning")
+    f = Fields(source, at, raw, DUNNING_KEYS)
+    days = raw.get("retry_days", list(DEFAULT_RETRY_DAYS))
+    retry_days: tuple[int, ...] = DEFAULT_RETRY_DAYS
+    if not isinstance(days, list) or any(
+        isinstance(d, bool) or not isinstance(d, int) for d in days
+    ):
+        source.problem(
+            (*at, "retry_days"), f"must be a list of days, not {describe(days)}", "wrong_type"
+        )
+    elif (why := check_retry_days(tuple(days))) is not None:
+        source.problem((*at, "retry_days"), why, "out_of_range")
+    else:
+        retry_days = tuple(days)
+    rule = f.choice("final_rule", FinalRule) if "final_rule" in raw else FinalRule.KEEP
+    return retry_days, rule or FinalRule.KEEP
 
 
 def _plan(
@@ -435,6 +464,19 @@ def _check_ladders(
                 f"plan {code!r} is not on the ladder of product line {plan.product_line!r}: "
                 f"add it to product_lines.{plan.product_line}.ladder",
                 "plan_not_in_ladder",
+            )
+    for line_code, product_line in product_lines.items():
+        first = plans.get(product_line.ladder[0]) if product_line.ladder else None
+        if (
+            product_line.final_rule is FinalRule.DOWNGRADE
+            and first is not None
+            and first.price != 0
+        ):
+            source.problem(
+                ("product_lines", line_code, "dunning", "final_rule"),
+                f"downgrade moves a subscription to the ladder's first plan, which must be free: "
+                f"{first.code!r} is not (use cancel or keep)",
+                "downgrade_needs_free_plan",
             )
 
 

@@ -45,7 +45,9 @@ LINE_KEYS: Final = (
     "referral_reward",
     "archive_oldest",
     "late_usage_grace_days",
+    "dunning",
 )
+DUNNING_KEYS: Final = ("retry_days", "final_rule")
 PLAN_KEYS: Final = (
     "name",
     "product_line",

@@ -1,0 +1,281 @@
+"""Every query of the payment domain; it writes only the payment tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from allot.kit.db import for_update
+from allot.payment.models import (
+    AttemptState,
+    CollectionState,
+    MethodState,
+    collections,
+    payment_attempts,
+    payment_customers,
+    payment_methods,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRow:
+    id: int
+    account_id: str
+    gateway: str
+    method_ref: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    id: int
+    invoice_id: int
+    account_id: str
+    method_id: int
+    gateway: str
+    key: str
+    amount_minor: int
+    currency: str
+    state: str
+    provider_ref: str | None
+    decline_code: str | None
+    hard: bool
+    message: str | None
+    client_secret: str | None
+    created_at: datetime
+    lease_until: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRow:
+    invoice_id: int
+    account_id: str
+    subscription_id: int | None
+    state: str
+    tries: int
+    next_try_at: datetime | None
+    first_failed_at: datetime | None
+    final_rule: str | None
+    restore_plan_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- customers and cards ---------------------------------------------------------------------
+
+
+def customer_ref(conn: Connection, account_id: str, gateway: str) -> str | None:
+    return conn.execute(
+        sa.select(payment_customers.c.customer_ref).where(
+            payment_customers.c.account_id == account_id, payment_customers.c.gateway == gateway
+        )
+    ).scalar_one_or_none()
+
+
+def insert_customer(
+    conn: Connection, account_id: str, gateway: str, ref: str, at: datetime
+) -> None:
+    conn.execute(
+        sa.insert(payment_customers).values(
+            account_id=account_id, gateway=gateway, customer_ref=ref, created_at=at
+        )
+    )
+
+
+def active_method(conn: Connection, account_id: str) -> MethodRow | None:
+    row = conn.execute(
+        sa.select(payment_methods).where(
+            payment_methods.c.account_id == account_id,
+            payment_methods.c.state == MethodState.ACTIVE,
+        )
+    ).one_or_none()
+    return None if row is None else MethodRow(**row._mapping)
+
+
+def get_method(conn: Connection, method_id: int) -> MethodRow:
+    row = conn.execute(sa.select(payment_methods).where(payment_methods.c.id == method_id)).one()
+    return MethodRow(**row._mapping)
+
+
+def replace_method(conn: Connection, account_id: str, values: dict[str, Any]) -> int:
+    """The account's new active card; the old one, if any, is kept as replaced."""
+    conn.execute(
+        sa.update(payment_methods)
+        .where(
+            payment_methods.c.account_id == account_id,
+            payment_methods.c.state == MethodState.ACTIVE,
+        )
+        .values(state=MethodState.REPLACED)
+    )
+    return int(
+        conn.execute(
+            sa.insert(payment_methods)
+            .values(account_id=account_id, state=MethodState.ACTIVE, **values)
+            .returning(payment_methods.c.id)
+        ).scalar_one()
+    )
+
+
+# --- attempts --------------------------------------------------------------------------------
+
+
+def insert_attempt(conn: Connection, **values: Any) -> AttemptRow:
+    attempt_id = conn.execute(
+        sa.insert(payment_attempts)
+        .values(state=AttemptState.PENDING, **values)
+        .returning(payment_attempts.c.id)
+    ).scalar_one()
+    return get_attempt(conn, int(attempt_id))
+
+
+def get_attempt(conn: Connection, attempt_id: int, *, lock: bool = False) -> AttemptRow:
+    stmt = sa.select(payment_attempts).where(payment_attempts.c.id == attempt_id)
+    row = conn.execute(for_update(conn, stmt) if lock else stmt).one()
+    return AttemptRow(**row._mapping)
+
+
+def attempt_by_provider_ref(conn: Connection, provider_ref: str) -> AttemptRow | None:
+    row = conn.execute(
+        sa.select(payment_attempts)
+        .where(payment_attempts.c.provider_ref == provider_ref)
+        .order_by(payment_attempts.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else AttemptRow(**row._mapping)
+
+
+def attempts_of(conn: Connection, invoice_id: int) -> list[AttemptRow]:
+    rows = conn.execute(
+        sa.select(payment_attempts)
+        .where(payment_attempts.c.invoice_id == invoice_id)
+        .order_by(payment_attempts.c.id)
+    )
+    return [AttemptRow(**r._mapping) for r in rows]
+
+
+def open_attempt(conn: Connection, invoice_id: int) -> AttemptRow | None:
+    """The invoice's attempt whose outcome is not final yet (pending, requires_action,
+    processing): while there is one, no other is made."""
+    row = conn.execute(
+        sa.select(payment_attempts)
+        .where(
+            payment_attempts.c.invoice_id == invoice_id,
+            payment_attempts.c.state.in_(
+                [AttemptState.PENDING, AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]
+            ),
+        )
+        .order_by(payment_attempts.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else AttemptRow(**row._mapping)
+
+
+def finish_attempt(conn: Connection, attempt_id: int, **values: Any) -> bool:
+    """Record an outcome; False if the attempt had one already (a duplicate report)."""
+    done = conn.execute(
+        sa.update(payment_attempts)
+        .where(
+            payment_attempts.c.id == attempt_id,
+            payment_attempts.c.state.in_(
+                [AttemptState.PENDING, AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]
+            ),
+        )
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def stale_attempts(conn: Connection, now: datetime, limit: int) -> list[AttemptRow]:
+    """Pending attempts whose lease ran out: the process that made them died mid-call."""
+    rows = conn.execute(
+        sa.select(payment_attempts)
+        .where(
+            payment_attempts.c.state == AttemptState.PENDING,
+            payment_attempts.c.lease_until <= now,
+        )
+        .order_by(payment_attempts.c.lease_until)
+        .limit(limit)
+    )
+    return [AttemptRow(**r._mapping) for r in rows]
+
+
+def renew_lease(conn: Connection, attempt_id: int, until: datetime) -> bool:
+    done = conn.execute(
+        sa.update(payment_attempts)
+        .where(
+            payment_attempts.c.id == attempt_id,
+            payment_attempts.c.state == AttemptState.PENDING,
+        )
+        .values(lease_until=until)
+    )
+    return done.rowcount == 1
+
+
+def count_attempts(conn: Connection, invoice_id: int) -> int:
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(payment_attempts)
+            .where(payment_attempts.c.invoice_id == invoice_id)
+        ).scalar_one()
+    )
+
+
+# --- collections -----------------------------------------------------------------------------
+
+
+def get_collection(conn: Connection, invoice_id: int) -> CollectionRow | None:
+    row = conn.execute(
+        sa.select(collections).where(collections.c.invoice_id == invoice_id)
+    ).one_or_none()
+    return None if row is None else CollectionRow(**row._mapping)
+
+
+def insert_collection(conn: Connection, **values: Any) -> None:
+    conn.execute(sa.insert(collections).values(**values))
+
+
+def update_collection(conn: Connection, invoice_id: int, **values: Any) -> None:
+    conn.execute(
+        sa.update(collections).where(collections.c.invoice_id == invoice_id).values(**values)
+    )
+
+
+def due_collections(conn: Connection, now: datetime, limit: int) -> list[CollectionRow]:
+    rows = conn.execute(
+        sa.select(collections)
+        .where(collections.c.state == CollectionState.COLLECTING, collections.c.next_try_at <= now)
+        .order_by(collections.c.next_try_at, collections.c.invoice_id)
+        .limit(limit)
+    )
+    return [CollectionRow(**r._mapping) for r in rows]
+
+
+OPEN_STATES = (
+    CollectionState.COLLECTING,
+    CollectionState.WAITING_FOR_CARD,
+    CollectionState.REQUIRES_ACTION,
+    CollectionState.EXHAUSTED,
+)
+
+
+def open_collections(
+    conn: Connection, account_id: str, states: Sequence[str] = OPEN_STATES
+) -> list[CollectionRow]:
+    rows = conn.execute(
+        sa.select(collections)
+        .where(collections.c.account_id == account_id, collections.c.state.in_(list(states)))
+        .order_by(collections.c.invoice_id)
+    )
+    return [CollectionRow(**r._mapping) for r in rows]
