@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from allot.core.reporting import FUTURE_TOLERANCE
 from allot.notify.smtp import SmtpSettings
+
+if TYPE_CHECKING:
+    from allot.payment.gateway import PaymentGateway
 
 DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
 
@@ -29,6 +33,16 @@ class Settings:
     mail_from: str = "allot <billing@localhost>"
     # U8: how far ahead of the clock an action may be dated (clocks drift)
     future_tolerance: timedelta = FUTURE_TOLERANCE
+    # P1-P4: who charges the cards (sandbox: the built-in test provider; stripe)
+    payment_gateway: str = "sandbox"
+    sandbox_path: str = "var/sandbox.db"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # another Stripe-compatible API (a test server)
+    # P2: the platform's pages for "Update my payment method" and "Confirm your payment";
+    # {account} becomes the account's id, {payment} the payment attempt's id
+    payment_method_link: str = "/billing?account={account}"
+    payment_action_link: str = "/billing/confirm?account={account}&payment={payment}"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +60,17 @@ class Settings:
             future_tolerance=timedelta(
                 seconds=int(os.environ.get("ALLOT_FUTURE_TOLERANCE", "300"))
             ),
+            payment_gateway=os.environ.get("ALLOT_PAYMENT_GATEWAY", "sandbox"),
+            sandbox_path=os.environ.get("ALLOT_SANDBOX_PATH", "var/sandbox.db"),
+            stripe_secret_key=os.environ.get("ALLOT_STRIPE_SECRET_KEY") or None,
+            stripe_webhook_secret=os.environ.get("ALLOT_STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=os.environ.get("ALLOT_STRIPE_API_BASE") or None,
+            payment_method_link=os.environ.get(
+                "ALLOT_PAYMENT_METHOD_LINK", "/billing?account={account}"
+            ),
+            payment_action_link=os.environ.get(
+                "ALLOT_PAYMENT_ACTION_LINK", "/billing/confirm?account={account}&payment={payment}"
+            ),
         )
 
     def route_threads(self, *, sqlite: bool) -> int:
@@ -60,6 +85,18 @@ class Settings:
         if self.api_threads is not None:
             return self.api_threads
         return 1 if sqlite else 3
+
+    def gateway(self) -> PaymentGateway:
+        """The payment provider configured (ALLOT_PAYMENT_GATEWAY), checked."""
+        from allot.payment.gateways import open_gateway
+
+        return open_gateway(
+            self.payment_gateway,
+            sandbox_path=self.sandbox_path,
+            stripe_secret_key=self.stripe_secret_key,
+            stripe_webhook_secret=self.stripe_webhook_secret,
+            stripe_api_base=self.stripe_api_base,
+        )
 
     def smtp(self) -> SmtpSettings | None:
         """Where e-mail goes, checked; None when no SMTP server is configured."""

@@ -81,6 +81,22 @@ def billing_period(started_on: date, billed_months: int, months: int) -> tuple[d
     return anniversary(started_on, billed_months), anniversary(started_on, billed_months + months)
 
 
+def resumed(started_on: date, billed_months: int, months: int, today: date) -> int:
+    """The `billed_months` of a contract resumed on `today` after it was stopped (P2: an
+    invoice paid after the dunning canceled its subscription): the periods that started
+    while it was stopped are skipped, never charged, and the next charge is due on the first
+    contract date from `today` on.
+
+    >>> resumed(date(2026, 1, 15), 2, 1, date(2026, 5, 20))   # stopped after 2 months
+    5
+    >>> resumed(date(2026, 1, 15), 2, 1, date(2026, 3, 10))   # back before its renewal
+    2
+    """
+    while anniversary(started_on, billed_months) < today:
+        billed_months += months
+    return billed_months
+
+
 def paid_period(started_on: date, billed_months: int, months: int) -> tuple[date, date] | None:
     """The last period charged (`months` long, the interval of the plan that charged it),
     or None before the first charge."""

@@ -537,6 +537,38 @@ CODES: tuple[ErrorCode, ...] = (
         _SET,
     ),
     _e(
+        "invalid_payment_gateway",
+        _I,
+        "ALLOT_PAYMENT_GATEWAY names no payment provider: use sandbox or stripe.",
+        None,
+        _SET,
+    ),
+    _e(
+        "missing_stripe_key",
+        _I,
+        "ALLOT_PAYMENT_GATEWAY=stripe needs ALLOT_STRIPE_SECRET_KEY.",
+        None,
+        _SET,
+    ),
+    _e(
+        "payment_provider_refused",
+        _I,
+        "The payment provider refused the request or could not be reached (its message "
+        "says which); try again, or check the card setup.",
+    ),
+    _e(
+        "invalid_test_card",
+        _I,
+        "The sandbox takes its own test cards only (4242 4242 4242 4242 and the others in the "
+        "README), with a month 1-12 and a four-digit year.",
+    ),
+    _e(
+        "invalid_signature",
+        _I,
+        "A provider webhook whose signature does not verify with ALLOT_STRIPE_WEBHOOK_SECRET; "
+        "it is ignored.",
+    ),
+    _e(
         "invalid_smtp_url",
         _I,
         "ALLOT_SMTP_URL must be smtp://host[:port] or smtps://host[:port], with no option but "
@@ -622,6 +654,8 @@ CODES: tuple[ErrorCode, ...] = (
         "U1, S3",
     ),
     # --- NotFound (404) -------------------------------------------------------------------
+    _e("card_setup_not_found", _N, "No card setup for this account: start one first."),
+    _e("payment_not_found", _N, "No such payment of this account."),
     _e(
         "seller_not_set", _N, "The operator has not set its seller identity yet (`PUT /v1/seller`)."
     ),
@@ -677,6 +711,24 @@ CODES: tuple[ErrorCode, ...] = (
     _e("webhook_endpoint_not_found", _N, "No webhook endpoint with this id."),
     _e("webhook_delivery_not_found", _N, "No webhook delivery with this id."),
     # --- Conflict (409) -------------------------------------------------------------------
+    _e(
+        "not_the_sandbox",
+        _C,
+        "Only the built-in sandbox provider takes test cards and confirmations through allot; "
+        "with Stripe the card and the confirmation go through Stripe's own page.",
+    ),
+    _e(
+        "payment_not_waiting",
+        _C,
+        "The payment is not waiting for the cardholder's confirmation (it succeeded, failed "
+        "or was never asked).",
+    ),
+    _e(
+        "invoice_not_collectible",
+        _C,
+        "The invoice is not waiting for a card payment: paid, closed, billed elsewhere, or "
+        "waiting for the cardholder's confirmation.",
+    ),
     _e(
         "account_exists",
         _C,

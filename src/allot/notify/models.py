@@ -14,6 +14,9 @@ class EmailKind(StrEnum):
     """What the outbox may carry; a message of any other kind is refused when queued."""
 
     ACTIVATION_LINK = "activation_link"  # a partner sends a business its Access Code (K2)
+    PAYMENT_FAILED = "payment_failed"  # P2: the first failure, with "Update my payment method"
+    PAYMENT_ACTION = "payment_action"  # P4: the cardholder must confirm a payment
+    USAGE_ALERT = "usage_alert"  # U7: 80 % and 100 % of an allowance
 
 
 class EmailState(StrEnum):

@@ -145,6 +145,13 @@ def get_attempt(conn: Connection, attempt_id: int, *, lock: bool = False) -> Att
     return AttemptRow(**row._mapping)
 
 
+def find_attempt(conn: Connection, attempt_id: int) -> AttemptRow | None:
+    row = conn.execute(
+        sa.select(payment_attempts).where(payment_attempts.c.id == attempt_id)
+    ).one_or_none()
+    return None if row is None else AttemptRow(**row._mapping)
+
+
 def attempt_by_provider_ref(conn: Connection, provider_ref: str) -> AttemptRow | None:
     row = conn.execute(
         sa.select(payment_attempts)
@@ -181,8 +188,9 @@ def open_attempt(conn: Connection, invoice_id: int) -> AttemptRow | None:
     return None if row is None else AttemptRow(**row._mapping)
 
 
-def finish_attempt(conn: Connection, attempt_id: int, **values: Any) -> bool:
-    """Record an outcome; False if the attempt had one already (a duplicate report)."""
+def finish_attempt(conn: Connection, attempt_id: int, *, state: str, **values: Any) -> bool:
+    """Record an outcome; False if the attempt had it already, or a final one (a duplicate
+    report, or one that arrives late)."""
     done = conn.execute(
         sa.update(payment_attempts)
         .where(
@@ -190,8 +198,9 @@ def finish_attempt(conn: Connection, attempt_id: int, **values: Any) -> bool:
             payment_attempts.c.state.in_(
                 [AttemptState.PENDING, AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]
             ),
+            payment_attempts.c.state != state,
         )
-        .values(**values)
+        .values(state=state, **values)
     )
     return done.rowcount == 1
 
@@ -208,6 +217,37 @@ def stale_attempts(conn: Connection, now: datetime, limit: int) -> list[AttemptR
         .limit(limit)
     )
     return [AttemptRow(**r._mapping) for r in rows]
+
+
+def attempts_to_poll(conn: Connection, now: datetime, limit: int) -> list[AttemptRow]:
+    """Payments waiting on the cardholder or the provider, due to be asked how they stand."""
+    rows = conn.execute(
+        sa.select(payment_attempts)
+        .where(
+            payment_attempts.c.state.in_([AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]),
+            payment_attempts.c.lease_until <= now,
+        )
+        .order_by(payment_attempts.c.lease_until)
+        .limit(limit)
+    )
+    return [AttemptRow(**r._mapping) for r in rows]
+
+
+def set_poll(conn: Connection, attempt_id: int, at: datetime) -> None:
+    conn.execute(
+        sa.update(payment_attempts)
+        .where(payment_attempts.c.id == attempt_id)
+        .values(lease_until=at)
+    )
+
+
+def note_attempt(conn: Connection, attempt_id: int, *, message: str) -> None:
+    """Why the provider could not be asked (the attempt stays as it was)."""
+    conn.execute(
+        sa.update(payment_attempts)
+        .where(payment_attempts.c.id == attempt_id)
+        .values(message=message)
+    )
 
 
 def renew_lease(conn: Connection, attempt_id: int, until: datetime) -> bool:

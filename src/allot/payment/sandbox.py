@@ -45,28 +45,28 @@ from allot.payment.gateway import (
 
 
 @dataclass(frozen=True, slots=True)
-class TestCard:
+class SandboxCard:
     brand: str
     behaviour: str  # succeed | decline | authenticate_once | authenticate_always
     decline_code: str | None = None
     hard: bool = False
 
 
-TEST_CARDS: dict[str, TestCard] = {
-    "4242424242424242": TestCard("visa", "succeed"),
-    "4000056655665556": TestCard("visa", "succeed"),  # debit
-    "5555555555554444": TestCard("mastercard", "succeed"),
-    "2223003122003222": TestCard("mastercard", "succeed"),
-    "378282246310005": TestCard("amex", "succeed"),
-    "4000000000000002": TestCard("visa", "decline", "card_declined"),
-    "4000000000009995": TestCard("visa", "decline", "insufficient_funds"),
-    "4000000000000119": TestCard("visa", "decline", "processing_error"),
-    "4000000000009987": TestCard("visa", "decline", "lost_card", hard=True),
-    "4000000000009979": TestCard("visa", "decline", "stolen_card", hard=True),
-    "4000000000000069": TestCard("visa", "decline", "expired_card", hard=True),
-    "4000000000000341": TestCard("visa", "decline", "card_declined"),
-    "4000002500003155": TestCard("visa", "authenticate_once"),
-    "4000002760003184": TestCard("visa", "authenticate_always"),
+TEST_CARDS: dict[str, SandboxCard] = {
+    "4242424242424242": SandboxCard("visa", "succeed"),
+    "4000056655665556": SandboxCard("visa", "succeed"),  # debit
+    "5555555555554444": SandboxCard("mastercard", "succeed"),
+    "2223003122003222": SandboxCard("mastercard", "succeed"),
+    "378282246310005": SandboxCard("amex", "succeed"),
+    "4000000000000002": SandboxCard("visa", "decline", "card_declined"),
+    "4000000000009995": SandboxCard("visa", "decline", "insufficient_funds"),
+    "4000000000000119": SandboxCard("visa", "decline", "processing_error"),
+    "4000000000009987": SandboxCard("visa", "decline", "lost_card", hard=True),
+    "4000000000009979": SandboxCard("visa", "decline", "stolen_card", hard=True),
+    "4000000000000069": SandboxCard("visa", "decline", "expired_card", hard=True),
+    "4000000000000341": SandboxCard("visa", "decline", "card_declined"),
+    "4000002500003155": SandboxCard("visa", "authenticate_once"),
+    "4000002760003184": SandboxCard("visa", "authenticate_always"),
 }
 
 _MESSAGES = {
@@ -115,8 +115,12 @@ class SandboxGateway:
         self.path = Path(path)
         self.latency = latency
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._books() as db:
-            db.executescript(_SCHEMA)
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)  # IF NOT EXISTS: every process may run it
+        finally:
+            db.close()
 
     @contextmanager
     def _books(self) -> Iterator[sqlite3.Connection]:
@@ -212,7 +216,11 @@ class SandboxGateway:
     ) -> Outcome:
         self._wire()
         with self._books() as db:
-            done = db.execute("SELECT ref FROM charges WHERE key = ?", (key,)).fetchone()
+            done = db.execute(
+                "SELECT ref, amount, card FROM charges WHERE key = ?", (key,)
+            ).fetchone()
+            if done is not None and (done[1], done[2]) != (amount_minor, method_ref):
+                raise GatewayError(f"key {key!r} was used for another charge")  # as Stripe says
             if done is None:
                 self._new_charge(db, customer_ref, method_ref, amount_minor, currency, key,
                                  description, metadata)  # fmt: skip

@@ -92,7 +92,16 @@ _LIVE_OF_ACCOUNT = _LIVE.where(
 
 def live(conn: Connection, account_id: str) -> list[LiveSubscription]:
     """The account's subscriptions that are not canceled, one per product line."""
-    rows = conn.execute(_LIVE_OF_ACCOUNT, {"account_id": account_id})
+    return _subscriptions(conn.execute(_LIVE_OF_ACCOUNT, {"account_id": account_id}))
+
+
+def by_id(conn: Connection, subscription_id: int) -> LiveSubscription | None:
+    """A subscription whatever its state (a canceled one too)."""
+    found = _subscriptions(conn.execute(_LIVE.where(subscriptions.c.id == subscription_id)))
+    return found[0] if found else None
+
+
+def _subscriptions(rows: Any) -> list[LiveSubscription]:
     return [
         LiveSubscription(
             r.id,
@@ -145,6 +154,29 @@ def insert(
         .returning(subscriptions.c.id)
     )
     return int(result.scalar_one())
+
+
+def set_state(conn: Connection, subscription_id: int, state: str, *, at: datetime) -> None:
+    """active ⇄ past_due (P2), → canceled (at `at`), canceled → active (resumed)."""
+    canceled = {"canceled_at": at} if state == "canceled" else {"canceled_at": None}
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(state=state, **canceled)
+    )
+
+
+def resume(
+    conn: Connection, subscription_id: int, *, billed_months: int, next_bill_on: date
+) -> None:
+    """A canceled subscription live again, its calendar moved past the months it was stopped."""
+    conn.execute(
+        sa.update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(
+            state="active", canceled_at=None, billed_months=billed_months, next_bill_on=next_bill_on
+        )
+    )
 
 
 def set_quantity(conn: Connection, subscription_id: int, quantity: int, *, since: datetime) -> None:

@@ -15,4 +15,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "credit_note.issued",
     "referral.reward_earned",
     "review_requests.released",
+    "payment.succeeded",
+    "payment.failed",
+    "payment.requires_action",
+    "subscription.past_due",
+    "dunning.exhausted",
 )

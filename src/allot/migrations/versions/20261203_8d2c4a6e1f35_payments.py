@@ -30,7 +30,23 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+EMAIL_KINDS = ("activation_link", "payment_failed", "payment_action", "usage_alert")
+
+
+def _email_kinds(kinds: tuple[str, ...]) -> None:
+    """The e-mail outbox's CHECK on `kind`, replaced by one naming `kinds`."""
+    name = op.f("ck_emails_kind")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("emails") as batch:
+            batch.drop_constraint(name, type_="check")
+            batch.create_check_constraint(name, _in("kind", kinds))
+        return
+    op.drop_constraint(name, "emails", type_="check")
+    op.create_check_constraint(name, "emails", _in("kind", kinds))
+
+
 def upgrade() -> None:
+    _email_kinds(EMAIL_KINDS)
     with op.batch_alter_table("product_lines") as batch:
         batch.add_column(
             sa.Column(
@@ -160,6 +176,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM emails WHERE kind <> 'activation_link'")
+    _email_kinds(("activation_link",))
     for table in (
         "refunds",
         "collections",

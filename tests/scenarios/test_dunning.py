@@ -1,0 +1,259 @@
+"""Seeds 000 and 003, P1-P4: a paid plan is charged to the linked card; a missed payment puts
+a banner on the billing page, sends one e-mail, is retried on a schedule, and after the last
+retry the catalog's rule applies — and paying clears it all.
+
+A café in Kyiv on stamp-card Monthly (EUR 29), contract date 1 February, its card on the
+built-in sandbox provider. The worker's charging round runs every hour of every day.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from allot.account.service import update_account
+from allot.billing import payments
+from allot.billing.collect import Collector, Links
+from allot.kit.clock import FixedClock
+from allot.kit.db import Database
+from allot.notify.models import emails
+from allot.payment import repository as pay_repo
+from allot.payment.sandbox import SandboxGateway
+from allot.webhook.models import webhook_events
+from tests.scenarios.world import World, local
+
+KYIV = "Europe/Kyiv"
+DECLINES = "4000000000000002"
+GOOD = "4242424242424242"
+LINKS = Links(payment_method="https://app.example/billing?account={account}")
+
+
+class Cafe:
+    """The café's world: the engine, the sandbox provider, and the worker's round."""
+
+    def __init__(self, db: Database, tmp_path: Path) -> None:
+        self.world = World(db, FixedClock(local(KYIV, 2026, 2, 1, 9)))
+        self.world.business("cafe", plan="monthly", tz=KYIV)
+        with db.transaction() as conn:
+            update_account(
+                conn,
+                self.world.clock,
+                account_id="cafe",
+                billing_details={"email": "owner@cafe.example", "legal_name": "Cafe LLC"},
+            )
+        self.sandbox = SandboxGateway(tmp_path / "sandbox.db")
+        self.collector = Collector(db, self.world.clock, self.sandbox, LINKS)
+
+    @property
+    def db(self) -> Database:
+        return self.world.db
+
+    def card(self, number: str) -> None:
+        payments.sandbox_card(
+            self.db, self.world.clock, self.sandbox, account_id="cafe", number=number,
+            exp_month=12, exp_year=2030,
+        )  # fmt: skip
+
+    def day(self, month: int, day: int, hour: int = 9) -> None:
+        """The clock on that local time; the invoice run, then the worker's rounds."""
+        self.world.at(KYIV, 2026, month, day, hour)
+        self.world.bill()
+        while self.collector.round(50) >= 50:
+            pass
+
+    def hours(self, since: tuple[int, int], days: int) -> None:
+        """Every hour from `since` (month, day) for `days` days."""
+        self.world.at(KYIV, 2026, since[0], since[1], 0)
+        for _ in range(days * 24):
+            self.world.clock.advance(timedelta(hours=1))
+            self.world.bill()
+            self.collector.round(50)
+
+    def status(self) -> payments.BillingStatus:
+        with self.db.read() as conn:
+            return payments.billing_status(conn, account_id="cafe", links=LINKS)
+
+    def plan(self) -> str:
+        return self.world.plan_of("cafe")
+
+    def state(self) -> str:
+        return self.world.subscription("cafe").state
+
+    def charges(self) -> list[dict[str, object]]:
+        return self.sandbox.charges()
+
+    def emails(self, kind: str) -> list[str]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(emails.c.subject).where(emails.c.kind == kind).order_by(emails.c.id)
+            )
+            return list(rows.scalars())
+
+    def events(self, kind: str) -> int:
+        with self.db.read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(webhook_events.c.type == kind)
+                ).scalar_one()
+            )
+
+
+@pytest.fixture
+def cafe(db: Database, tmp_path: Path) -> Cafe:
+    c = Cafe(db, tmp_path)
+    c.card(GOOD)
+    c.day(2, 1)  # February is charged on its contract date and paid
+    c.card(DECLINES)  # then the card on file starts declining
+    return c
+
+
+def test_p1_the_contract_date_charges_the_card_once(cafe: Cafe) -> None:
+    february = cafe.world.invoices("cafe")[0]
+    assert (february.total_minor, february.state) == (2900, "paid")
+    assert [(c["amount"], c["status"]) for c in cafe.charges()] == [(2900, "succeeded")]
+    assert cafe.status().state == "ok"
+
+
+def test_p2_a_declined_renewal_is_retried_on_schedule_then_the_free_plan(cafe: Cafe) -> None:
+    cafe.day(3, 1)  # the 1 March renewal: declined
+    march = cafe.world.invoices("cafe")[-1]
+    assert (march.issued_on.isoformat(), march.total_minor, march.state) == (
+        "2026-03-01",
+        2900,
+        "finalized",
+    )
+    assert cafe.state() == "past_due"
+    assert cafe.emails("payment_failed") == [f"Payment failed: invoice {march.number} (29.00 EUR)"]
+    status = cafe.status()
+    assert (status.state, [str(m.amount) for m in status.past_due]) == ("past_due", ["29.00"])
+    assert status.next_retry_at == local(KYIV, 2026, 3, 2, 9)  # a day after the first failure
+    assert status.action is not None
+    assert status.action.kind == "update_payment_method"
+    assert status.action.url == "https://app.example/billing?account=cafe"
+    assert cafe.events("subscription.past_due") == 1
+
+    cafe.hours(since=(3, 1), days=16)
+    tries = [c for c in cafe.charges() if c["amount"] == 2900][1:]
+    assert len(tries) == 8  # the renewal and seven retries, within two weeks
+    with cafe.db.read() as conn:
+        made = [a.created_at for a in pay_repo.attempts_of(conn, march.id)]
+    first = made[0]
+    assert [(t - first).days for t in made] == [0, 1, 3, 5, 7, 9, 11, 13]
+    assert all(c["status"] == "failed" for c in tries)
+    assert cafe.plan() == "card-scanner-free"  # the stamp-card catalog's final rule
+    assert cafe.events("dunning.exhausted") == 1
+    assert len(cafe.emails("payment_failed")) == 1  # told once, at the first failure
+    assert cafe.status().state == "past_due"  # still owed: the banner stays
+
+
+def test_p2_a_new_card_on_day_3_pays_in_the_next_round_and_clears_the_banner(cafe: Cafe) -> None:
+    cafe.day(3, 1)
+    cafe.hours(since=(3, 1), days=2)  # the retry of 2 March fails too
+    assert cafe.state() == "past_due"
+    cafe.world.at(KYIV, 2026, 3, 3, 15)
+    cafe.card(GOOD)
+    cafe.collector.round(50)  # the next worker round
+
+    march = cafe.world.invoices("cafe")[-1]
+    assert march.state == "paid"
+    assert cafe.state() == "active"
+    assert cafe.plan() == "monthly"
+    assert cafe.status().state == "ok"
+    assert cafe.status().action is None
+    paid = [c for c in cafe.charges() if c["status"] == "succeeded"]
+    assert len(paid) == 2  # February, and March once
+    cafe.hours(since=(3, 3), days=14)
+    assert len([c for c in cafe.charges() if c["status"] == "succeeded"]) == 2  # no more
+
+
+def test_p2_paying_after_the_final_rule_gives_the_plan_back(cafe: Cafe) -> None:
+    cafe.day(3, 1)
+    cafe.hours(since=(3, 1), days=15)
+    assert cafe.plan() == "card-scanner-free"
+    cafe.world.at(KYIV, 2026, 3, 20, 10)
+    cafe.card(GOOD)
+    cafe.collector.round(50)
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert (cafe.plan(), cafe.state()) == ("monthly", "active")
+    cafe.day(4, 1)  # the April renewal is the restored plan's price, paid
+    april = cafe.world.invoices("cafe")[-1]
+    assert (april.issued_on.isoformat(), april.total_minor, april.state) == (
+        "2026-04-01",
+        2900,
+        "paid",
+    )
+
+
+def test_p4_a_hard_decline_is_not_retried_until_the_card_changes(cafe: Cafe) -> None:
+    cafe.card("4000000000009987")  # lost card
+    cafe.day(3, 1)
+    cafe.hours(since=(3, 1), days=16)
+    march = [c for c in cafe.charges() if c["status"] != "succeeded"]
+    assert [(c["decline_code"], c["hard"]) for c in march] == [("lost_card", 1)]  # 0 retries
+    assert cafe.state() == "past_due"
+    assert cafe.plan() == "monthly"  # no schedule ran out: the rule waits with it
+    cafe.card(GOOD)
+    cafe.collector.round(50)
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+
+
+def test_p4_nothing_is_charged_after_a_cancel(cafe: Cafe) -> None:
+    cafe.day(3, 1)  # declined, past_due
+    sub = cafe.world.subscription("cafe")
+    with cafe.db.transaction() as conn:
+        payments.cancel(conn, cafe.world.clock, account_id="cafe", subscription_id=sub.id)
+    before = len(cafe.charges())
+    cafe.card(GOOD)  # even a good card now charges nothing
+    cafe.hours(since=(3, 1), days=40)
+    assert len(cafe.charges()) == before
+    assert cafe.world.invoices("cafe")[-1].issued_on.isoformat() == "2026-03-01"  # no April
+
+
+def test_p4_a_card_that_needs_authentication_is_action_required_not_a_failure(
+    cafe: Cafe,
+) -> None:
+    cafe.card("4000002760003184")
+    cafe.day(3, 1)
+    status = cafe.status()
+    assert status.state == "action_required"
+    assert status.action is not None
+    assert status.action.kind == "confirm_payment"
+    assert cafe.emails("payment_failed") == []
+    assert len(cafe.emails("payment_action")) == 1
+    assert status.action.payment_id is not None
+    done = payments.confirm_in_sandbox(
+        cafe.collector, account_id="cafe", payment_id=status.action.payment_id, success=True
+    )
+    assert done.state == "succeeded"
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert cafe.status().state == "ok"
+    assert cafe.state() == "active"
+
+
+def test_p2_an_external_channel_account_is_never_charged(db: Database, tmp_path: Path) -> None:
+    c = Cafe(db, tmp_path)
+    with db.transaction() as conn:
+        update_account(conn, c.world.clock, account_id="cafe", billing_channel="external")
+    c.card(GOOD)
+    c.day(2, 1)
+    c.day(3, 1)
+    assert c.charges() == []
+    assert [i.state for i in c.world.invoices("cafe")] == ["finalized", "finalized"]
+    assert c.status().state == "ok"
+
+
+def test_p2_an_invoice_paid_by_transfer_clears_the_banner(cafe: Cafe) -> None:
+    from allot.invoice import service as invoice_service
+
+    cafe.day(3, 1)
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.transaction() as conn:
+        invoice_service.mark_paid(conn, cafe.world.clock, invoice_id=march.id, note="bank transfer")
+    cafe.collector.round(50)
+    assert cafe.status().state == "ok"
+    assert cafe.state() == "active"
+    assert Decimal(2900) == march.total_minor
