@@ -99,3 +99,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "PostgreSQL TESTS WERE SKIPPED: " + _pg_skipped[0], red=True, bold=True
         )
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox payment provider keeps its books in each test's own directory."""
+    monkeypatch.setenv("ALLOT_SANDBOX_PATH", str(tmp_path / "sandbox.db"))

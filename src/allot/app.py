@@ -16,6 +16,9 @@ from allot.account.api import router as accounts
 from allot.api_context import Db
 from allot.billing.api import accounts as signups
 from allot.billing.api import router as plans
+from allot.billing.collect import Collector, Links
+from allot.billing.payments_api import providers as payment_providers
+from allot.billing.payments_api import router as payments
 from allot.catalog.api import router as catalog
 from allot.code.api import router as codes
 from allot.code.mail import check_template
@@ -27,6 +30,7 @@ from allot.invoice.api import router as invoices
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
+from allot.payment.gateway import PaymentGateway
 from allot.referral.api import router as referral
 from allot.reviews.api import router as reviews
 from allot.subscription.api import router as subscriptions
@@ -53,6 +57,8 @@ def create_app(
     activation_link: str = "/activate?code={code}",
     email: bool = False,
     future_tolerance: timedelta = FUTURE_TOLERANCE,
+    gateway: PaymentGateway | None = None,
+    payment_links: Links | None = None,
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -61,6 +67,7 @@ def create_app(
     keeps the slowest answers close to the typical ones. `email` says whether
     an SMTP server is configured for `allot worker` to send the outbox with.
     `future_tolerance` is how far ahead of the clock an action may be dated (U8).
+    `gateway` charges the cards (none: the payment routes answer `payments_not_configured`).
     """
     app = FastAPIOffline(
         lifespan=_lifespan(threads),
@@ -86,6 +93,11 @@ def create_app(
     app.state.activation_link = check_template(activation_link)
     app.state.email = email
     app.state.future_tolerance = future_tolerance
+    app.state.collector = (
+        None
+        if gateway is None
+        else Collector(db, app.state.clock, gateway, payment_links or Links())
+    )
     # Inside the body limit (added after it, so outside it in the stack): the hot
     # routes are served here, every other request goes on to FastAPI.
     app.add_middleware(HotRoutes, routes=hot_usage)
@@ -132,6 +144,8 @@ def _include_routers(app: FastAPI) -> None:
         plans,
         signups,
         billing,
+        payments,
+        payment_providers,
     ):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES

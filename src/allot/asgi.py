@@ -18,4 +18,6 @@ app = create_app(
     activation_link=_settings.activation_link,
     email=_settings.smtp() is not None,
     future_tolerance=_settings.future_tolerance,
+    gateway=_settings.gateway(),
+    payment_links=_settings.payment_links(),
 )

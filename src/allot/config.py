@@ -11,6 +11,7 @@ from allot.core.reporting import FUTURE_TOLERANCE
 from allot.notify.smtp import SmtpSettings
 
 if TYPE_CHECKING:
+    from allot.billing.collect import Links
     from allot.payment.gateway import PaymentGateway
 
 DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
@@ -96,6 +97,13 @@ class Settings:
             stripe_secret_key=self.stripe_secret_key,
             stripe_webhook_secret=self.stripe_webhook_secret,
             stripe_api_base=self.stripe_api_base,
+        )
+
+    def payment_links(self) -> Links:
+        from allot.billing.collect import Links
+
+        return Links(
+            payment_method=self.payment_method_link, payment_action=self.payment_action_link
         )
 
     def smtp(self) -> SmtpSettings | None:

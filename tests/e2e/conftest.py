@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,6 +19,7 @@ from allot.code.service import issue_code
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.partner.service import enroll_partner
+from allot.payment.sandbox import SandboxGateway
 from allot.subscription.service import subscribe
 from tests.factories import load
 from tests.scenarios.world import PRESETS, local
@@ -92,5 +94,11 @@ def make_api(db: Database) -> Api:
                 allowances={"staff_seats": 36, "card_operations": 18},
             )
         keys["partner"] = create_key(conn, clock, role="partner", subject="agency-1")[1]
-    app = create_app(db, clock, email=True, activation_link=ACTIVATION_LINK)
+    app = create_app(
+        db,
+        clock,
+        email=True,
+        activation_link=ACTIVATION_LINK,
+        gateway=SandboxGateway(os.environ["ALLOT_SANDBOX_PATH"]),
+    )
     return Api(TestClient(app), db, clock, keys)

@@ -17,6 +17,7 @@ from allot.cli.parse import allowances as parse_allowances
 from allot.cli.parse import day as _date
 from allot.cli.parse import instant as _instant
 from allot.cli.parties import accounts_billing, print_details, seller_app
+from allot.cli.payments import cancel, dunning_app, payments_app
 from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
 from allot.cli.webhooks import webhooks_app
@@ -47,6 +48,9 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(reviews_app, name="reviews")
 app.add_typer(topup_app, name="topup")
 app.add_typer(seller_app, name="seller")
+app.add_typer(payments_app, name="payments")
+app.add_typer(dunning_app, name="dunning")
+app.command("cancel")(cancel)
 accounts_app.command("billing")(accounts_billing)
 app.command()(worker)
 app.command()(bill)

@@ -1,4 +1,5 @@
-"""`allot worker`: send the outboxes (webhooks; e-mail when ALLOT_SMTP_URL is set) until stopped."""
+"""`allot worker`: send the outboxes (webhooks; e-mail when ALLOT_SMTP_URL is set) and charge
+the cards that are due, until stopped."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from allot.cli.context import clock, console, domain_errors, err_console, open_database
+from allot.cli.payments import collector
 from allot.kit.rounds import DEFAULT_BATCH, IDLE_SECONDS
 
 
@@ -41,7 +43,7 @@ def worker(
         float, typer.Option(min=0.05, help="Seconds to wait when nothing is due.")
     ] = IDLE_SECONDS,
 ) -> None:
-    """Deliver webhooks and send e-mail (ALLOT_SMTP_URL), retrying with backoff, until stopped."""
+    """Deliver webhooks, charge cards (P1, P2) and send e-mail (ALLOT_SMTP_URL), until stopped."""
     from allot.config import Settings
     from allot.kit.rounds import run_rounds
     from allot.notify.smtp import mail_round
@@ -56,10 +58,12 @@ def worker(
 
     with open_database() as db, new_http_client() as http:
         now = clock()
-        rounds = [webhook_round(db, now, http=http)]
+        charging = collector(db)
+        rounds = [webhook_round(db, now, http=http), charging.round]
         if smtp is not None:
             rounds.append(mail_round(db, now, smtp=smtp))
-        what = "webhooks" if smtp is None else f"webhooks and e-mail via {smtp.host}:{smtp.port}"
+        what = f"webhooks, card payments ({charging.gateway.name})"
+        what += "" if smtp is None else f" and e-mail via {smtp.host}:{smtp.port}"
         if once:
             _report(run_rounds(rounds, batch=batch, once=True))
             return
@@ -74,5 +78,6 @@ def worker(
 
 def _report(done: list[int]) -> None:
     console.print(f"{done[0]} webhook deliveries attempted")
-    if len(done) > 1:
-        console.print(f"{done[1]} e-mails attempted")
+    console.print(f"{done[1]} invoices worked on by the charging round")
+    if len(done) > 2:
+        console.print(f"{done[2]} e-mails attempted")

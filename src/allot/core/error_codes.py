@@ -556,6 +556,7 @@ CODES: tuple[ErrorCode, ...] = (
         "The payment provider refused the request or could not be reached (its message "
         "says which); try again, or check the card setup.",
     ),
+    _e("invalid_expiry", _I, "A card's expiry, written MM/YYYY.", None, _CLI),
     _e(
         "invalid_test_card",
         _I,
@@ -655,6 +656,7 @@ CODES: tuple[ErrorCode, ...] = (
     ),
     # --- NotFound (404) -------------------------------------------------------------------
     _e("card_setup_not_found", _N, "No card setup for this account: start one first."),
+    _e("payment_method_not_found", _N, "The account has no card on file."),
     _e("payment_not_found", _N, "No such payment of this account."),
     _e(
         "seller_not_set", _N, "The operator has not set its seller identity yet (`PUT /v1/seller`)."
@@ -711,6 +713,12 @@ CODES: tuple[ErrorCode, ...] = (
     _e("webhook_endpoint_not_found", _N, "No webhook endpoint with this id."),
     _e("webhook_delivery_not_found", _N, "No webhook delivery with this id."),
     # --- Conflict (409) -------------------------------------------------------------------
+    _e(
+        "payments_not_configured",
+        _C,
+        "The API was started without a payment gateway (`create_app(gateway=…)`; `allot serve` "
+        "always has one: ALLOT_PAYMENT_GATEWAY).",
+    ),
     _e(
         "not_the_sandbox",
         _C,

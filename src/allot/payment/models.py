@@ -109,6 +109,7 @@ payment_attempts = sa.Table(
     one_of("state", AttemptState),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
     sa.Index("ix_payment_attempts_invoice", "invoice_id", "id"),
+    sa.Index("ix_payment_attempts_account", "account_id", "id"),
     sa.Index("ix_payment_attempts_pending", "state", "lease_until"),
     sa.Index("ix_payment_attempts_provider_ref", "provider_ref"),
 )

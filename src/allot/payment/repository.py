@@ -171,6 +171,16 @@ def attempts_of(conn: Connection, invoice_id: int) -> list[AttemptRow]:
     return [AttemptRow(**r._mapping) for r in rows]
 
 
+def attempts_of_account(conn: Connection, account_id: str, limit: int = 100) -> list[AttemptRow]:
+    rows = conn.execute(
+        sa.select(payment_attempts)
+        .where(payment_attempts.c.account_id == account_id)
+        .order_by(payment_attempts.c.id.desc())
+        .limit(limit)
+    )
+    return [AttemptRow(**r._mapping) for r in rows]
+
+
 def open_attempt(conn: Connection, invoice_id: int) -> AttemptRow | None:
     """The invoice's attempt whose outcome is not final yet (pending, requires_action,
     processing): while there is one, no other is made."""

@@ -32,6 +32,9 @@ from allot_client.models import (
     BatchResponse,
     BillingDetailsBody,
     BillingRunRead,
+    BillingStatusRead,
+    CardRead,
+    CardSetupRead,
     ClaimedRead,
     ClockRead,
     CodeRead,
@@ -53,6 +56,7 @@ from allot_client.models import (
     OrderWrite,
     PartnerMonthRead,
     PartnerRead,
+    PaymentRead,
     PlanChangePreviewRead,
     PlanChangeRead,
     PlanRead,
@@ -161,6 +165,71 @@ class Client:
             json={"name": name, "yaml": yaml},
             idempotency_key=idempotency_key,
         )
+
+    # -- payments (P1-P4) -------------------------------------------------------
+
+    def billing_status(self, account_id: str) -> BillingStatusRead:
+        """The billing page's banner: what is past due, the next retry, the action."""
+        return self._one(
+            BillingStatusRead, "GET", "/v1/accounts/{account_id}/billing-status",
+            account_id=account_id,
+        )  # fmt: skip
+
+    def start_card_setup(self, account_id: str) -> CardSetupRead:
+        """A card setup at the provider; Stripe.js confirms it with `client_secret`."""
+        return self._one(
+            CardSetupRead, "POST", "/v1/accounts/{account_id}/payment-method/setup",
+            account_id=account_id,
+        )  # fmt: skip
+
+    def save_card(self, account_id: str, setup_ref: str) -> CardRead:
+        """The card a confirmed setup saved; every open invoice is retried next round."""
+        return self._one(
+            CardRead, "PUT", "/v1/accounts/{account_id}/payment-method",
+            account_id=account_id, json={"setup_ref": setup_ref},
+        )  # fmt: skip
+
+    def card(self, account_id: str) -> CardRead:
+        return self._one(
+            CardRead, "GET", "/v1/accounts/{account_id}/payment-method", account_id=account_id
+        )
+
+    def sandbox_card(
+        self, account_id: str, number: str, *, exp_month: int = 12, exp_year: int = 2030
+    ) -> CardRead:
+        """A sandbox test card (4242 4242 4242 4242, …), saved at once (sandbox only)."""
+        return self._one(
+            CardRead, "POST", "/v1/accounts/{account_id}/payment-method/sandbox-card",
+            account_id=account_id,
+            json={"number": number, "exp_month": exp_month, "exp_year": exp_year},
+        )  # fmt: skip
+
+    def payments(self, account_id: str) -> list[PaymentRead]:
+        """Every charge attempt of the account, newest first."""
+        return self._many(
+            PaymentRead, "GET", "/v1/accounts/{account_id}/payments", account_id=account_id
+        )
+
+    def sandbox_confirm(
+        self, account_id: str, payment_id: int, *, success: bool = True
+    ) -> PaymentRead:
+        """The sandbox's confirmation page: the cardholder authenticates (or fails)."""
+        return self._one(
+            PaymentRead, "POST", "/v1/accounts/{account_id}/payments/{payment_id}/sandbox-confirm",
+            account_id=account_id, payment_id=payment_id, json={"success": success},
+        )  # fmt: skip
+
+    def cancel_subscription(self, account_id: str, subscription_id: int) -> SubscriptionRead:
+        """Now: nothing is charged after this."""
+        return self._one(
+            SubscriptionRead, "POST",
+            "/v1/accounts/{account_id}/subscriptions/{subscription_id}/cancel",
+            account_id=account_id, subscription_id=subscription_id,
+        )  # fmt: skip
+
+    def collect_invoice(self, invoice_id: int) -> None:
+        """Charge the invoice in the next worker round (operator)."""
+        self._send("POST", "/v1/invoices/{invoice_id}/collect", invoice_id=invoice_id)
 
     # -- the seller -------------------------------------------------------------
 

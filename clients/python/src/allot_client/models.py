@@ -125,6 +125,22 @@ class AckWrite(BaseModel):
     order_ids: Annotated[list[str], Field(max_length=10000, min_length=1, title="Order Ids")]
 
 
+class ActionRead(BaseModel):
+    kind: Annotated[str, Field(title="Kind")]
+    """
+    update_payment_method or confirm_payment
+    """
+    url: Annotated[str, Field(title="Url")]
+    """
+    The platform's page for it (ALLOT_PAYMENT_*_LINK).
+    """
+    payment_id: Annotated[int | None, Field(title="Payment Id")] = None
+    client_secret: Annotated[str | None, Field(title="Client Secret")] = None
+    """
+    Stripe.js confirms the payment with it.
+    """
+
+
 class ActivationEmail(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -281,6 +297,58 @@ class BillingRunRead(BaseModel):
     invoices: Annotated[list[str], Field(title="Invoices")]
     """
     Their numbers, in the order issued.
+    """
+
+
+class BillingStatusRead(BaseModel):
+    """
+    The billing page's banner (P2): what is past due, the next retry, what to do.
+    """
+
+    account_id: Annotated[str, Field(title="Account Id")]
+    state: Annotated[str, Field(title="State")]
+    """
+    ok, past_due or action_required
+    """
+    past_due: Annotated[list[MoneyRead], Field(title="Past Due")]
+    invoices: Annotated[list[OpenInvoiceRead], Field(title="Invoices")]
+    next_retry_at: Annotated[AwareDatetime | None, Field(title="Next Retry At")]
+    action: ActionRead | None
+    card: CardRead | None
+
+
+class CardRead(BaseModel):
+    id: Annotated[int, Field(title="Id")]
+    gateway: Annotated[str, Field(title="Gateway")]
+    brand: Annotated[str, Field(title="Brand")]
+    last4: Annotated[str, Field(title="Last4")]
+    exp_month: Annotated[int, Field(title="Exp Month")]
+    exp_year: Annotated[int, Field(title="Exp Year")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+
+
+class CardSave(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    setup_ref: Annotated[str, Field(max_length=255, title="Setup Ref")]
+    """
+    The confirmed setup's `setup_ref`.
+    """
+
+
+class CardSetupRead(BaseModel):
+    gateway: Annotated[str, Field(title="Gateway")]
+    """
+    sandbox or stripe
+    """
+    setup_ref: Annotated[str, Field(title="Setup Ref")]
+    """
+    The provider's setup (a Stripe SetupIntent's id).
+    """
+    client_secret: Annotated[str, Field(title="Client Secret")]
+    """
+    What Stripe.js confirms the setup with.
     """
 
 
@@ -839,6 +907,11 @@ class MetricUseRead(BaseModel):
     split: Annotated[list[SourceUseRead], Field(title="Split")]
 
 
+class MoneyRead(BaseModel):
+    amount: Annotated[str, Field(title="Amount")]
+    currency: Annotated[str, Field(title="Currency")]
+
+
 class MonthAdviceRead(BaseModel):
     month: Annotated[str, Field(title="Month")]
     to_date: Annotated[bool, Field(title="To Date")]
@@ -875,6 +948,23 @@ class MonthAdviceRead(BaseModel):
     breakeven_units / its allowance.
     """
     message: Annotated[str, Field(title="Message")]
+
+
+class OpenInvoiceRead(BaseModel):
+    invoice_id: Annotated[int, Field(title="Invoice Id")]
+    number: Annotated[str, Field(title="Number")]
+    amount_due: Annotated[str, Field(title="Amount Due")]
+    currency: Annotated[str, Field(title="Currency")]
+    state: Annotated[str, Field(title="State")]
+    """
+    collecting, waiting_for_card (a hard decline or no card), requires_action, exhausted (every retry failed: the final rule applied)
+    """
+    tries: Annotated[int, Field(title="Tries")]
+    """
+    Charges that failed since the schedule (re)started.
+    """
+    next_try_at: Annotated[AwareDatetime | None, Field(title="Next Try At")]
+    decline_code: Annotated[str | None, Field(title="Decline Code")]
 
 
 class OrderWrite(BaseModel):
@@ -946,6 +1036,25 @@ class PartnerRead(BaseModel):
     wholesale_discount: Annotated[str, Field(title="Wholesale Discount")]
     prices: Annotated[dict[str, str], Field(title="Prices")]
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
+
+
+class PaymentRead(BaseModel):
+    id: Annotated[int, Field(title="Id")]
+    invoice_id: Annotated[int, Field(title="Invoice Id")]
+    state: Annotated[str, Field(title="State")]
+    """
+    pending, succeeded, failed, requires_action, processing
+    """
+    amount: Annotated[str, Field(title="Amount")]
+    currency: Annotated[str, Field(title="Currency")]
+    decline_code: Annotated[str | None, Field(title="Decline Code")]
+    hard: Annotated[bool, Field(title="Hard")]
+    """
+    A hard decline: not retried until the card changes.
+    """
+    message: Annotated[str | None, Field(title="Message")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    finished_at: Annotated[AwareDatetime | None, Field(title="Finished At")]
 
 
 class PlanChange(BaseModel):
@@ -1306,6 +1415,29 @@ class ReviewsRead(BaseModel):
     requests: Annotated[dict[str, int], Field(title="Requests")]
     """
     Requests by state: to_send, waiting, ...
+    """
+
+
+class SandboxCard(BaseModel):
+    """
+    A sandbox test card, entered at the sandbox's side (its number is not kept).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    number: Annotated[str, Field(examples=["4242 4242 4242 4242"], max_length=23, title="Number")]
+    exp_month: Annotated[int, Field(ge=1, le=12, title="Exp Month")]
+    exp_year: Annotated[int, Field(ge=2000, le=2099, title="Exp Year")]
+
+
+class SandboxConfirm(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    success: Annotated[bool | None, Field(title="Success")] = True
+    """
+    The cardholder passes (or fails) authentication.
     """
 
 

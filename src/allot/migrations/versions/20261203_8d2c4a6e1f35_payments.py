@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payment_attempts_amount_positive")),
     )
     op.create_index("ix_payment_attempts_invoice", "payment_attempts", ["invoice_id", "id"])
+    op.create_index("ix_payment_attempts_account", "payment_attempts", ["account_id", "id"])
     op.create_index("ix_payment_attempts_pending", "payment_attempts", ["state", "lease_until"])
     op.create_index("ix_payment_attempts_provider_ref", "payment_attempts", ["provider_ref"])
     collection_states = (
