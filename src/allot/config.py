@@ -37,6 +37,7 @@ class Settings:
     # P1-P4: who charges the cards (sandbox: the built-in test provider; stripe)
     payment_gateway: str = "sandbox"
     sandbox_path: str = "var/sandbox.db"
+    sandbox_latency: float = 0.0  # seconds each sandbox call waits, as a network would
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # another Stripe-compatible API (a test server)
@@ -63,6 +64,7 @@ class Settings:
             ),
             payment_gateway=os.environ.get("ALLOT_PAYMENT_GATEWAY", "sandbox"),
             sandbox_path=os.environ.get("ALLOT_SANDBOX_PATH", "var/sandbox.db"),
+            sandbox_latency=float(os.environ.get("ALLOT_SANDBOX_LATENCY", "0")),
             stripe_secret_key=os.environ.get("ALLOT_STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("ALLOT_STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=os.environ.get("ALLOT_STRIPE_API_BASE") or None,
@@ -97,6 +99,7 @@ class Settings:
             stripe_secret_key=self.stripe_secret_key,
             stripe_webhook_secret=self.stripe_webhook_secret,
             stripe_api_base=self.stripe_api_base,
+            latency=self.sandbox_latency,
         )
 
     def payment_links(self) -> Links:
