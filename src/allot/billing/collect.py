@@ -185,10 +185,13 @@ class Collector:
 # --- step 0: which invoices are collected -------------------------------------------------
 
 
-def open_collections(conn: Connection, clock: Clock, *, limit: int) -> int:
-    """A collection for each finalized account invoice that has none yet: charged now on a
-    card account, `external` on an account billed elsewhere (never charged)."""
-    rows = conn.execute(
+def open_collections(
+    conn: Connection, clock: Clock, *, limit: int, invoice_id: int | None = None
+) -> int:
+    """A collection for each finalized account invoice that has none yet (or for
+    `invoice_id` alone): charged now on a card account, `external` on an account billed
+    elsewhere (never charged)."""
+    stmt = (
         sa.select(invoices.c.id, invoices.c.account_id, invoices.c.subscription_id)
         .where(
             invoices.c.state == "finalized",  # ix_invoices_open
@@ -197,7 +200,10 @@ def open_collections(conn: Connection, clock: Clock, *, limit: int) -> int:
         )
         .order_by(invoices.c.id)
         .limit(limit)
-    ).all()
+    )
+    if invoice_id is not None:
+        stmt = stmt.where(invoices.c.id == invoice_id)
+    rows = conn.execute(stmt).all()
     now = clock.now()
     for invoice_id, account_id, subscription_id in rows:
         account = get_account(conn, account_id)

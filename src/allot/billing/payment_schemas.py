@@ -56,6 +56,12 @@ class PaymentRead(BaseModel):
     finished_at: datetime | None
 
 
+class CollectionRead(BaseModel):
+    invoice_id: int
+    state: str
+    next_try_at: datetime | None
+
+
 class SandboxConfirm(BaseModel):
     model_config = _STRICT
     success: bool = Field(True, description="The cardholder passes (or fails) authentication.")

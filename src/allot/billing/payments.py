@@ -25,7 +25,7 @@ from allot.kit.db import Database
 from allot.payment import repository as repo
 from allot.payment.gateway import CardSetup, GatewayError, PaymentGateway
 from allot.payment.models import CollectionState
-from allot.payment.repository import AttemptRow, MethodRow
+from allot.payment.repository import AttemptRow, CollectionRow, MethodRow
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import announce
@@ -169,8 +169,14 @@ def payment_of(db: Database, *, account_id: str, payment_id: int) -> AttemptRow:
     return found
 
 
-def retry_now(conn: Connection, clock: Clock, *, invoice_id: int) -> None:
-    """The operator asks for a charge in the next round, whatever the schedule says."""
+def retry_now(conn: Connection, clock: Clock, *, invoice_id: int) -> CollectionRow:
+    """The operator asks for a charge in the next round, whatever the schedule says (an
+    invoice the round has not seen yet is opened for collection now)."""
+    invoice = invoice_service.get_invoice(conn, invoice_id)
+    if invoice.account_id is not None:
+        get_account(conn, invoice.account_id, lock=True)
+        if repo.get_collection(conn, invoice_id) is None:
+            collect.open_collections(conn, clock, limit=1, invoice_id=invoice_id)
     collection = repo.get_collection(conn, invoice_id)
     if collection is None or collection.state not in (
         CollectionState.COLLECTING,
@@ -189,6 +195,9 @@ def retry_now(conn: Connection, clock: Clock, *, invoice_id: int) -> None:
         next_try_at=clock.now(),
         updated_at=clock.now(),
     )
+    done = repo.get_collection(conn, invoice_id)
+    assert done is not None
+    return done
 
 
 # --- cancelling -----------------------------------------------------------------------------

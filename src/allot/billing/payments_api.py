@@ -19,6 +19,7 @@ from allot.billing.payment_schemas import (
     CardRead,
     CardSave,
     CardSetupRead,
+    CollectionRead,
     PaymentRead,
     SandboxCard,
     SandboxConfirm,
@@ -27,6 +28,7 @@ from allot.billing.payment_schemas import (
     status_read,
 )
 from allot.core.errors import Conflict, NotFound
+from allot.invoice.api import visible
 from allot.payment import repository as repo
 from allot.subscription.api import subscription_read
 
@@ -145,13 +147,17 @@ def post_cancel(
         return subscription_read(done)
 
 
-@providers.post("/invoices/{invoice_id}/collect", status_code=202, response_class=Response)
-def post_collect(invoice_id: PathId, db: Db, now: Now, caller: Caller) -> Response:
+@providers.post("/invoices/{invoice_id}/collect", response_model=CollectionRead)
+def post_collect(invoice_id: PathId, db: Db, now: Now, caller: Caller) -> CollectionRead:
     """Charge the invoice in the next worker round, whatever its schedule says (operator)."""
     with db.transaction() as conn:
-        caller.check(conn).require_operator()
-        payments.retry_now(conn, now, invoice_id=invoice_id)
-    return Response(status_code=202)
+        principal = caller.check(conn)
+        visible(conn, principal, invoice_id)  # another tenant's invoice: the 404 of a missing one
+        principal.require_operator()
+        done = payments.retry_now(conn, now, invoice_id=invoice_id)
+    return CollectionRead(
+        invoice_id=done.invoice_id, state=done.state, next_try_at=done.next_try_at
+    )
 
 
 @providers.post(

@@ -81,7 +81,7 @@ After = Annotated[
 # --- who may see what ------------------------------------------------------------------
 
 
-def _visible(conn: Connection, principal: Principal, invoice_id: int) -> InvoiceRow:
+def visible(conn: Connection, principal: Principal, invoice_id: int) -> InvoiceRow:
     """The invoice, or the 404 a missing one gets if this key may not see it."""
     invoice = service.get_invoice(conn, invoice_id)
     if principal.role == "operator":
@@ -152,7 +152,7 @@ def get_partner_invoices(
 def get_one_invoice(invoice_id: PathId, db: Db, caller: Caller) -> InvoiceRead:
     """The whole invoice: lines with exact and rounded amounts, taxes, credit notes."""
     with db.read() as conn:
-        return _read(conn, _visible(conn, caller.check(conn), invoice_id))
+        return _read(conn, visible(conn, caller.check(conn), invoice_id))
 
 
 @router.get(
@@ -165,7 +165,7 @@ def get_invoice_pdf(invoice_id: PathId, db: Db, caller: Caller) -> Response:
     from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
 
     with db.read() as conn:
-        invoice = _visible(conn, caller.check(conn), invoice_id)
+        invoice = visible(conn, caller.check(conn), invoice_id)
         doc = service.document(invoice)
     name = invoice.number or f"invoice-{invoice.id}"
     return PdfResponse(
@@ -187,7 +187,7 @@ def _operator_action(
     status: int = 200,
 ) -> object:
     def work(conn: Connection, principal: Principal) -> tuple[int, BaseModel]:
-        invoice = _visible(conn, principal, invoice_id)
+        invoice = visible(conn, principal, invoice_id)
         principal.require_operator()
         return status, action(conn, invoice)
 

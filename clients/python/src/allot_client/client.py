@@ -38,6 +38,7 @@ from allot_client.models import (
     ClaimedRead,
     ClockRead,
     CodeRead,
+    CollectionRead,
     CreditNoteRead,
     Decision,
     DeliveryDetail,
@@ -227,9 +228,11 @@ class Client:
             account_id=account_id, subscription_id=subscription_id,
         )  # fmt: skip
 
-    def collect_invoice(self, invoice_id: int) -> None:
+    def collect_invoice(self, invoice_id: int) -> CollectionRead:
         """Charge the invoice in the next worker round (operator)."""
-        self._send("POST", "/v1/invoices/{invoice_id}/collect", invoice_id=invoice_id)
+        return self._one(
+            CollectionRead, "POST", "/v1/invoices/{invoice_id}/collect", invoice_id=invoice_id
+        )
 
     # -- the seller -------------------------------------------------------------
 

@@ -468,6 +468,12 @@ class CodeRead(BaseModel):
     ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")]
 
 
+class CollectionRead(BaseModel):
+    invoice_id: Annotated[int, Field(title="Invoice Id")]
+    state: Annotated[str, Field(title="State")]
+    next_try_at: Annotated[AwareDatetime | None, Field(title="Next Try At")]
+
+
 class ConsumeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
