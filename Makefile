@@ -88,6 +88,7 @@ bench: env
 	$(UV) run --no-sync python bench/usage_read.py
 	$(UV) run --no-sync python bench/http_consume.py
 	$(UV) run --no-sync python bench/billing_run.py
+	$(UV) run --no-sync python bench/payments.py
 	$(UV) run --no-sync python bench/ingest.py
 	$(UV) run --no-sync python bench/cli_startup.py
 
