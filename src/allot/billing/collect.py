@@ -39,12 +39,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.account.models import accounts
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core import calendar
 from allot.core.dunning import FinalRule, next_try
 from allot.core.money import Money
+from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
 from allot.invoice.models import credit_notes, invoices
 from allot.invoice.pdf import format_money
@@ -56,7 +58,7 @@ from allot.notify.service import queue_email
 from allot.payment import repository as repo
 from allot.payment.gateway import GatewayError, Outcome, PaymentGateway
 from allot.payment.models import AttemptState, CollectionState, collections
-from allot.payment.repository import AttemptRow, CollectionRow
+from allot.payment.repository import AttemptRow, CollectionRow, MethodRow
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
 from allot.subscription.service import announce
@@ -103,13 +105,10 @@ class Collector:
     def charge(self, invoice_id: int) -> Outcome | None:
         """Charge a due invoice once (steps 1-3 above); None if there was nothing to do."""
         with self.db.transaction() as conn:
-            attempt = _begin(conn, self.clock, self.gateway, invoice_id, self.links)
-            if attempt is None:
+            begun = _begin(conn, self.clock, self.gateway, invoice_id, self.links)
+            if begun is None:
                 return None
-            customer = repo.customer_ref(conn, attempt.account_id, self.gateway.name)
-            method = repo.get_method(conn, attempt.method_id)
-            number = _number(conn, invoice_id)
-        assert customer is not None
+            attempt, customer, method, number = begun
         try:
             outcome = self.gateway.charge(
                 customer_ref=customer,
@@ -192,7 +191,13 @@ def open_collections(
     `invoice_id` alone): charged now on a card account, `external` on an account billed
     elsewhere (never charged)."""
     stmt = (
-        sa.select(invoices.c.id, invoices.c.account_id, invoices.c.subscription_id)
+        sa.select(
+            invoices.c.id,
+            invoices.c.account_id,
+            invoices.c.subscription_id,
+            accounts.c.billing_channel,
+        )
+        .join(accounts, accounts.c.id == invoices.c.account_id)
         .where(
             invoices.c.state == "finalized",  # ix_invoices_open
             invoices.c.account_id.is_not(None),
@@ -205,9 +210,8 @@ def open_collections(
         stmt = stmt.where(invoices.c.id == invoice_id)
     rows = conn.execute(stmt).all()
     now = clock.now()
-    for invoice_id, account_id, subscription_id in rows:
-        account = get_account(conn, account_id)
-        external = account.billing_channel != "card"
+    for invoice_id, account_id, subscription_id, channel in rows:
+        external = channel != "card"
         repo.insert_collection(
             conn,
             invoice_id=invoice_id,
@@ -249,8 +253,9 @@ def close_settled(conn: Connection, clock: Clock, *, limit: int) -> int:
 
 def _begin(
     conn: Connection, clock: Clock, gateway: PaymentGateway, invoice_id: int, links: Links
-) -> AttemptRow | None:
-    """The attempt to make now, recorded; None when there is none to make."""
+) -> tuple[AttemptRow, str, MethodRow, str] | None:
+    """The attempt to make now, recorded, with the customer, the card and the invoice's
+    number to charge it with; None when there is none to make."""
     now = clock.now()
     collection = repo.get_collection(conn, invoice_id)
     if collection is None:
@@ -261,7 +266,7 @@ def _begin(
     due = collection.next_try_at is not None and collection.next_try_at <= now
     if collection.state != CollectionState.COLLECTING or not due:
         return None
-    invoice = invoice_service.get_invoice(conn, invoice_id)
+    invoice = _invoice(conn, invoice_id)
     if _closed_instead(conn, clock, collection, invoice, account):
         return None
     if repo.open_attempt(conn, invoice_id) is not None:
@@ -276,7 +281,7 @@ def _begin(
         )  # fmt: skip
         return None
     tries = repo.count_attempts(conn, invoice_id)
-    return repo.insert_attempt(
+    attempt = repo.insert_attempt(
         conn,
         invoice_id=invoice_id,
         account_id=account.id,
@@ -288,6 +293,14 @@ def _begin(
         created_at=now,
         lease_until=now + LEASE,
     )
+    return attempt, customer, method, invoice.number or ""
+
+
+def _invoice(conn: Connection, invoice_id: int) -> InvoiceRow:
+    """The invoice's header (its lines are not needed to collect it)."""
+    found = invoice_repo.get(conn, invoice_id, lines=False)
+    assert found is not None
+    return found
 
 
 def _closed_instead(
@@ -358,10 +371,10 @@ def settle(
     attempt = repo.get_attempt(conn, attempt_id)
     collection = repo.get_collection(conn, attempt.invoice_id)
     assert collection is not None
-    invoice = invoice_service.get_invoice(conn, attempt.invoice_id)
+    invoice = _invoice(conn, attempt.invoice_id)
     if state is AttemptState.SUCCEEDED:
         _event(conn, clock, "payment.succeeded", attempt, invoice)
-        _paid(conn, clock, collection, attempt)
+        _paid(conn, clock, collection, attempt, invoice)
     elif state is AttemptState.REQUIRES_ACTION:
         repo.update_collection(
             conn,
@@ -419,11 +432,15 @@ def _failed(
 
 
 def _paid(
-    conn: Connection, clock: Clock, collection: CollectionRow, attempt: AttemptRow | None = None
+    conn: Connection,
+    clock: Clock,
+    collection: CollectionRow,
+    attempt: AttemptRow | None = None,
+    invoice: InvoiceRow | None = None,
 ) -> None:
     """The invoice is paid: its collection closes, the final rule is undone, and the
     subscription is active again once nothing else of it is overdue."""
-    invoice = invoice_service.get_invoice(conn, collection.invoice_id)
+    invoice = invoice or _invoice(conn, collection.invoice_id)
     if invoice.state in ("finalized", "uncollectible"):
         note = "paid by card" if attempt is None else f"paid by card ({attempt.provider_ref})"
         invoice_service.mark_paid(conn, clock, invoice_id=invoice.id, note=note)
@@ -569,6 +586,8 @@ def _move_plan(
 
 def _undo_final_rule(conn: Connection, clock: Clock, collection: CollectionRow) -> None:
     """Paying after the final rule gives back what it took: the plan, or the subscription."""
+    if collection.final_rule is None:
+        return  # as it was read under the account's lock: no rule was applied since
     fresh = repo.get_collection(conn, collection.invoice_id)
     sub = _subscription(conn, collection)
     if fresh is None or fresh.final_rule is None or sub is None:
@@ -602,7 +621,7 @@ def _resume(conn: Connection, clock: Clock, sub: LiveSubscription) -> None:
 def _event(
     conn: Connection, clock: Clock, type_: str, attempt: AttemptRow, invoice: InvoiceRow
 ) -> None:
-    fresh = repo.get_attempt(conn, attempt.id)
+    fresh = attempt
     emit(
         conn,
         clock,

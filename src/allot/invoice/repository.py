@@ -448,12 +448,18 @@ def _lines(conn: Connection, invoice_id: int) -> tuple[Frozen, ...]:
     )
 
 
-def get(conn: Connection, invoice_id: int, *, lock: bool = False) -> InvoiceRow | None:
-    stmt = sa.select(invoices).where(invoices.c.id == invoice_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).one_or_none()
-    return None if row is None else _row(row, _lines(conn, invoice_id))
+_GET = sa.select(invoices).where(invoices.c.id == sa.bindparam("invoice_id"))
+_GET_LOCKED = _GET.with_for_update()
+
+
+def get(
+    conn: Connection, invoice_id: int, *, lock: bool = False, lines: bool = True
+) -> InvoiceRow | None:
+    """The invoice; `lines=False`: its header alone (totals, state, parties)."""
+    row = conn.execute(_GET_LOCKED if lock else _GET, {"invoice_id": invoice_id}).one_or_none()
+    if row is None:
+        return None
+    return _row(row, _lines(conn, invoice_id) if lines else ())
 
 
 def get_by_number(conn: Connection, number: str) -> InvoiceRow | None:

@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from allot.kit.db import for_update
 from allot.payment.models import (
     AttemptState,
     CollectionState,
@@ -75,12 +74,23 @@ class CollectionRow:
 # --- customers and cards ---------------------------------------------------------------------
 
 
+# The statements a charge runs, built once (SQLAlchemy then finds them compiled by key).
+_CUSTOMER = sa.select(payment_customers.c.customer_ref).where(
+    payment_customers.c.account_id == sa.bindparam("account_id"),
+    payment_customers.c.gateway == sa.bindparam("gateway"),
+)
+_ACTIVE = sa.select(payment_methods).where(
+    payment_methods.c.account_id == sa.bindparam("account_id"),
+    payment_methods.c.state == MethodState.ACTIVE.value,
+)
+_METHOD = sa.select(payment_methods).where(payment_methods.c.id == sa.bindparam("method_id"))
+_ATTEMPT = sa.select(payment_attempts).where(payment_attempts.c.id == sa.bindparam("attempt_id"))
+_COLLECTION = sa.select(collections).where(collections.c.invoice_id == sa.bindparam("invoice_id"))
+
+
 def customer_ref(conn: Connection, account_id: str, gateway: str) -> str | None:
-    return conn.execute(
-        sa.select(payment_customers.c.customer_ref).where(
-            payment_customers.c.account_id == account_id, payment_customers.c.gateway == gateway
-        )
-    ).scalar_one_or_none()
+    found = conn.execute(_CUSTOMER, {"account_id": account_id, "gateway": gateway})
+    return found.scalar_one_or_none()
 
 
 def insert_customer(
@@ -94,18 +104,12 @@ def insert_customer(
 
 
 def active_method(conn: Connection, account_id: str) -> MethodRow | None:
-    row = conn.execute(
-        sa.select(payment_methods).where(
-            payment_methods.c.account_id == account_id,
-            payment_methods.c.state == MethodState.ACTIVE,
-        )
-    ).one_or_none()
+    row = conn.execute(_ACTIVE, {"account_id": account_id}).one_or_none()
     return None if row is None else MethodRow(**row._mapping)
 
 
 def get_method(conn: Connection, method_id: int) -> MethodRow:
-    row = conn.execute(sa.select(payment_methods).where(payment_methods.c.id == method_id)).one()
-    return MethodRow(**row._mapping)
+    return MethodRow(**conn.execute(_METHOD, {"method_id": method_id}).one()._mapping)
 
 
 def replace_method(conn: Connection, account_id: str, values: dict[str, Any]) -> int:
@@ -139,16 +143,12 @@ def insert_attempt(conn: Connection, **values: Any) -> AttemptRow:
     return get_attempt(conn, int(attempt_id))
 
 
-def get_attempt(conn: Connection, attempt_id: int, *, lock: bool = False) -> AttemptRow:
-    stmt = sa.select(payment_attempts).where(payment_attempts.c.id == attempt_id)
-    row = conn.execute(for_update(conn, stmt) if lock else stmt).one()
-    return AttemptRow(**row._mapping)
+def get_attempt(conn: Connection, attempt_id: int) -> AttemptRow:
+    return AttemptRow(**conn.execute(_ATTEMPT, {"attempt_id": attempt_id}).one()._mapping)
 
 
 def find_attempt(conn: Connection, attempt_id: int) -> AttemptRow | None:
-    row = conn.execute(
-        sa.select(payment_attempts).where(payment_attempts.c.id == attempt_id)
-    ).one_or_none()
+    row = conn.execute(_ATTEMPT, {"attempt_id": attempt_id}).one_or_none()
     return None if row is None else AttemptRow(**row._mapping)
 
 
@@ -286,9 +286,7 @@ def count_attempts(conn: Connection, invoice_id: int) -> int:
 
 
 def get_collection(conn: Connection, invoice_id: int) -> CollectionRow | None:
-    row = conn.execute(
-        sa.select(collections).where(collections.c.invoice_id == invoice_id)
-    ).one_or_none()
+    row = conn.execute(_COLLECTION, {"invoice_id": invoice_id}).one_or_none()
     return None if row is None else CollectionRow(**row._mapping)
 
 

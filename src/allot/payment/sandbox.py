@@ -25,8 +25,10 @@ A hard decline is one a retry cannot fix until the card changes (P4).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -114,6 +116,7 @@ class SandboxGateway:
     def __init__(self, path: str | Path, *, latency: float = 0.0) -> None:
         self.path = Path(path)
         self.latency = latency
+        self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
@@ -125,18 +128,23 @@ class SandboxGateway:
     @contextmanager
     def _books(self) -> Iterator[sqlite3.Connection]:
         """One transaction of the provider's own, committed before the caller hears back."""
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
         try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection to the books (a forked process opens its own)."""
+        held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "db", None)
+        if held is None or held[0] != os.getpid():
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+            held = self._local.db = (os.getpid(), db)
+        return held[1]
 
     def _wire(self) -> None:
         if self.latency:
@@ -344,6 +352,7 @@ class SandboxGateway:
     def charges(self) -> list[dict[str, object]]:
         """Every charge the provider holds, oldest first."""
         with self._books() as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT * FROM charges ORDER BY rowid").fetchall()
-        return [dict(r) | {"metadata": json.loads(r["metadata"])} for r in rows]
+            cursor = db.execute("SELECT * FROM charges ORDER BY rowid")
+            names = [c[0] for c in cursor.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return [r | {"metadata": json.loads(str(r["metadata"]))} for r in rows]
