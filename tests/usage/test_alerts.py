@@ -87,3 +87,46 @@ def test_subscription_updated_on_subscribe_and_quantity(world: World) -> None:
         ("created", 1, "monthly"),
         ("quantity", 3, "monthly"),
     ]
+
+
+def test_U7_the_alerts_are_also_emailed_to_the_billing_address(world: World) -> None:
+    from allot.account.service import update_account
+    from allot.notify.models import emails
+
+    cafe = world.business("cafe", plan="card-scanner-free")
+    with world.db.transaction() as conn:
+        update_account(
+            conn, world.clock, account_id=cafe, billing_details={"email": "owner@cafe.example"}
+        )
+    world.consume(cafe, quantity=80)  # 80 % of the free plan's 100 card operations
+    world.consume(cafe, quantity=20)  # 100 %
+    world.consume(cafe, quantity=5)  # past it: no third e-mail
+    with world.db.read() as conn:
+        sent = conn.execute(
+            sa.select(emails.c.kind, emails.c.to_address, emails.c.subject, emails.c.body)
+            .where(emails.c.account_id == cafe)
+            .order_by(emails.c.id)
+        ).all()
+    assert [(k, to, subject) for k, to, subject, _ in sent] == [
+        (
+            "usage_alert",
+            "owner@cafe.example",
+            "80 % of the card operations included by your plan used (2026-03)",
+        ),
+        (
+            "usage_alert",
+            "owner@cafe.example",
+            "100 % of the card operations included by your plan used (2026-03)",
+        ),
+    ]
+    assert "you have used 80 of the 100 card operations" in sent[0].body
+
+
+def test_U7_without_a_billing_address_only_the_webhook_tells(world: World) -> None:
+    from allot.notify.models import emails
+
+    cafe = world.business("cafe", plan="card-scanner-free")
+    world.consume(cafe, quantity=100)
+    assert len(events(world, "usage.threshold_reached")) == 2
+    with world.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(emails)).scalar_one() == 0

@@ -3,8 +3,9 @@
 At 80 % and at 100 % of any limited source's allowance (a plan's, a code's)
 the account is told once per calendar month: a draw that crosses a threshold
 records it in `usage_alerts` (its key makes "once" hold under concurrency and
-for seats that come and go) and emits `usage.threshold_reached`. A draw
-recorded past every allowance emits `usage.overage_recorded`.
+for seats that come and go), emits `usage.threshold_reached` and e-mails the
+account's billing address, if it gave one (A1). A draw recorded past every
+allowance emits `usage.overage_recorded`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from allot.account import repository as account_repo
+from allot.catalog import repository as catalog_repo
 from allot.core.allocation import SourceKind
 from allot.kit.clock import Clock
+from allot.notify.models import EmailKind
+from allot.notify.service import queue_email
 from allot.usage.repository import counters as counter_repo
 from allot.webhook.service import emit
 
@@ -82,6 +87,7 @@ def after_draws(
                     threshold=threshold,
                     at=clock.now(),
                 ):
+                    _mail(conn, clock, account_id, metric, month, threshold, d)
                     emit(
                         conn,
                         clock,
@@ -114,3 +120,33 @@ def after_draws(
                     "occurred_at": at.isoformat(),
                 },
             )
+
+
+def _mail(
+    conn: Connection,
+    clock: Clock,
+    account_id: str,
+    metric: str,
+    month: str,
+    threshold: int,
+    d: Drawn,
+) -> None:
+    """U7: the same alert as an e-mail (only when one fires: a few times a month)."""
+    account = account_repo.get(conn, account_id)
+    if account is None or account.details.email is None:
+        return
+    found = catalog_repo.get_metric(conn, metric)
+    name = found.name if found is not None else metric
+    where = "an Access Code" if d.kind is SourceKind.GRANT else "your plan"
+    queue_email(
+        conn,
+        clock,
+        kind=EmailKind.USAGE_ALERT,
+        to=account.details.email,
+        subject=f"{threshold} % of the {name.lower()} included by {where} used ({month})",
+        body=(
+            f"Hello {account.name},\n\nyou have used {d.used_after} of the {d.granted} "
+            f"{name.lower()} that {where} includes for {month}: {threshold} %.\n"
+        ),
+        account_id=account_id,
+    )
