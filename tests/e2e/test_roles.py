@@ -132,6 +132,7 @@ GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("PUT", "/v1/clock", {"now": "2027-01-01T00:00:00+00:00"}, True),
     ("DELETE", "/v1/clock", None, True),
     ("GET", "/v1/seller", None, False),
+    ("POST", "/v1/credit-notes/{number}/refund", None, True),  # 403 before the lookup
     (
         "PUT",
         "/v1/seller",

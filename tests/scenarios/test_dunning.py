@@ -8,6 +8,7 @@ built-in sandbox provider. The worker's charging round runs every hour of every 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -257,3 +258,72 @@ def test_p2_an_invoice_paid_by_transfer_clears_the_banner(cafe: Cafe) -> None:
     assert cafe.status().state == "ok"
     assert cafe.state() == "active"
     assert Decimal(2900) == march.total_minor
+
+
+def test_p4_a_credit_note_on_a_card_paid_invoice_is_refunded_once(cafe: Cafe) -> None:
+    from allot.billing.refunds import refund_note
+    from allot.core.errors import Conflict
+    from allot.invoice import service as invoice_service
+
+    february = cafe.world.invoices("cafe")[0]
+    with cafe.db.transaction() as conn:
+        note = invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=february.id, reason="a week closed for works",
+            amounts={0: "7.25"}, issued_on=february.issued_on,
+        )  # fmt: skip
+    done = refund_note(cafe.collector, number=note.number)
+    again = refund_note(cafe.collector, number=note.number)  # a retry gives back nothing more
+    assert (done.state, done.amount_minor) == ("succeeded", 725)
+    assert again == done
+    with sqlite3.connect(cafe.sandbox.path) as books:
+        refunds = books.execute("SELECT charge, amount, succeeded FROM refunds").fetchall()
+    paid = next(c for c in cafe.charges() if c["status"] == "succeeded")
+    assert refunds == [(paid["ref"], 725, 1)]
+    assert cafe.events("payment.refunded") == 1
+
+    with cafe.db.transaction() as conn:
+        rest = invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=february.id, reason="the rest",
+            issued_on=february.issued_on,
+        )  # fmt: skip
+    assert refund_note(cafe.collector, number=rest.number).amount_minor == 2175
+    cafe.day(3, 1)  # declined: unpaid
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.transaction() as conn:
+        unpaid = invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=march.id, reason="goodwill", amounts={0: "4"},
+            issued_on=march.issued_on,
+        )  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        refund_note(cafe.collector, number=unpaid.number)
+    assert refused.value.code == "invoice_not_paid_by_card"
+    assert [str(m.amount) for m in cafe.status().past_due] == ["25.00"]  # the note took 4 off
+
+
+def test_p4_a_refund_a_crash_left_pending_is_asked_again_with_its_key(cafe: Cafe) -> None:
+    from allot.billing.refunds import payments_round
+    from allot.invoice import service as invoice_service
+    from allot.payment import repository as pay_repo
+
+    february = cafe.world.invoices("cafe")[0]
+    with cafe.db.transaction() as conn:
+        note = invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=february.id, reason="refund",
+            issued_on=february.issued_on,
+        )  # fmt: skip
+        attempt = pay_repo.attempts_of(conn, february.id)[0]
+        pay_repo.insert_refund(  # as a process that died after recording its refund would leave
+            conn, credit_note_id=note.id, attempt_id=attempt.id, account_id="cafe",
+            amount_minor=2900, key=f"allot-{note.number}", created_at=cafe.world.clock.now(),
+        )  # fmt: skip
+    cafe.sandbox.refund(
+        provider_ref=str(attempt.provider_ref), amount_minor=2900, key=f"allot-{note.number}"
+    )
+    cafe.world.clock.advance(timedelta(minutes=6))
+    payments_round(cafe.collector)(50)
+    with cafe.db.read() as conn:
+        refund = pay_repo.get_refund(conn, note.id)
+    assert refund is not None
+    assert refund.state == "succeeded"
+    with sqlite3.connect(cafe.sandbox.path) as books:
+        assert books.execute("SELECT count(*) FROM refunds").fetchone() == (1,)  # once

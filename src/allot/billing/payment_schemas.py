@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allot.billing.payments import BillingStatus
 from allot.core.money import Money
-from allot.payment.repository import AttemptRow, MethodRow
+from allot.payment.repository import AttemptRow, MethodRow, RefundRow
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -60,6 +60,17 @@ class CollectionRead(BaseModel):
     invoice_id: int
     state: str
     next_try_at: datetime | None
+
+
+class RefundRead(BaseModel):
+    credit_note: str
+    payment_id: int
+    amount: str
+    currency: str
+    state: str = Field(description="pending (the provider is asked again), succeeded, failed")
+    provider_ref: str | None
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class SandboxConfirm(BaseModel):
@@ -159,4 +170,17 @@ def status_read(s: BillingStatus) -> BillingStatusRead:
             client_secret=s.action.client_secret,
         ),
         card=None if s.card is None else card_read(s.card),
+    )
+
+
+def refund_read(r: RefundRow, number: str, currency: str) -> RefundRead:
+    return RefundRead(
+        credit_note=number,
+        payment_id=r.attempt_id,
+        amount=str(Money.from_minor(r.amount_minor, currency).amount),
+        currency=currency,
+        state=r.state,
+        provider_ref=r.provider_ref,
+        created_at=r.created_at,
+        finished_at=r.finished_at,
     )

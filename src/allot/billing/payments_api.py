@@ -21,12 +21,15 @@ from allot.billing.payment_schemas import (
     CardSetupRead,
     CollectionRead,
     PaymentRead,
+    RefundRead,
     SandboxCard,
     SandboxConfirm,
     card_read,
     payment_read,
+    refund_read,
     status_read,
 )
+from allot.billing.refunds import refund_note
 from allot.core.errors import Conflict, NotFound
 from allot.invoice.api import visible
 from allot.payment import repository as repo
@@ -158,6 +161,18 @@ def post_collect(invoice_id: PathId, db: Db, now: Now, caller: Caller) -> Collec
     return CollectionRead(
         invoice_id=done.invoice_id, state=done.state, next_try_at=done.next_try_at
     )
+
+
+@providers.post("/credit-notes/{number}/refund", response_model=RefundRead)
+def post_refund(number: str, request: Request, db: Db, caller: Caller) -> RefundRead:
+    """Give a credit note's total back to the card that paid its invoice (operator): once,
+    whatever is retried. Without it, the credit stays the account's."""
+    with db.read() as conn:
+        caller.check(conn).require_operator()
+    done = refund_note(_collector(request), number=number)
+    with db.read() as conn:
+        currency = repo.get_attempt(conn, done.attempt_id).currency
+    return refund_read(done, number, currency)
 
 
 @providers.post(

@@ -82,14 +82,34 @@ def payments_collect(
     ] = DEFAULT_BATCH,
 ) -> None:
     """Run the charging round until nothing is due (what `allot worker` does continuously)."""
+    from allot.billing.refunds import payments_round
+
     with open_database() as db:
-        c = collector(db)
+        work = payments_round(collector(db))
         total = 0
-        while (done := c.round(batch)) > 0:
+        while (done := work(batch)) > 0:
             total += done
             if done < batch:
                 break
     console.print(f"{total} invoices worked on")
+
+
+@payments_app.command("refund")
+@domain_errors
+def payments_refund(credit_note: str) -> None:
+    """Give a credit note (CN-…) back to the card that paid its invoice, once."""
+    from allot.billing.refunds import refund_note
+    from allot.core.money import Money
+
+    with open_database() as db:
+        c = collector(db)
+        done = refund_note(c, number=credit_note)
+        with db.read() as conn:
+            from allot.payment import repository as repo
+
+            currency = repo.get_attempt(conn, done.attempt_id).currency
+    amount = Money.from_minor(done.amount_minor, currency)
+    console.print(f"refund of {credit_note}: {amount.amount} {currency} {done.state}")
 
 
 @payments_app.command("confirm")

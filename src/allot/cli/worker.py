@@ -44,6 +44,7 @@ def worker(
     ] = IDLE_SECONDS,
 ) -> None:
     """Deliver webhooks, charge cards (P1, P2) and send e-mail (ALLOT_SMTP_URL), until stopped."""
+    from allot.billing.refunds import payments_round
     from allot.config import Settings
     from allot.kit.rounds import run_rounds
     from allot.notify.smtp import mail_round
@@ -59,7 +60,7 @@ def worker(
     with open_database() as db, new_http_client() as http:
         now = clock()
         charging = collector(db)
-        rounds = [webhook_round(db, now, http=http), charging.round]
+        rounds = [webhook_round(db, now, http=http), payments_round(charging)]
         if smtp is not None:
             rounds.append(mail_round(db, now, smtp=smtp))
         what = f"webhooks, card payments ({charging.gateway.name})"

@@ -657,6 +657,7 @@ CODES: tuple[ErrorCode, ...] = (
     # --- NotFound (404) -------------------------------------------------------------------
     _e("card_setup_not_found", _N, "No card setup for this account: start one first."),
     _e("payment_method_not_found", _N, "The account has no card on file."),
+    _e("credit_note_not_found", _N, "No credit note with that number."),
     _e("payment_not_found", _N, "No such payment of this account."),
     _e(
         "seller_not_set", _N, "The operator has not set its seller identity yet (`PUT /v1/seller`)."
@@ -713,6 +714,17 @@ CODES: tuple[ErrorCode, ...] = (
     _e("webhook_endpoint_not_found", _N, "No webhook endpoint with this id."),
     _e("webhook_delivery_not_found", _N, "No webhook delivery with this id."),
     # --- Conflict (409) -------------------------------------------------------------------
+    _e(
+        "invoice_not_paid_by_card",
+        _C,
+        "A credit note refunds to a card only when its invoice was paid by card; otherwise the "
+        "credit stays the account's.",
+    ),
+    _e(
+        "refund_exceeds_payment",
+        _C,
+        "More than is left to refund of the card payment (the message says how much is left).",
+    ),
     _e(
         "payments_not_configured",
         _C,

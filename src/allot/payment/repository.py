@@ -14,10 +14,12 @@ from allot.payment.models import (
     AttemptState,
     CollectionState,
     MethodState,
+    RefundState,
     collections,
     payment_attempts,
     payment_customers,
     payment_methods,
+    refunds,
 )
 
 
@@ -327,3 +329,65 @@ def open_collections(
         .order_by(collections.c.invoice_id)
     )
     return [CollectionRow(**r._mapping) for r in rows]
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRow:
+    credit_note_id: int
+    attempt_id: int
+    account_id: str
+    amount_minor: int
+    key: str
+    state: str
+    provider_ref: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+_REFUND = sa.select(refunds).where(refunds.c.credit_note_id == sa.bindparam("note_id"))
+
+
+def get_refund(conn: Connection, credit_note_id: int) -> RefundRow | None:
+    row = conn.execute(_REFUND, {"note_id": credit_note_id}).one_or_none()
+    return None if row is None else RefundRow(**row._mapping)
+
+
+def insert_refund(conn: Connection, **values: Any) -> RefundRow:
+    conn.execute(sa.insert(refunds).values(state=RefundState.PENDING, **values))
+    found = get_refund(conn, int(values["credit_note_id"]))
+    assert found is not None
+    return found
+
+
+def finish_refund(conn: Connection, credit_note_id: int, **values: Any) -> bool:
+    done = conn.execute(
+        sa.update(refunds)
+        .where(refunds.c.credit_note_id == credit_note_id, refunds.c.state == RefundState.PENDING)
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def stale_refunds(conn: Connection, before: datetime, limit: int) -> list[RefundRow]:
+    """Refunds still pending since `before`: the process that asked for them died."""
+    rows = conn.execute(
+        sa.select(refunds)
+        .where(refunds.c.state == RefundState.PENDING, refunds.c.created_at <= before)
+        .order_by(refunds.c.created_at)
+        .limit(limit)
+    )
+    return [RefundRow(**r._mapping) for r in rows]
+
+
+def refunded_of(conn: Connection, attempt_id: int) -> int:
+    """What has been (or is being) given back of a payment."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(refunds.c.amount_minor), 0)).where(
+                refunds.c.attempt_id == attempt_id, refunds.c.state != RefundState.FAILED
+            )
+        ).scalar_one()
+    )

@@ -20,4 +20,6 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment.requires_action",
     "subscription.past_due",
     "dunning.exhausted",
+    "payment.refunded",
+    "payment.refund_failed",
 )

@@ -64,6 +64,7 @@ from allot_client.models import (
     QuantityChangePreviewRead,
     QuantityChangeRead,
     ReferralRead,
+    RefundRead,
     RequestPage,
     ReviewsRead,
     SubscriptionRead,
@@ -227,6 +228,10 @@ class Client:
             "/v1/accounts/{account_id}/subscriptions/{subscription_id}/cancel",
             account_id=account_id, subscription_id=subscription_id,
         )  # fmt: skip
+
+    def refund_credit_note(self, number: str) -> RefundRead:
+        """Give a credit note back to the card that paid its invoice, once (operator)."""
+        return self._one(RefundRead, "POST", "/v1/credit-notes/{number}/refund", number=number)
 
     def collect_invoice(self, invoice_id: int) -> CollectionRead:
         """Charge the invoice in the next worker round (operator)."""

@@ -1347,6 +1347,20 @@ class ReferredRead(BaseModel):
     """
 
 
+class RefundRead(BaseModel):
+    credit_note: Annotated[str, Field(title="Credit Note")]
+    payment_id: Annotated[int, Field(title="Payment Id")]
+    amount: Annotated[str, Field(title="Amount")]
+    currency: Annotated[str, Field(title="Currency")]
+    state: Annotated[str, Field(title="State")]
+    """
+    pending (the provider is asked again), succeeded, failed
+    """
+    provider_ref: Annotated[str | None, Field(title="Provider Ref")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    finished_at: Annotated[AwareDatetime | None, Field(title="Finished At")]
+
+
 class RequestPage(BaseModel):
     data: Annotated[list[RequestRead], Field(title="Data")]
     next_after: Annotated[str | None, Field(title="Next After")] = None
