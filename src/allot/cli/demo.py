@@ -4,7 +4,9 @@ A coffee shop in Kyiv on the free "Card scanner" plan, with a partner's code
 of 18 card operations and 36 staff seats (seed 000's example), and an online
 store in New York on Full Suite Business that sells 1,800 orders in January
 (seed 003's example). Every action prints the source that paid for it. The
-keys are fixed, so running the demo again replays the same answers (U1).
+keys are fixed, so running the demo again replays the same answers (U1). Then
+the invoice run, and the store's card on the sandbox provider: declined, then
+replaced and paid (P1, P2).
 """
 
 from __future__ import annotations
@@ -224,6 +226,7 @@ def run_demo(db: Database) -> None:
     _coffee_shop(db, clock)
     _store(db, clock)
     _invoice_run(db, clock)
+    _payments(db, clock)
 
 
 def _coffee_shop(db: Database, clock: FixedClock) -> None:
@@ -299,3 +302,51 @@ def _invoice_run(db: Database, clock: FixedClock) -> None:
                     f"{Money.from_minor(row.total_minor, row.currency)}"
                 )
     console.print(f"  ({len(report.invoices)} issued by this run)")
+
+
+def _payments(db: Database, clock: FixedClock) -> None:
+    """The store's invoices charged to its card on the sandbox: a card that declines, the
+    banner, a new card, paid in the next round. Once: a second demo finds them paid."""
+    from allot.billing.collect import Collector
+    from allot.billing.payments import billing_status, sandbox_card
+    from allot.config import Settings
+    from allot.invoice.parties import seller_details, set_seller
+    from allot.payment import repository as pay_repo
+
+    settings = Settings.from_env()
+    if settings.payment_gateway != "sandbox":
+        return
+    gateway = settings.gateway()
+    collector = Collector(db, clock, gateway, settings.payment_links())
+    with db.transaction() as conn:
+        if seller_details(conn) is None:
+            set_seller(conn, clock, DEMO_SELLER)
+        card = pay_repo.active_method(conn, "demo-store")
+    console.print("\n[bold]Card payments (the sandbox provider)[/]")
+
+    def banner() -> None:
+        with db.read() as conn:
+            s = billing_status(conn, account_id="demo-store", links=collector.links)
+        due = ", ".join(f"{m}" for m in s.past_due) or "nothing"
+        nxt = f", next retry {s.next_retry_at:%d %b %H:%M} UTC" if s.next_retry_at else ""
+        console.print(f"  demo-store: {s.state}; past due: {due}{nxt}")
+
+    if card is None:
+        for number in ("4000000000000341", "4242424242424242"):  # declines, then a good one
+            sandbox_card(
+                db, clock, gateway, account_id="demo-store", number=number, exp_month=12,
+                exp_year=2030,
+            )  # fmt: skip
+            console.print(f"  card on file: visa •••• {number[-4:]}")
+            while collector.round(100) >= 100:
+                pass
+            banner()
+    else:
+        banner()
+
+
+DEMO_SELLER = {
+    "legal_name": "allot demo operator Ltd",
+    "email": "billing@allot.example",
+    "address": {"line1": "1 Demo Street", "city": "Kyiv", "postal_code": "01001", "country": "UA"},
+}
