@@ -23,7 +23,10 @@ from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.notify.models import emails
 from allot.payment import repository as pay_repo
+from allot.payment.gateway import GatewayError, Outcome
 from allot.payment.sandbox import SandboxGateway
+from allot.subscription import repository as sub_repo
+from allot.subscription.repository import LiveSubscription
 from allot.webhook.models import webhook_events
 from tests.scenarios.world import World, local
 
@@ -315,6 +318,7 @@ def test_p4_a_refund_a_crash_left_pending_is_asked_again_with_its_key(cafe: Cafe
         pay_repo.insert_refund(  # as a process that died after recording its refund would leave
             conn, credit_note_id=note.id, attempt_id=attempt.id, account_id="cafe",
             amount_minor=2900, key=f"allot-{note.number}", created_at=cafe.world.clock.now(),
+            lease_until=cafe.world.clock.now() + timedelta(minutes=5),
         )  # fmt: skip
     cafe.sandbox.refund(
         provider_ref=str(attempt.provider_ref), amount_minor=2900, key=f"allot-{note.number}"
@@ -327,3 +331,134 @@ def test_p4_a_refund_a_crash_left_pending_is_asked_again_with_its_key(cafe: Cafe
     assert refund.state == "succeeded"
     with sqlite3.connect(cafe.sandbox.path) as books:
         assert books.execute("SELECT count(*) FROM refunds").fetchone() == (1,)  # once
+
+
+# --- what the review of the round found (each once a way to charge wrongly) -----------------
+
+
+class Unreachable(SandboxGateway):
+    """The sandbox behind a network that loses every charge request (it never arrives)."""
+
+    def charge(self, **kw: object) -> Outcome:
+        raise GatewayError("connection refused")
+
+
+def test_p4_a_credit_note_the_charge_left_out_is_not_refunded(cafe: Cafe) -> None:
+    from allot.billing.refunds import refund_note
+    from allot.core.errors import Conflict
+    from allot.invoice import service as invoice_service
+
+    cafe.card(GOOD)
+    cafe.world.at(KYIV, 2026, 3, 1, 9)
+    cafe.world.bill()
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.transaction() as conn:  # before the round charges it: EUR 19 is charged
+        note = invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=march.id, reason="closed", amounts={0: "10"},
+            issued_on=march.issued_on,
+        )  # fmt: skip
+    cafe.collector.round(50)
+    assert [c["amount"] for c in cafe.charges()][-1] == 1900
+    with pytest.raises(Conflict) as refused:
+        refund_note(cafe.collector, number=note.number)
+    assert refused.value.code == "credit_note_not_charged"
+
+
+def test_p4_a_charge_lost_in_flight_is_withdrawn_when_the_subscription_is_canceled(
+    cafe: Cafe,
+) -> None:
+    lossy = Unreachable(cafe.sandbox.path)
+    collector = Collector(cafe.db, cafe.world.clock, lossy, LINKS)
+    cafe.card(GOOD)
+    cafe.world.at(KYIV, 2026, 3, 1, 9)
+    cafe.world.bill()
+    collector.round(50)  # the request never reaches the provider: the attempt stays pending
+    sub = cafe.world.subscription("cafe")
+    with cafe.db.transaction() as conn:
+        payments.cancel(conn, cafe.world.clock, account_id="cafe", subscription_id=sub.id)
+    before = len(cafe.charges())
+    cafe.hours(since=(3, 1), days=2)  # the network is back: the round reconciles
+    assert len(cafe.charges()) == before  # nothing charged after the cancel
+    with cafe.db.read() as conn:
+        states = [a.state for a in pay_repo.attempts_of(conn, cafe.world.invoices("cafe")[-1].id)]
+    assert states == ["canceled"]
+
+
+def test_p2_a_provider_that_keeps_refusing_is_a_failure_after_an_hour(cafe: Cafe) -> None:
+    lossy = Unreachable(cafe.sandbox.path)
+    collector = Collector(cafe.db, cafe.world.clock, lossy, LINKS)
+    cafe.world.at(KYIV, 2026, 3, 1, 9)
+    cafe.world.bill()
+    for _ in range(16):  # every six minutes, past each lease
+        collector.round(50)
+        cafe.world.clock.advance(timedelta(minutes=6))
+    assert cafe.state() == "past_due"
+    assert len(cafe.emails("payment_failed")) == 1
+    with cafe.db.read() as conn:
+        attempts = pay_repo.attempts_of(conn, cafe.world.invoices("cafe")[-1].id)
+    assert [(a.state, a.decline_code) for a in attempts] == [("failed", "provider_refused")]
+
+
+def test_p4_a_cancel_after_the_dunning_canceled_stops_every_charge(
+    db: Database, tmp_path: Path
+) -> None:
+    c = Cafe(db, tmp_path)
+    with db.transaction() as conn:  # a line whose final rule cancels (as Loyalty's)
+        conn.execute(sa.text("UPDATE product_lines SET final_rule = 'cancel'"))
+    c.card(GOOD)
+    c.day(2, 1)
+    c.card(DECLINES)
+    c.day(3, 1)
+    c.hours(since=(3, 1), days=15)
+    sub = next(iter(_subs(c)))
+    assert sub.state == "canceled"
+    with db.transaction() as conn:
+        payments.cancel(conn, c.world.clock, account_id="cafe", subscription_id=sub.id)
+    before = len(c.charges())
+    c.card(GOOD)
+    c.hours(since=(3, 17), days=3)
+    assert len(c.charges()) == before
+    assert next(iter(_subs(c))).state == "canceled"
+
+
+def _subs(c: Cafe) -> list[LiveSubscription]:
+    with c.db.read() as conn:
+        rows = conn.execute(sa.text("SELECT id FROM subscriptions")).scalars().all()
+        return [s for i in rows if (s := sub_repo.by_id(conn, int(i))) is not None]
+
+
+def test_p4_saving_the_same_card_again_retries_nothing(cafe: Cafe) -> None:
+    cafe.card("4000000000009987")  # lost
+    cafe.day(3, 1)
+    with cafe.db.read() as conn:
+        card = pay_repo.active_method(conn, "cafe")
+        customer = pay_repo.customer_ref(conn, "cafe", "sandbox")
+    assert card is not None
+    assert customer is not None
+    # the page posts the same confirmed setup again, and again
+    with sqlite3.connect(cafe.sandbox.path) as books:
+        setup = books.execute(
+            "SELECT ref FROM setups WHERE card = ?", (card.method_ref,)
+        ).fetchone()[0]
+    for _ in range(3):
+        payments.save_card(
+            cafe.db, cafe.world.clock, cafe.sandbox, account_id="cafe", setup_ref=setup
+        )
+        cafe.collector.round(50)
+    lost = [c for c in cafe.charges() if c["decline_code"] == "lost_card"]
+    assert len(lost) == 1
+
+
+def test_p2_an_invoice_credited_in_full_is_no_longer_past_due(cafe: Cafe) -> None:
+    from allot.invoice import service as invoice_service
+
+    cafe.card("4000000000009987")  # lost: waits for a new card
+    cafe.day(3, 1)
+    assert cafe.state() == "past_due"
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.transaction() as conn:
+        invoice_service.credit_note(
+            conn, cafe.world.clock, invoice_id=march.id, reason="waived", issued_on=march.issued_on
+        )
+    cafe.collector.round(50)
+    assert (cafe.state(), cafe.status().state) == ("active", "ok")

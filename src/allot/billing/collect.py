@@ -56,7 +56,7 @@ from allot.kit.db import Database
 from allot.notify.models import EmailKind
 from allot.notify.service import queue_email
 from allot.payment import repository as repo
-from allot.payment.gateway import GatewayError, Outcome, PaymentGateway
+from allot.payment.gateway import ChargeStatus, GatewayError, Outcome, PaymentGateway
 from allot.payment.models import AttemptState, CollectionState, collections
 from allot.payment.repository import AttemptRow, CollectionRow, MethodRow
 from allot.subscription import repository as sub_repo
@@ -65,6 +65,7 @@ from allot.subscription.service import announce
 from allot.webhook.service import emit
 
 LEASE = timedelta(minutes=5)  # how long a pending attempt is presumed in flight
+MAX_CALLS = 12  # unanswered calls (an hour of leases) before a charge is only looked up
 POLL = timedelta(minutes=10)  # how often a payment the provider is still processing is asked
 
 
@@ -126,30 +127,63 @@ class Collector:
         return outcome
 
     def reconcile(self, attempt: AttemptRow) -> Outcome | None:
-        """A pending attempt whose process died: ask again with its key (never a 2nd charge)."""
+        """A pending attempt whose process died (or whose provider did not answer): asked
+        again with its key, which never charges twice. If the invoice may no longer be
+        charged (canceled, paid by hand, voided since), or the provider has kept refusing
+        to answer, it is only looked up: a charge the provider never saw is withdrawn."""
         with self.db.transaction() as conn:
             get_account(conn, attempt.account_id, lock=True)
             if not repo.renew_lease(conn, attempt.id, self.clock.now() + LEASE):
                 return None  # another round got to it
+            chargeable = _chargeable(conn, attempt)
             customer = repo.customer_ref(conn, attempt.account_id, attempt.gateway)
             method = repo.get_method(conn, attempt.method_id)
             number = _number(conn, attempt.invoice_id)
         assert customer is not None
         try:
-            outcome = self.gateway.charge(
-                customer_ref=customer,
-                method_ref=method.method_ref,
-                amount_minor=attempt.amount_minor,
-                currency=attempt.currency,
-                key=attempt.key,
-                description=f"Invoice {number}",
-                metadata={"invoice": number, "account": attempt.account_id},
-            )
+            if chargeable and attempt.calls < MAX_CALLS:
+                outcome = self.gateway.charge(
+                    customer_ref=customer,
+                    method_ref=method.method_ref,
+                    amount_minor=attempt.amount_minor,
+                    currency=attempt.currency,
+                    key=attempt.key,
+                    description=f"Invoice {number}",
+                    metadata={"invoice": number, "account": attempt.account_id},
+                )
+            else:
+                found = self.gateway.find(customer_ref=customer, key=attempt.key)
+                if found is None:
+                    self._withdraw(attempt, chargeable=chargeable)
+                    return None
+                outcome = found
         except GatewayError as exc:
             self._unreachable(attempt, exc)
             return None
         self.record(attempt.id, outcome)
         return outcome
+
+    def _withdraw(self, attempt: AttemptRow, *, chargeable: bool) -> None:
+        """The provider never saw this attempt: withdrawn if the invoice may not be charged any
+        more; a failure of the charge (retried on the schedule) if the provider kept refusing."""
+        if chargeable:
+            refused = Outcome(
+                ChargeStatus.FAILED,
+                decline_code="provider_refused",
+                message=(attempt.message or "the provider refused the request")[:300],
+            )
+            self.record(attempt.id, refused)
+            return
+        with self.db.transaction() as conn:
+            get_account(conn, attempt.account_id, lock=True)
+            repo.finish_attempt(
+                conn,
+                attempt.id,
+                state=AttemptState.CANCELED,
+                lease_until=None,
+                finished_at=self.clock.now(),
+                message="withdrawn before the provider saw it: the invoice is no longer charged",
+            )
 
     def poll(self, attempt: AttemptRow) -> Outcome | None:
         """Ask the provider how a payment waiting on the cardholder (or itself) stands."""
@@ -227,7 +261,8 @@ def open_collections(
 
 def close_settled(conn: Connection, clock: Clock, *, limit: int) -> int:
     """Collections whose invoice was settled some other way (paid by transfer, voided,
-    written off): paid ones clear the banner and undo the final rule like a card payment."""
+    written off, credited in full): paid ones clear the banner and undo the final rule like
+    a card payment."""
     rows = conn.execute(
         sa.select(collections.c.invoice_id, invoices.c.state)
         .join(invoices, invoices.c.id == collections.c.invoice_id)
@@ -237,15 +272,28 @@ def close_settled(conn: Connection, clock: Clock, *, limit: int) -> int:
         )
         .limit(limit)
     ).all()
-    for invoice_id, state in rows:
+    credited = conn.execute(
+        sa.select(collections.c.invoice_id, invoices.c.state)
+        .join(invoices, invoices.c.id == collections.c.invoice_id)
+        .where(
+            collections.c.state.in_([s.value for s in repo.OPEN_STATES]),
+            invoices.c.state == "finalized",
+            invoices.c.total_minor
+            <= sa.select(sa.func.coalesce(sa.func.sum(credit_notes.c.total_minor), 0))
+            .where(credit_notes.c.invoice_id == invoices.c.id)
+            .scalar_subquery(),
+        )
+        .limit(limit)
+    ).all()
+    for invoice_id, state in [*rows, *credited]:
         collection = repo.get_collection(conn, invoice_id)
         assert collection is not None
         get_account(conn, collection.account_id, lock=True)
         if state == "paid":
             _paid(conn, clock, collection)
-        else:
+        else:  # voided, written off, or credited in full: nothing left to collect
             _close(conn, clock, collection, CollectionState.CLOSED)
-    return len(rows)
+    return len(rows) + len(credited)
 
 
 # --- step 1 ---------------------------------------------------------------------------------
@@ -301,6 +349,24 @@ def _invoice(conn: Connection, invoice_id: int) -> InvoiceRow:
     found = invoice_repo.get(conn, invoice_id, lines=False)
     assert found is not None
     return found
+
+
+def _chargeable(conn: Connection, attempt: AttemptRow) -> bool:
+    """May this attempt's invoice still be charged (P4)? Its collection still collecting, the
+    invoice still owed, the account still on the card channel, the subscription live (or
+    stopped by the dunning, whose invoice the business may still pay)."""
+    collection = repo.get_collection(conn, attempt.invoice_id)
+    invoice = _invoice(conn, attempt.invoice_id)
+    account = get_account(conn, attempt.account_id)
+    if collection is None or collection.state != CollectionState.COLLECTING:
+        return False
+    sub = None if invoice.subscription_id is None else sub_repo.by_id(conn, invoice.subscription_id)
+    return (
+        invoice.state in ("finalized", "uncollectible")
+        and owed(conn, invoice) > 0
+        and account.billing_channel == "card"
+        and not (sub is not None and sub.state == "canceled" and collection.final_rule is None)
+    )
 
 
 def _closed_instead(

@@ -74,6 +74,9 @@ def save_card(
         raise _provider(exc, "setup_ref") from None
     with db.transaction() as conn:
         get_account(conn, account_id, lock=True)
+        same = repo.active_method(conn, account_id)
+        if same is not None and same.method_ref == card.method_ref:
+            return same  # the card on file again: nothing changes, nothing is retried (P4)
         method_id = repo.replace_method(
             conn,
             account_id,
@@ -132,6 +135,14 @@ def confirm_in_sandbox(
 
     gateway = collector.gateway
     attempt = payment_of(collector.db, account_id=account_id, payment_id=payment_id)
+    with collector.db.read() as conn:
+        collection = repo.get_collection(conn, attempt.invoice_id)
+    if collection is None or collection.state != CollectionState.REQUIRES_ACTION:
+        raise Conflict(
+            "payment_not_waiting",
+            "the invoice of this payment is no longer waiting for it (paid, canceled or voided)",
+            field="payment",
+        )
     if not isinstance(gateway, SandboxGateway) or attempt.provider_ref is None:
         raise Conflict(
             "not_the_sandbox", "this payment is confirmed on the provider's page", field="payment"
@@ -214,10 +225,10 @@ def cancel(
         raise NotFound(
             "subscription_not_found", f"no subscription {subscription_id}", field="subscription_id"
         )
+    collect.stop_collecting(conn, clock, subscription_id=sub.id)  # also after the dunning's
     if sub.state == "canceled":
         return sub
     sub_repo.set_state(conn, sub.id, "canceled", at=clock.now())
-    collect.stop_collecting(conn, clock, subscription_id=sub.id)
     done = sub_repo.by_id(conn, sub.id)
     assert done is not None
     announce(conn, clock, done, change="canceled")

@@ -21,6 +21,7 @@ from allot.core.errors import Conflict, NotFound
 from allot.core.money import Money
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
+from allot.invoice.repository import CreditNoteRow
 from allot.kit.clock import Clock
 from allot.payment import repository as repo
 from allot.payment.gateway import GatewayError, Refund
@@ -51,10 +52,12 @@ def payments_round(collector: Collector) -> Callable[[int], int]:
 
 
 def reconcile_refunds(collector: Collector, batch: int) -> int:
-    """Refunds left pending by a crash, asked again with their keys."""
-    before = collector.clock.now() - LEASE
-    with collector.db.read() as conn:
-        stale = repo.stale_refunds(conn, before, batch)
+    """Refunds left pending by a crash or an unanswered call, asked again with their keys
+    once their lease runs out."""
+    with collector.db.transaction() as conn:
+        stale = repo.stale_refunds(conn, collector.clock.now(), batch)
+        for r in stale:  # the next round leaves them alone for a lease
+            repo.renew_refund(conn, r.credit_note_id, collector.clock.now() + LEASE)
         refs = [repo.get_attempt(conn, r.attempt_id).provider_ref for r in stale]
     for refund, provider_ref in zip(stale, refs, strict=True):
         if provider_ref is not None:
@@ -68,7 +71,9 @@ def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]
         raise NotFound("credit_note_not_found", f"no credit note {number!r}", field="number")
     invoice = invoice_service.get_invoice(conn, note.invoice_id)
     if invoice.account_id is None:
-        raise Conflict("invoice_not_paid_by_card", "a partner's invoice is not paid by card")
+        raise Conflict(
+            "invoice_not_paid_by_card", "a partner's invoice is not paid by card", field="number"
+        )
     get_account(conn, invoice.account_id, lock=True)
     paid = [a for a in repo.attempts_of(conn, invoice.id) if a.state == AttemptState.SUCCEEDED]
     if invoice.state != "paid" or not paid or paid[-1].provider_ref is None:
@@ -80,11 +85,19 @@ def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]
     payment = paid[-1]
     provider_ref = payment.provider_ref
     assert provider_ref is not None
+    amount = _charged_part(conn, invoice.id, invoice.total_minor, payment.amount_minor, note)
+    if amount <= 0:
+        raise Conflict(
+            "credit_note_not_charged",
+            f"{note.number} was issued before the card was charged, which charged the rest: "
+            "there is nothing of it to refund",
+            field="number",
+        )
     found = repo.get_refund(conn, note.id)
     if found is not None:
         return found, provider_ref
     left = payment.amount_minor - repo.refunded_of(conn, payment.id)
-    if note.total_minor > left:
+    if amount > left:
         raise Conflict(
             "refund_exceeds_payment",
             f"{Money.from_minor(left, invoice.currency).amount} {invoice.currency} is left to "
@@ -96,11 +109,27 @@ def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]
         credit_note_id=note.id,
         attempt_id=payment.id,
         account_id=invoice.account_id,
-        amount_minor=note.total_minor,
+        amount_minor=amount,
         key=f"allot-{note.number}",
         created_at=clock.now(),
+        lease_until=clock.now() + LEASE,
     )
     return refund, provider_ref
+
+
+def _charged_part(
+    conn: Connection, invoice_id: int, total_minor: int, charged_minor: int, note: CreditNoteRow
+) -> int:
+    """What of a credit note the card actually paid. A charge takes what is owed then, so the
+    notes issued before it were left out of it: they come first, in order, up to what the
+    charge left out (`total - charged`), and only the rest of a note was paid by the card.
+
+    """
+    left_out = total_minor - charged_minor
+    before = sum(
+        n.total_minor for n in invoice_repo.credit_notes_of(conn, invoice_id) if n.id < note.id
+    )
+    return max(0, min(note.total_minor, before + note.total_minor - left_out))
 
 
 def _ask(collector: Collector, refund: RefundRow, provider_ref: str) -> RefundRow:

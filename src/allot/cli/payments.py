@@ -45,6 +45,8 @@ def payments_card(
     month, _, year = expiry.partition("/")
     if not (month.isdigit() and year.isdigit()):
         raise InvalidInput("invalid_expiry", "write the expiry as MM/YYYY", field="expiry")
+    if not 1 <= int(month) <= 12:
+        raise InvalidInput("invalid_expiry", "the month is 1-12", field="expiry")
     with open_database() as db:
         c = collector(db)
         card = sandbox_card(

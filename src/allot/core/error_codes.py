@@ -715,6 +715,12 @@ CODES: tuple[ErrorCode, ...] = (
     _e("webhook_delivery_not_found", _N, "No webhook delivery with this id."),
     # --- Conflict (409) -------------------------------------------------------------------
     _e(
+        "credit_note_not_charged",
+        _C,
+        "The credit note was issued before the card was charged, and the charge left it out: "
+        "there is nothing of it to refund.",
+    ),
+    _e(
         "invoice_not_paid_by_card",
         _C,
         "A credit note refunds to a card only when its invoice was paid by card; otherwise the "

@@ -112,6 +112,10 @@ class PaymentGateway(Protocol):
         """Charge the saved card once for `key`: the same key returns the first outcome."""
         ...
 
+    def find(self, *, customer_ref: str, key: str) -> Outcome | None:
+        """What the provider did with `key`, charging nothing: None if it never saw it."""
+        ...
+
     def payment(self, *, provider_ref: str) -> Outcome:
         """A payment's state now (after the cardholder authenticated, say)."""
         ...

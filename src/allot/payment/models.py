@@ -35,6 +35,7 @@ class AttemptState(StrEnum):
     FAILED = "failed"
     REQUIRES_ACTION = "requires_action"  # the cardholder must authenticate (not a failure)
     PROCESSING = "processing"  # the provider answers later
+    CANCELED = "canceled"  # never charged: the provider had not seen it when it was withdrawn
 
 
 class CollectionState(StrEnum):
@@ -105,6 +106,8 @@ payment_attempts = sa.Table(
     sa.Column("client_secret", sa.String(255), nullable=True),  # requires_action only
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("lease_until", UTCDateTime, nullable=True),  # pending: when a crash is presumed
+    # calls to the provider that got no answer; past MAX_CALLS a charge it never saw is given up
+    sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     one_of("state", AttemptState),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
@@ -148,6 +151,7 @@ refunds = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("provider_ref", sa.String(255), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=False),  # pending: when it is asked again
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
     one_of("state", RefundState),

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot.kit.db import insert_for
 from allot.payment.models import (
     AttemptState,
     CollectionState,
@@ -55,6 +56,7 @@ class AttemptRow:
     client_secret: str | None
     created_at: datetime
     lease_until: datetime | None
+    calls: int
     finished_at: datetime | None
 
 
@@ -254,11 +256,11 @@ def set_poll(conn: Connection, attempt_id: int, at: datetime) -> None:
 
 
 def note_attempt(conn: Connection, attempt_id: int, *, message: str) -> None:
-    """Why the provider could not be asked (the attempt stays as it was)."""
+    """Why the provider did not answer (the attempt stays as it was), counted."""
     conn.execute(
         sa.update(payment_attempts)
         .where(payment_attempts.c.id == attempt_id)
-        .values(message=message)
+        .values(message=message, calls=payment_attempts.c.calls + 1)
     )
 
 
@@ -293,7 +295,12 @@ def get_collection(conn: Connection, invoice_id: int) -> CollectionRow | None:
 
 
 def insert_collection(conn: Connection, **values: Any) -> None:
-    conn.execute(sa.insert(collections).values(**values))
+    """A new collection, unless another process opened it first (then nothing)."""
+    conn.execute(
+        insert_for(conn, collections)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["invoice_id"])
+    )
 
 
 def update_collection(conn: Connection, invoice_id: int, **values: Any) -> None:
@@ -344,6 +351,7 @@ class RefundRow:
     state: str
     provider_ref: str | None
     created_at: datetime
+    lease_until: datetime
     finished_at: datetime | None
 
 
@@ -371,15 +379,25 @@ def finish_refund(conn: Connection, credit_note_id: int, **values: Any) -> bool:
     return done.rowcount == 1
 
 
-def stale_refunds(conn: Connection, before: datetime, limit: int) -> list[RefundRow]:
-    """Refunds still pending since `before`: the process that asked for them died."""
+def stale_refunds(conn: Connection, now: datetime, limit: int) -> list[RefundRow]:
+    """Refunds still pending past their lease: the process that asked died, or the provider
+    did not answer."""
     rows = conn.execute(
         sa.select(refunds)
-        .where(refunds.c.state == RefundState.PENDING, refunds.c.created_at <= before)
-        .order_by(refunds.c.created_at)
+        .where(refunds.c.state == RefundState.PENDING, refunds.c.lease_until <= now)
+        .order_by(refunds.c.lease_until)
         .limit(limit)
     )
     return [RefundRow(**r._mapping) for r in rows]
+
+
+def renew_refund(conn: Connection, credit_note_id: int, until: datetime) -> bool:
+    done = conn.execute(
+        sa.update(refunds)
+        .where(refunds.c.credit_note_id == credit_note_id, refunds.c.state == RefundState.PENDING)
+        .values(lease_until=until)
+    )
+    return done.rowcount == 1
 
 
 def refunded_of(conn: Connection, attempt_id: int) -> int:

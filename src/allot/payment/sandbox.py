@@ -294,6 +294,14 @@ class SandboxGateway:
             else None,
         )
 
+    def find(self, *, customer_ref: str, key: str) -> Outcome | None:
+        self._wire()
+        with self._books() as db:
+            found = db.execute(
+                "SELECT 1 FROM charges WHERE key = ? AND customer = ?", (key, customer_ref)
+            ).fetchone()
+            return None if found is None else self._outcome(db, key=key)
+
     def payment(self, *, provider_ref: str) -> Outcome:
         with self._books() as db:
             return self._outcome(db, ref=provider_ref)

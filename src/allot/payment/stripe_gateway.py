@@ -216,6 +216,11 @@ class StripeGateway:
                 return self._declined(error)
         return outcome_of(intent)
 
+    def find(self, *, customer_ref: str, key: str) -> Outcome | None:
+        with _errors("looking the payment up"):
+            earlier = self._earlier_charge(customer_ref, key)
+        return None if earlier is None else outcome_of(earlier)
+
     def payment(self, *, provider_ref: str) -> Outcome:
         with _errors("reading the payment"):
             return outcome_of(self._client.v1.payment_intents.retrieve(provider_ref))

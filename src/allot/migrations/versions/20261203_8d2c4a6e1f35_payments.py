@@ -4,6 +4,8 @@ P1-P4: `payment_customers`, `payment_methods`, `payment_attempts`,
 `collections`, `refunds`; each product line's dunning schedule and final rule
 (`product_lines.retry_days`, `final_rule`); and a partial index of the
 invoices still open, which the charging round scans for new ones to collect.
+Invoices issued before this revision get a collection `external`: they were
+collected some other way, and are never charged.
 
 Revision ID: 8d2c4a6e1f35
 Revises: 5b1e7f3a9c20
@@ -100,7 +102,14 @@ def upgrade() -> None:
         sqlite_where=sa.text("state = 'active'"),
         postgresql_where=sa.text("state = 'active'"),
     )
-    attempt_states = ("pending", "succeeded", "failed", "requires_action", "processing")
+    attempt_states = (
+        "pending",
+        "succeeded",
+        "failed",
+        "requires_action",
+        "processing",
+        "canceled",
+    )
     op.create_table(
         "payment_attempts",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -119,6 +128,7 @@ def upgrade() -> None:
         sa.Column("client_secret", sa.String(255), nullable=True),
         sa.Column("created_at", Instant, nullable=False),
         sa.Column("lease_until", Instant, nullable=True),
+        sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
         sa.Column("finished_at", Instant, nullable=True),
         sa.CheckConstraint(_in("state", attempt_states), name=op.f("ck_payment_attempts_state")),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payment_attempts_amount_positive")),
@@ -157,6 +167,12 @@ def upgrade() -> None:
         sa.CheckConstraint("tries >= 0", name=op.f("ck_collections_tries_not_negative")),
     )
     op.create_index("ix_collections_due", "collections", ["state", "next_try_at"])
+    # Invoices issued before payments existed were collected some other way: never charged.
+    op.execute(
+        "INSERT INTO collections (invoice_id, account_id, subscription_id, state, tries,"
+        " created_at, updated_at) SELECT id, account_id, subscription_id, 'external', 0,"
+        " created_at, created_at FROM invoices WHERE account_id IS NOT NULL"
+    )
     op.create_index("ix_collections_account", "collections", ["account_id", "state"])
     op.create_table(
         "refunds",
@@ -168,6 +184,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("provider_ref", sa.String(255), nullable=True),
         sa.Column("created_at", Instant, nullable=False),
+        sa.Column("lease_until", Instant, nullable=False),
         sa.Column("finished_at", Instant, nullable=True),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_refunds_amount_positive")),
         sa.CheckConstraint(
