@@ -111,20 +111,26 @@ class Collector:
                 return None
             attempt, customer, method, number = begun
         try:
-            outcome = self.gateway.charge(
-                customer_ref=customer,
-                method_ref=method.method_ref,
-                amount_minor=attempt.amount_minor,
-                currency=attempt.currency,
-                key=attempt.key,
-                description=f"Invoice {number}",
-                metadata={"invoice": number, "account": attempt.account_id},
-            )
+            outcome = self._charge(attempt, customer, method, number)
         except GatewayError as exc:
             self._unreachable(attempt, exc)
             return None
         self.record(attempt.id, outcome)
         return outcome
+
+    def _charge(
+        self, attempt: AttemptRow, customer: str, method: MethodRow, number: str
+    ) -> Outcome:
+        """Step 2: the provider charges the card, once for the attempt's key."""
+        return self.gateway.charge(
+            customer_ref=customer,
+            method_ref=method.method_ref,
+            amount_minor=attempt.amount_minor,
+            currency=attempt.currency,
+            key=attempt.key,
+            description=f"Invoice {number}",
+            metadata={"invoice": number, "account": attempt.account_id},
+        )
 
     def reconcile(self, attempt: AttemptRow) -> Outcome | None:
         """A pending attempt whose process died (or whose provider did not answer): asked
@@ -142,15 +148,7 @@ class Collector:
         assert customer is not None
         try:
             if chargeable and attempt.calls < MAX_CALLS:
-                outcome = self.gateway.charge(
-                    customer_ref=customer,
-                    method_ref=method.method_ref,
-                    amount_minor=attempt.amount_minor,
-                    currency=attempt.currency,
-                    key=attempt.key,
-                    description=f"Invoice {number}",
-                    metadata={"invoice": number, "account": attempt.account_id},
-                )
+                outcome = self._charge(attempt, customer, method, number)
             else:
                 found = self.gateway.find(customer_ref=customer, key=attempt.key)
                 if found is None:
