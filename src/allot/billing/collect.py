@@ -144,7 +144,7 @@ class Collector:
             chargeable = _chargeable(conn, attempt)
             customer = repo.customer_ref(conn, attempt.account_id, attempt.gateway)
             method = repo.get_method(conn, attempt.method_id)
-            number = _number(conn, attempt.invoice_id)
+            number = _invoice(conn, attempt.invoice_id).number or ""
         assert customer is not None
         try:
             if chargeable and attempt.calls < MAX_CALLS:
@@ -214,6 +214,9 @@ class Collector:
 
 
 # --- step 0: which invoices are collected -------------------------------------------------
+#
+# The two statements below read invoices, accounts and collections together: two domains
+# side by side (invoice | payment) whose only common layer is this one, so they live here.
 
 
 def open_collections(
@@ -393,18 +396,7 @@ def _closed_instead(
 
 def owed(conn: Connection, invoice: InvoiceRow) -> int:
     """What is still owed: the total less what credit notes took back before it was paid."""
-    credited = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(credit_notes.c.total_minor), 0)).where(
-            credit_notes.c.invoice_id == invoice.id
-        )
-    ).scalar_one()
-    return invoice.total_minor - int(credited)
-
-
-def _number(conn: Connection, invoice_id: int) -> str:
-    return str(
-        conn.execute(sa.select(invoices.c.number).where(invoices.c.id == invoice_id)).scalar_one()
-    )
+    return invoice.total_minor - invoice_repo.credited_minor(conn, invoice.id)
 
 
 # --- step 3 ---------------------------------------------------------------------------------
@@ -798,12 +790,7 @@ def card_changed(conn: Connection, clock: Clock, *, account_id: str) -> int:
 def stop_collecting(conn: Connection, clock: Clock, *, subscription_id: int) -> None:
     """A subscription canceled by its business or the operator: none of its invoices is
     charged after this (P4); they stay open for the operator to settle."""
-    for c in conn.execute(
-        sa.select(collections.c.invoice_id).where(
-            collections.c.subscription_id == subscription_id,
-            collections.c.state.in_([s.value for s in repo.OPEN_STATES]),
-        )
-    ).scalars():
+    for c in repo.open_collections_of_subscription(conn, subscription_id):
         repo.update_collection(
             conn, c, state=CollectionState.CLOSED, next_try_at=None, updated_at=clock.now()
         )

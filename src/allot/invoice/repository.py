@@ -532,6 +532,16 @@ def insert_credit_note(
     return note_id
 
 
+_CREDITED = sa.select(sa.func.coalesce(sa.func.sum(credit_notes.c.total_minor), 0)).where(
+    credit_notes.c.invoice_id == sa.bindparam("invoice_id")
+)
+
+
+def credited_minor(conn: Connection, invoice_id: int) -> int:
+    """What the invoice's credit notes took back, in all (minor units, tax included)."""
+    return int(conn.execute(_CREDITED, {"invoice_id": invoice_id}).scalar_one())
+
+
 def credit_notes_of(conn: Connection, invoice_id: int) -> list[CreditNoteRow]:
     notes = conn.execute(
         sa.select(credit_notes)

@@ -327,6 +327,18 @@ OPEN_STATES = (
 )
 
 
+def open_collections_of_subscription(conn: Connection, subscription_id: int) -> list[int]:
+    """The invoices of a subscription still being collected."""
+    return list(
+        conn.execute(
+            sa.select(collections.c.invoice_id).where(
+                collections.c.subscription_id == subscription_id,
+                collections.c.state.in_([s.value for s in OPEN_STATES]),
+            )
+        ).scalars()
+    )
+
+
 def open_collections(
     conn: Connection, account_id: str, states: Sequence[str] = OPEN_STATES
 ) -> list[CollectionRow]:
