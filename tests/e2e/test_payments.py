@@ -139,3 +139,49 @@ def test_without_a_gateway_the_payment_routes_say_so(api: Api) -> None:
     bare = TestClient(create_app(api.db, api.clock))
     answer = bare.get("/v1/accounts/store/billing-status", headers=api.as_("store"))
     assert (answer.status_code, answer.json()["code"]) == (409, "payments_not_configured")
+
+
+def test_p4_a_credit_note_is_refunded_or_kept_as_credit_over_http(api: Api) -> None:
+    c = api.client
+    card(api, "4242424242424242")
+    run(api.db, api.clock)  # the store's renewal, USD 279, paid by card
+    collector(api).round(50)
+    invoice = c.get("/v1/accounts/store/invoices", headers=api.as_("store")).json()["data"][0]
+    assert (invoice["state"], invoice["credit_applied"]) == ("paid", "0.00")
+    path = f"/v1/invoices/{invoice['id']}/credit-notes"
+    op = api.as_("operator")
+
+    bad = c.post(path, json={"reason": "x", "settle": "cash"}, headers=op)
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "settle")
+
+    refunded = c.post(
+        path,
+        json={"reason": "outage", "lines": [{"position": 0, "amount": "20"}], "settle": "refund"},
+        headers={**op, "Idempotency-Key": "cn-1"},
+    )
+    assert refunded.status_code == 201, refunded.text
+    assert (refunded.json()["settled_as"], refunded.json()["settled"]) == ("refund", "20.00")
+    again = c.post(  # the same key: the same note, refunded once
+        path,
+        json={"reason": "outage", "lines": [{"position": 0, "amount": "20"}], "settle": "refund"},
+        headers={**op, "Idempotency-Key": "cn-1"},
+    )
+    assert again.json()["number"] == refunded.json()["number"]
+    payments = c.get("/v1/accounts/store/payments", headers=api.as_("store")).json()
+    assert [p["state"] for p in payments] == ["succeeded"]
+    number = refunded.json()["number"]
+    asked = c.post(f"/v1/credit-notes/{number}/refund", headers=op).json()
+    assert (asked["state"], asked["amount"]) == ("succeeded", "20.00")
+
+    kept = c.post(path, json={"reason": "goodwill", "lines": [{"position": 0, "amount": "9"}]},
+                  headers=op)  # fmt: skip
+    assert (kept.json()["settled_as"], kept.json()["settled"]) == ("balance", "9.00")
+    account = c.get("/v1/accounts/store", headers=api.as_("store")).json()
+    assert account["credit_balance"] == "9.00"
+    moves = c.get("/v1/accounts/store/credit-balance", headers=api.as_("store")).json()
+    assert moves["balance"] == "9.00"
+    assert [(m["move"], m["amount"], m["credit_note"]) for m in moves["entries"]] == [
+        ("credit_note", "9.00", kept.json()["number"])
+    ]
+    other = c.get("/v1/accounts/store/credit-balance", headers=api.as_("cafe"))
+    assert other.status_code == 404  # another tenant's: as if missing

@@ -17,6 +17,7 @@ from allot.account.schemas import (
 from allot.account.service import get_account, list_accounts, update_account
 from allot.api_context import Caller, Db, Now
 from allot.apikey.service import Principal
+from allot.core.money import Money
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -33,6 +34,7 @@ def account_read(row: AccountRow) -> AccountRead:
         billing_channel=row.billing_channel,
         tax_rate=str(row.tax_rate),
         billing_details=BillingDetailsBody.model_validate(row.billing_details or {}),
+        credit_balance=str(Money.from_minor(row.credit_balance_minor, row.currency).amount),
         created_at=row.created_at,
     )
 

@@ -28,6 +28,7 @@ class AccountRow:
     revision: int
     tax_rate: Decimal = Decimal(0)
     referral_credit_minor: int = 0
+    credit_balance_minor: int = 0
     timezone_before: str | None = None
     timezone_since: datetime | None = None
     billing_details: dict[str, Any] | None = None  # as `BillingDetails.to_json` wrote it
@@ -86,6 +87,25 @@ def new_revision() -> int:
 
 def update(conn: Connection, account_id: str, values: dict[str, object]) -> None:
     conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
+def add_credit_balance(conn: Connection, account_id: str, minor: int) -> None:
+    """Move the account's credit balance by `minor` (P4; the database refuses it below 0)."""
+    conn.execute(
+        sa.update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(credit_balance_minor=accounts.c.credit_balance_minor + minor)
+    )
+
+
+def credit_balances(conn: Connection) -> dict[str, int]:
+    """Every account's credit balance that is not zero (for `allot verify`)."""
+    rows = conn.execute(
+        sa.select(accounts.c.id, accounts.c.credit_balance_minor).where(
+            accounts.c.credit_balance_minor != 0
+        )
+    )
+    return {r[0]: int(r[1]) for r in rows}
 
 
 def add_referral_credit(conn: Connection, account_id: str, minor: int) -> None:

@@ -86,6 +86,10 @@ class AccountRead(BaseModel):
     billing_channel: str
     tax_rate: str = Field(description="A fraction: 0.2 = 20 %.")
     billing_details: BillingDetailsBody
+    credit_balance: str = Field(
+        description="P4: money paid and given back as credit, taken off the next invoices "
+        "(`GET /v1/accounts/{id}/credit-balance` lists its moves)."
+    )
     created_at: datetime
 
 

@@ -308,6 +308,7 @@ def _invoice_proration(
         account_id=account.id,
         bill_to=account_snapshot(account),
         referral_credit_minor=account.referral_credit_minor,
+        credit_balance_minor=account.credit_balance_minor,
         subscription_id=sub.id,
         period=(effective_on, end),
         notes=[f"Prorated for the period {start} – {end}."],

@@ -46,9 +46,10 @@ from allot.catalog import repository as catalog_repo
 from allot.core import calendar
 from allot.core.dunning import FinalRule, next_try
 from allot.core.money import Money
+from allot.invoice import balance
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
-from allot.invoice.models import credit_notes, invoices
+from allot.invoice.models import invoices
 from allot.invoice.pdf import format_money
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
@@ -279,10 +280,8 @@ def close_settled(conn: Connection, clock: Clock, *, limit: int) -> int:
         .where(
             collections.c.state.in_([s.value for s in repo.OPEN_STATES]),
             invoices.c.state == "finalized",
-            invoices.c.total_minor
-            <= sa.select(sa.func.coalesce(sa.func.sum(credit_notes.c.total_minor), 0))
-            .where(credit_notes.c.invoice_id == invoices.c.id)
-            .scalar_subquery(),
+            invoices.c.total_minor - invoices.c.credit_applied_minor
+            <= invoice_repo.lowered_by_notes(),
         )
         .limit(limit)
     ).all()
@@ -395,8 +394,8 @@ def _closed_instead(
 
 
 def owed(conn: Connection, invoice: InvoiceRow) -> int:
-    """What is still owed: the total less what credit notes took back before it was paid."""
-    return invoice.total_minor - invoice_repo.credited_minor(conn, invoice.id)
+    """What is still owed (`allot.invoice.repository.owed_minor`)."""
+    return invoice_repo.owed_minor(conn, invoice.id)
 
 
 # --- step 3 ---------------------------------------------------------------------------------
@@ -497,7 +496,19 @@ def _paid(
     """The invoice is paid: its collection closes, the final rule is undone, and the
     subscription is active again once nothing else of it is overdue."""
     invoice = invoice or _invoice(conn, collection.invoice_id)
-    if invoice.state in ("finalized", "uncollectible"):
+    open_ = invoice.state in ("finalized", "uncollectible")
+    if attempt is not None and invoice.account_id is not None:
+        # A charge that took more than is owed as it lands (a credit note was issued while
+        # it was in flight, or the invoice was paid or voided some other way meanwhile):
+        # the difference is the account's credit (P4), never lost.
+        balance.overpaid(
+            conn,
+            clock,
+            account_id=invoice.account_id,
+            invoice_id=invoice.id,
+            amount=attempt.amount_minor - (owed(conn, invoice) if open_ else 0),
+        )
+    if open_:
         note = "paid by card" if attempt is None else f"paid by card ({attempt.provider_ref})"
         invoice_service.mark_paid(conn, clock, invoice_id=invoice.id, note=note)
     now = clock.now()

@@ -7,12 +7,16 @@ read its status); the operator may do everything, and retry a charge now.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
 from allot.account.schemas import SubscriptionRead
-from allot.api_context import Caller, Db, Now, PathId
-from allot.billing import payments
+from allot.account.service import get_account
+from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId
+from allot.billing import payments, refunds
 from allot.billing.collect import Collector
 from allot.billing.payment_schemas import (
     BillingStatusRead,
@@ -31,7 +35,10 @@ from allot.billing.payment_schemas import (
 )
 from allot.billing.refunds import refund_note
 from allot.core.errors import Conflict, NotFound
-from allot.invoice.api import visible
+from allot.core.periods import zone
+from allot.invoice.api import operator_action, visible
+from allot.invoice.repository import InvoiceRow
+from allot.invoice.schemas import CreditNoteCreate, CreditNoteRead, credit_note_read
 from allot.payment import repository as repo
 from allot.subscription.api import subscription_read
 
@@ -163,10 +170,56 @@ def post_collect(invoice_id: PathId, db: Db, now: Now, caller: Caller) -> Collec
     )
 
 
+@providers.post(
+    "/invoices/{invoice_id}/credit-notes",
+    status_code=201,
+    response_model=CreditNoteRead,
+    tags=["invoices"],
+)
+def post_credit_note(
+    invoice_id: PathId,
+    body: CreditNoteCreate,
+    request: Request,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Take back part (`lines`: amounts before tax) or all that is left of an invoice (operator).
+
+    Dated today in the account's time zone; tax follows each line's rate. What it gives back
+    of money paid is kept as the account's credit balance, or with `settle: "refund"`
+    refunded to the card that paid (P4).
+    """
+    amounts = None if body.lines is None else {c.position: c.amount for c in body.lines}
+    collector = _collector(request) if body.settle == "refund" else None
+
+    def correct(conn: Connection, invoice: InvoiceRow) -> CreditNoteRead:
+        tz = get_account(conn, invoice.account_id).timezone if invoice.account_id else "UTC"
+        note = refunds.credit_note(
+            conn,
+            now,
+            invoice_id=invoice.id,
+            reason=body.reason,
+            amounts=amounts,
+            issued_on=now.now().astimezone(zone(tz)).date(),
+            settle=body.settle,
+        )
+        return credit_note_read(invoice, note)
+
+    answer = operator_action(
+        db, now, caller, key, invoice_id, body.model_dump(mode="json"), correct, 201
+    )
+    if collector is not None and answer.status_code == 201:  # a replay too: it may be pending
+        refund_note(collector, number=json.loads(bytes(answer.body))["number"])  # after the commit
+    return answer
+
+
 @providers.post("/credit-notes/{number}/refund", response_model=RefundRead)
 def post_refund(number: str, request: Request, db: Db, caller: Caller) -> RefundRead:
-    """Give a credit note's total back to the card that paid its invoice (operator): once,
-    whatever is retried. Without it, the credit stays the account's."""
+    """Refund to the card what a credit note gave back of money paid, which was kept as the
+    account's credit until now (operator): once, whatever is retried; refused once later
+    invoices took that credit (`credit_already_applied`)."""
     with db.read() as conn:
         caller.check(conn).require_operator()
     done = refund_note(_collector(request), number=number)

@@ -1,7 +1,10 @@
 """Refunds (P4): a credit note on an invoice paid by card, given back to the card, once.
 
-The operator chooses per credit note: refund it to the card (`refund_note`), or leave it,
-and the credit stays the account's. A refund is made as a charge is: the refund is
+The operator chooses per credit note what becomes of the money paid that it gives back
+(`allot.invoice.balance`): refunded to the card (`settle="refund"`, or `refund_note`
+later, while the credit balance still holds it), or kept as the account's credit for its
+next invoices. Only what the note gave back of money paid is refunded, at most what the
+card paid and was not refunded yet. A refund is made as a charge is: the refund is
 recorded first, with the key the provider keeps (`allot-<credit note number>`), the
 provider is called outside any transaction, and the result is recorded; a refund a crash
 left pending is asked for again with the same key by the worker's round
@@ -10,8 +13,9 @@ left pending is asked for again with the same key by the worker's round
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
@@ -19,8 +23,10 @@ from allot.account.service import get_account
 from allot.billing.collect import Collector
 from allot.core.errors import Conflict, NotFound
 from allot.core.money import Money
+from allot.invoice import balance
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
+from allot.invoice.models import NoteSettlement
 from allot.invoice.repository import CreditNoteRow
 from allot.kit.clock import Clock
 from allot.payment import repository as repo
@@ -65,7 +71,37 @@ def reconcile_refunds(collector: Collector, batch: int) -> int:
     return len(stale)
 
 
+def credit_note(
+    conn: Connection,
+    clock: Clock,
+    *,
+    invoice_id: int,
+    reason: str,
+    amounts: Mapping[int, Decimal | str] | None,
+    issued_on: date,
+    settle: str | None,
+) -> CreditNoteRow:
+    """A credit note (`allot.invoice.service.credit_note`); with `settle="refund"` its refund is
+    recorded in the same transaction — refused, with the note, unless a card paid the
+    invoice — and the provider is asked after the commit (`refund_note`, or the worker's
+    round after a crash)."""
+    note = invoice_service.credit_note(
+        conn,
+        clock,
+        invoice_id=invoice_id,
+        reason=reason,
+        amounts=amounts,
+        issued_on=issued_on,
+        settle=settle,
+    )
+    if note.settled_as == NoteSettlement.REFUND:
+        _begin(conn, clock, note.number)
+    return note
+
+
 def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]:
+    """Record the refund of a note's paid part (once), under the account's lock: a note kept
+    as credit leaves the balance for it, while the balance still holds it."""
     note = invoice_repo.credit_note_by_number(conn, number)
     if note is None:
         raise NotFound("credit_note_not_found", f"no credit note {number!r}", field="number")
@@ -75,61 +111,48 @@ def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]
             "invoice_not_paid_by_card", "a partner's invoice is not paid by card", field="number"
         )
     get_account(conn, invoice.account_id, lock=True)
+    if note.settled_as is None:
+        raise Conflict(
+            "credit_note_not_charged",
+            f"nothing of {note.number} gave back money paid: it lowered what invoice "
+            f"{invoice.number} asked for, and there is nothing to refund",
+            field="number",
+        )
     paid = [a for a in repo.attempts_of(conn, invoice.id) if a.state == AttemptState.SUCCEEDED]
-    if invoice.state != "paid" or not paid or paid[-1].provider_ref is None:
+    if not paid or paid[-1].provider_ref is None:
         raise Conflict(
             "invoice_not_paid_by_card",
-            f"invoice {invoice.number} was not paid by card: the credit stays the account's",
+            f"invoice {invoice.number} was not paid by card: what {note.number} gives back "
+            "stays the account's credit",
             field="number",
         )
     payment = paid[-1]
     provider_ref = payment.provider_ref
     assert provider_ref is not None
-    amount = _charged_part(conn, invoice.id, invoice.total_minor, payment.amount_minor, note)
-    if amount <= 0:
-        raise Conflict(
-            "credit_note_not_charged",
-            f"{note.number} was issued before the card was charged, which charged the rest: "
-            "there is nothing of it to refund",
-            field="number",
-        )
     found = repo.get_refund(conn, note.id)
     if found is not None:
         return found, provider_ref
     left = payment.amount_minor - repo.refunded_of(conn, payment.id)
-    if amount > left:
+    if note.settled_minor > left:
         raise Conflict(
             "refund_exceeds_payment",
             f"{Money.from_minor(left, invoice.currency).amount} {invoice.currency} is left to "
-            f"refund of that payment",
+            f"refund of that payment; keep the credit note as credit instead",
             field="number",
         )
+    if note.settled_as == NoteSettlement.BALANCE:
+        balance.to_refund(conn, clock, note=note, currency=invoice.currency)
     refund = repo.insert_refund(
         conn,
         credit_note_id=note.id,
         attempt_id=payment.id,
         account_id=invoice.account_id,
-        amount_minor=amount,
+        amount_minor=note.settled_minor,
         key=f"allot-{note.number}",
         created_at=clock.now(),
         lease_until=clock.now() + LEASE,
     )
     return refund, provider_ref
-
-
-def _charged_part(
-    conn: Connection, invoice_id: int, total_minor: int, charged_minor: int, note: CreditNoteRow
-) -> int:
-    """What of a credit note the card actually paid. A charge takes what is owed then, so the
-    notes issued before it were left out of it: they come first, in order, up to what the
-    charge left out (`total - charged`), and only the rest of a note was paid by the card.
-
-    """
-    left_out = total_minor - charged_minor
-    before = sum(
-        n.total_minor for n in invoice_repo.credit_notes_of(conn, invoice_id) if n.id < note.id
-    )
-    return max(0, min(note.total_minor, before + note.total_minor - left_out))
 
 
 def _ask(collector: Collector, refund: RefundRow, provider_ref: str) -> RefundRow:

@@ -301,10 +301,19 @@ def invoices_credit(
             "Without it, the whole invoice."
         ),
     ] = None,
+    refund: Annotated[
+        bool,
+        typer.Option(
+            "--refund",
+            help="Refund what it gives back of money paid to the card that paid the invoice; "
+            "without it, that part is kept as the account's credit for its next invoices.",
+        ),
+    ] = False,
 ) -> None:
     """Issue a credit note against a finalized invoice."""
     from allot.account.service import get_account
-    from allot.invoice import service as invoices
+    from allot.billing import refunds
+    from allot.cli.payments import collector
 
     amounts: dict[int, Decimal | str] | None = None
     if line:
@@ -314,19 +323,32 @@ def invoices_credit(
             if not sep or not pos.strip().isdigit():
                 raise InvalidInput("invalid_line", f"{item!r} is not POSITION=AMOUNT", field="line")
             amounts[int(pos)] = amount.strip()
-    with open_database() as db, db.transaction() as conn:
-        inv = _find(conn, ref)
-        now = clock()
-        account_tz = get_account(conn, inv.account_id).timezone if inv.account_id else "UTC"
-        note = invoices.credit_note(
-            conn,
-            now,
-            invoice_id=inv.id,
-            reason=reason,
-            amounts=amounts,
-            issued_on=now.now().astimezone(zone(account_tz)).date(),
+    with open_database() as db:
+        with db.transaction() as conn:
+            inv = _find(conn, ref)
+            now = clock()
+            account_tz = get_account(conn, inv.account_id).timezone if inv.account_id else "UTC"
+            note = refunds.credit_note(
+                conn,
+                now,
+                invoice_id=inv.id,
+                reason=reason,
+                amounts=amounts,
+                issued_on=now.now().astimezone(zone(account_tz)).date(),
+                settle="refund" if refund else None,
+            )
+        console.print(
+            f"{note.number}: -{_money(note.total_minor, inv.currency)} against {inv.number}"
         )
-    console.print(f"{note.number}: -{_money(note.total_minor, inv.currency)} against {inv.number}")
+        if note.settled_as == "refund":
+            done = refunds.refund_note(collector(db), number=note.number)
+            console.print(
+                f"refund to the card: {_money(done.amount_minor, inv.currency)} {done.state}"
+            )
+        elif note.settled_as == "balance":
+            console.print(
+                f"kept as credit for the next invoices: {_money(note.settled_minor, inv.currency)}"
+            )
 
 
 # --- plans and advice -----------------------------------------------------------------

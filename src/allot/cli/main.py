@@ -390,17 +390,25 @@ def usage(
 @app.command()
 @domain_errors
 def verify() -> None:
-    """Prove that every counter equals the sum of its ledger entries, and top-ups their charge."""
+    """Prove that every counter equals the sum of its ledger entries, top-ups their charge,
+    and every credit balance the sum of its moves."""
+    from allot.invoice.balance import mismatches as balance_mismatches
     from allot.usage.verify import verify as verify_ledger
 
     with open_database() as db, db.read() as conn:
         report = verify_ledger(conn)
+        balances = balance_mismatches(conn)
     for m in report.mismatches:
         console.print(
             f"[red]MISMATCH[/] {m.account_id} {m.metric} {m.period} {m.source}: {m.problem}"
         )
-    if not report.ok:
-        raise fail(f"{len(report.mismatches)} mismatches", code=1)
+    for account_id, on_row, in_entries in balances:
+        console.print(
+            f"[red]MISMATCH[/] {account_id} credit balance: the account says {on_row}, "
+            f"its moves sum to {in_entries} (minor units)"
+        )
+    if not report.ok or balances:
+        raise fail(f"{len(report.mismatches) + len(balances)} mismatches", code=1)
     console.print(f"ok: {report.counters} counters equal the sums of {report.entries} entries")
 
 

@@ -99,7 +99,8 @@ def payments_collect(
 @payments_app.command("refund")
 @domain_errors
 def payments_refund(credit_note: str) -> None:
-    """Give a credit note (CN-…) back to the card that paid its invoice, once."""
+    """Refund to the card what a credit note (CN-…) kept as credit gave back of money paid,
+    once (refused once later invoices took that credit)."""
     from allot.billing.refunds import refund_note
     from allot.core.money import Money
 

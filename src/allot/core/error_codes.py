@@ -169,6 +169,13 @@ CODES: tuple[ErrorCode, ...] = (
         "A1, A5",
     ),
     _e(
+        "invalid_settlement",
+        _I,
+        "What becomes of the part of a credit note that gives back money paid: 'refund' (to "
+        "the card) or 'balance' (the account's credit for its next invoices).",
+        "P4",
+    ),
+    _e(
         "invalid_tax_rate",
         _I,
         "A tax rate is a fraction from 0 up to, not including, 1: 0.2 for 20 %.",
@@ -717,14 +724,23 @@ CODES: tuple[ErrorCode, ...] = (
     _e(
         "credit_note_not_charged",
         _C,
-        "The credit note was issued before the card was charged, and the charge left it out: "
-        "there is nothing of it to refund.",
+        "Nothing of the credit note gave back money paid: it lowered what its invoice asked "
+        "for, so there is nothing of it to refund or to keep as credit.",
+        "P4",
     ),
     _e(
         "invoice_not_paid_by_card",
         _C,
-        "A credit note refunds to a card only when its invoice was paid by card; otherwise the "
-        "credit stays the account's.",
+        "A credit note refunds to a card only when its invoice was paid by card; otherwise "
+        "what it gives back is kept as the account's credit balance.",
+        "P4",
+    ),
+    _e(
+        "credit_already_applied",
+        _C,
+        "The credit note was kept as credit, and the balance no longer holds it all (later "
+        "invoices took it): it cannot be refunded to the card now.",
+        "P4",
     ),
     _e(
         "refund_exceeds_payment",

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
@@ -22,7 +22,6 @@ from allot.account.service import get_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
 from allot.core.errors import NotFound
-from allot.core.periods import zone
 from allot.invoice import parties, service
 from allot.invoice import repository as repo
 from allot.invoice.repository import InvoiceRow
@@ -31,13 +30,12 @@ from allot.invoice.schemas import (
     BillingRunRead,
     ClockRead,
     ClockSet,
-    CreditNoteCreate,
-    CreditNoteRead,
+    CreditBalanceRead,
     InvoicePage,
     InvoicePay,
     InvoiceRead,
     InvoiceSettle,
-    credit_note_read,
+    credit_balance_read,
     invoice_read,
     invoice_summary,
 )
@@ -137,6 +135,19 @@ def get_account_invoices_csv(account_id: str, db: Db, caller: Caller) -> Respons
     )
 
 
+@router.get("/accounts/{account_id}/credit-balance", response_model=CreditBalanceRead)
+def get_credit_balance(
+    account_id: str, db: Db, caller: Caller, limit: Limit = 100, after: After = None
+) -> CreditBalanceRead:
+    """The account's credit balance (P4) and its moves, newest first: credit notes kept as
+    credit and overpayments in, credit taken off invoices and refunds out."""
+    with db.read() as conn:
+        caller.check(conn).require_account(account_id)
+        account = get_account(conn, account_id)
+        entries = repo.balance_entries(conn, account_id, limit=limit, before_id=after)
+    return credit_balance_read(account, entries, limit)
+
+
 @router.get("/partners/{partner_id}/invoices", response_model=InvoicePage)
 def get_partner_invoices(
     partner_id: str, db: Db, caller: Caller, limit: Limit = 100, after: After = None
@@ -176,7 +187,7 @@ def get_invoice_pdf(invoice_id: PathId, db: Db, caller: Caller) -> Response:
 # --- settling and correcting (operator) ---------------------------------------------------
 
 
-def _operator_action(
+def operator_action(
     db: Db,
     now: Now,
     caller: Caller,
@@ -185,7 +196,10 @@ def _operator_action(
     body: dict[str, Any],
     action: Callable[[Connection, InvoiceRow], BaseModel],
     status: int = 200,
-) -> object:
+) -> JSONResponse:
+    """An operator's action on one invoice, under its idempotency key (the same key returns
+    the first answer); another tenant's invoice is the 404 of a missing one."""
+
     def work(conn: Connection, principal: Principal) -> tuple[int, BaseModel]:
         invoice = visible(conn, principal, invoice_id)
         principal.require_operator()
@@ -209,7 +223,7 @@ def post_pay(
     def pay(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
         return _read(conn, service.mark_paid(conn, now, invoice_id=invoice.id, note=note))
 
-    return _operator_action(db, now, caller, key, invoice_id, {"note": note}, pay)
+    return operator_action(db, now, caller, key, invoice_id, {"note": note}, pay)
 
 
 @router.post("/invoices/{invoice_id}/void", response_model=InvoiceRead)
@@ -227,7 +241,7 @@ def post_void(
     def void(conn: Connection, invoice: InvoiceRow) -> InvoiceRead:
         return _read(conn, service.void(conn, now, invoice_id=invoice.id, reason=body.reason))
 
-    return _operator_action(db, now, caller, key, invoice_id, body.model_dump(), void)
+    return operator_action(db, now, caller, key, invoice_id, body.model_dump(), void)
 
 
 @router.post("/invoices/{invoice_id}/uncollectible", response_model=InvoiceRead)
@@ -246,39 +260,7 @@ def post_uncollectible(
             conn, service.mark_uncollectible(conn, now, invoice_id=invoice.id, reason=body.reason)
         )
 
-    return _operator_action(db, now, caller, key, invoice_id, body.model_dump(), give_up)
-
-
-@router.post("/invoices/{invoice_id}/credit-notes", status_code=201, response_model=CreditNoteRead)
-def post_credit_note(
-    invoice_id: PathId,
-    body: CreditNoteCreate,
-    db: Db,
-    now: Now,
-    caller: Caller,
-    key: IdempotencyKey = None,
-) -> object:
-    """Take back part (`lines`: amounts before tax) or all that is left of an invoice (operator).
-
-    Dated today in the account's time zone; tax follows each line's rate.
-    """
-    amounts = None if body.lines is None else {c.position: c.amount for c in body.lines}
-
-    def correct(conn: Connection, invoice: InvoiceRow) -> CreditNoteRead:
-        tz = get_account(conn, invoice.account_id).timezone if invoice.account_id else "UTC"
-        note = service.credit_note(
-            conn,
-            now,
-            invoice_id=invoice.id,
-            reason=body.reason,
-            amounts=amounts,
-            issued_on=now.now().astimezone(zone(tz)).date(),
-        )
-        return credit_note_read(invoice, note)
-
-    return _operator_action(
-        db, now, caller, key, invoice_id, body.model_dump(mode="json"), correct, 201
-    )
+    return operator_action(db, now, caller, key, invoice_id, body.model_dump(), give_up)
 
 
 # --- the invoice run and the clock (operator) ---------------------------------------------

@@ -57,3 +57,4 @@ class Document:
     corrects: str | None = None  # a credit note: the number of the invoice it corrects
     locale: str = "en"
     notes: tuple[str, ...] = ()
+    credit_applied_minor: int = 0  # an invoice: the credit balance taken off its total (P4)

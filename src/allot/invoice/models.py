@@ -42,6 +42,13 @@ class InvoiceKind(StrEnum):
     PARTNER = "partner"  # a partner's month at wholesale terms (K8)
 
 
+class NoteSettlement(StrEnum):
+    """What became of the part of a credit note that gives back money paid (P4)."""
+
+    REFUND = "refund"  # back to the card that paid the invoice
+    BALANCE = "balance"  # the account's credit, taken off its next invoices
+
+
 number_series = sa.Table(
     "number_series",
     metadata,
@@ -77,7 +84,14 @@ invoices = sa.Table(
     sa.Column("settlement_note", sa.String(200), nullable=True),
     sa.Column("seller", sa.JSON, nullable=False),  # B8: as at finalization
     sa.Column("bill_to", sa.JSON, nullable=False),
+    # P4: the account's credit balance taken off the total when the invoice was issued
+    # (tax included: the balance is money the account paid); owed = total - this - notes
+    sa.Column("credit_applied_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("(account_id IS NULL) <> (partner_id IS NULL)", name="one_payer"),
+    sa.CheckConstraint(
+        "credit_applied_minor >= 0 AND credit_applied_minor <= total_minor",
+        name="credit_applied_within_total",
+    ),
     one_of("state", InvoiceState),
     one_of("kind", InvoiceKind),
     sa.CheckConstraint("(state = 'draft') = (number IS NULL)", name="numbered_when_finalized"),
@@ -125,7 +139,17 @@ credit_notes = sa.Table(
     sa.Column("issued_at", UTCDateTime, nullable=False),
     sa.Column("seller", sa.JSON, nullable=False),  # B8: as at issue
     sa.Column("bill_to", sa.JSON, nullable=False),
+    # P4: the part of the note that gives back money paid (the rest only lowers what is
+    # owed), and what became of it: refunded to the card, or the account's credit balance.
+    # NULL (with 0) on a partner's invoice, and on notes from before credit balances.
+    sa.Column("settled_as", sa.String(16), nullable=True),
+    sa.Column("settled_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("total_minor > 0", name="total_positive"),
+    one_of("settled_as", NoteSettlement, nullable=True),
+    sa.CheckConstraint(
+        "settled_minor >= 0 AND settled_minor <= total_minor", name="settled_within_total"
+    ),
+    sa.CheckConstraint("(settled_as IS NULL) = (settled_minor = 0)", name="settled_when_paid"),
     sa.Index("ix_credit_notes_invoice", "invoice_id"),
 )
 
@@ -136,6 +160,44 @@ credit_note_lines = sa.Table(
     sa.Column("position", sa.Integer, primary_key=True),  # the invoice line it takes back from
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+
+class BalanceMove(StrEnum):
+    """What moved an account's credit balance (P4)."""
+
+    CREDIT_NOTE = "credit_note"  # the paid part of a credit note, kept as credit (+)
+    OVERPAYMENT = "overpayment"  # a charge that took more than was owed when it landed (+)
+    APPLIED = "applied"  # taken off an invoice when it was issued (-)
+    REFUNDED = "refunded"  # a credit note's credit given back to the card after all (-)
+
+
+# P4: the ledger behind `accounts.credit_balance_minor`, which always equals the sum of an
+# account's entries (`allot verify`). Append-only.
+credit_balance_entries = sa.Table(
+    "credit_balance_entries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(64), sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("move", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),  # in the account's currency
+    sa.Column("credit_note_id", BigId, sa.ForeignKey("credit_notes.id"), nullable=True),
+    sa.Column("invoice_id", BigId, sa.ForeignKey("invoices.id"), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    one_of("move", BalanceMove),
+    sa.CheckConstraint(
+        "(move IN ('credit_note', 'overpayment')) = (amount_minor > 0) AND amount_minor <> 0",
+        name="sign_of_move",
+    ),
+    sa.CheckConstraint(
+        "(move IN ('credit_note', 'refunded')) = (credit_note_id IS NOT NULL)",
+        name="names_its_note",
+    ),
+    sa.CheckConstraint(
+        "(move IN ('overpayment', 'applied')) = (invoice_id IS NOT NULL)",
+        name="names_its_invoice",
+    ),
+    sa.Index("ix_credit_balance_entries_account", "account_id", "id"),
 )
 
 # B8: who bills. One row (id 1), or none until the operator sets it; documents issued before

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from allot.core.invoicing import Charge, ChargeKind, Frozen, Tax, Totals
 from allot.invoice import numbering
 from allot.invoice.models import (
+    credit_balance_entries,
     credit_note_lines,
     credit_notes,
     invoice_lines,
@@ -59,6 +60,7 @@ class InvoiceRow:
     settlement_note: str | None
     seller: Mapping[str, Any]  # B8: `allot.invoice.parties` snapshots, as at finalization
     bill_to: Mapping[str, Any]
+    credit_applied_minor: int = 0  # P4: the credit balance taken off the total at issue
     lines: tuple[Frozen, ...] = ()
 
     @property
@@ -91,6 +93,8 @@ class CreditNoteRow:
     lines: tuple[tuple[int, int], ...]  # (invoice line position, amount_minor)
     seller: Mapping[str, Any]  # B8: as at issue
     bill_to: Mapping[str, Any]
+    settled_as: str | None = None  # P4: refund or balance, for the part that was paid
+    settled_minor: int = 0
 
 
 def _taxes_json(taxes: Sequence[Tax]) -> list[list[str | int]]:
@@ -127,6 +131,7 @@ def issue(
     event_type: str,
     payload: Callable[[InvoiceRow], Mapping[str, Any]],
     along: Along | None = None,
+    credit_applied_minor: int = 0,
 ) -> InvoiceRow | None:
     """Write the invoice for `billing_key` finalized, with the next number of `series`, its
     lines and its `event_type` event (`payload` of the row); None, and nothing written or
@@ -158,6 +163,7 @@ def issue(
         settlement_note=None,
         seller=seller,
         bill_to=bill_to,
+        credit_applied_minor=credit_applied_minor,
         lines=totals.lines,
     )
     values: dict[str, Any] = {f: getattr(row, f) for f in _COLUMNS if f != "number"}
@@ -502,6 +508,8 @@ def insert_credit_note(
     at: datetime,
     seller: Mapping[str, Any],
     bill_to: Mapping[str, Any],
+    settled_as: str | None,
+    settled_minor: int,
 ) -> int:
     note_id = int(
         conn.execute(
@@ -518,6 +526,8 @@ def insert_credit_note(
                 issued_at=at,
                 seller=dict(seller),
                 bill_to=dict(bill_to),
+                settled_as=settled_as,
+                settled_minor=settled_minor,
             )
             .returning(credit_notes.c.id)
         ).scalar_one()
@@ -532,14 +542,31 @@ def insert_credit_note(
     return note_id
 
 
-_CREDITED = sa.select(sa.func.coalesce(sa.func.sum(credit_notes.c.total_minor), 0)).where(
-    credit_notes.c.invoice_id == sa.bindparam("invoice_id")
-)
+def lowered_by_notes() -> sa.ScalarSelect[Any]:
+    """What an invoice's credit notes took off what it asks for (the correlated sum, tax
+    included): each note's total but the part that gave back money paid (`settled_minor`),
+    which went to the card or the credit balance instead."""
+    return (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(credit_notes.c.total_minor - credit_notes.c.settled_minor), 0
+            )
+        )
+        .where(credit_notes.c.invoice_id == invoices.c.id)
+        .scalar_subquery()
+    )
 
 
-def credited_minor(conn: Connection, invoice_id: int) -> int:
-    """What the invoice's credit notes took back, in all (minor units, tax included)."""
-    return int(conn.execute(_CREDITED, {"invoice_id": invoice_id}).scalar_one())
+_OWED = sa.select(
+    invoices.c.total_minor - invoices.c.credit_applied_minor - lowered_by_notes()
+).where(invoices.c.id == sa.bindparam("invoice_id"))
+
+
+def owed_minor(conn: Connection, invoice_id: int) -> int:
+    """What an invoice not yet paid still asks for (P4): its total, less the credit balance
+    taken off it at issue, less what credit notes took off it since (minor units, tax
+    included)."""
+    return int(conn.execute(_OWED, {"invoice_id": invoice_id}).scalar_one())
 
 
 def credit_notes_of(conn: Connection, invoice_id: int) -> list[CreditNoteRow]:
@@ -570,6 +597,8 @@ def credit_notes_of(conn: Connection, invoice_id: int) -> list[CreditNoteRow]:
                 tuple((p, a) for p, a in lines),
                 n.seller,
                 n.bill_to,
+                n.settled_as,
+                n.settled_minor,
             )
         )
     return out
@@ -609,3 +638,85 @@ def billed_units(
         .group_by(invoice_lines.c.metric)
     )
     return {r[0]: int(r[1]) for r in rows}
+
+
+# --- the credit balance (P4) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceEntry:
+    id: int
+    account_id: str
+    move: str
+    amount_minor: int
+    credit_note: str | None  # the numbers of the documents it names
+    invoice: str | None
+    at: datetime
+
+
+def insert_balance_entry(
+    conn: Connection,
+    *,
+    account_id: str,
+    move: str,
+    amount_minor: int,
+    at: datetime,
+    credit_note_id: int | None = None,
+    invoice_id: int | None = None,
+) -> None:
+    conn.execute(
+        sa.insert(credit_balance_entries).values(
+            account_id=account_id,
+            move=move,
+            amount_minor=amount_minor,
+            credit_note_id=credit_note_id,
+            invoice_id=invoice_id,
+            at=at,
+        )
+    )
+
+
+def balance_entries(
+    conn: Connection, account_id: str, *, limit: int = 100, before_id: int | None = None
+) -> list[BalanceEntry]:
+    """Newest first, with the numbers of the credit note or invoice each names."""
+    e = credit_balance_entries
+    stmt = (
+        sa.select(
+            e.c.id,
+            e.c.account_id,
+            e.c.move,
+            e.c.amount_minor,
+            credit_notes.c.number.label("credit_note"),
+            invoices.c.number.label("invoice"),
+            e.c.at,
+        )
+        .outerjoin(credit_notes, credit_notes.c.id == e.c.credit_note_id)
+        .outerjoin(invoices, invoices.c.id == e.c.invoice_id)
+        .where(e.c.account_id == account_id)
+        .order_by(e.c.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(e.c.id < before_id)
+    return [BalanceEntry(**r._mapping) for r in conn.execute(stmt)]
+
+
+def balance_sums(conn: Connection) -> dict[str, int]:
+    """Every account's sum of entries (for `allot verify`)."""
+    rows = conn.execute(
+        sa.select(
+            credit_balance_entries.c.account_id, sa.func.sum(credit_balance_entries.c.amount_minor)
+        ).group_by(credit_balance_entries.c.account_id)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def settle_note_as(conn: Connection, note_id: int, *, settled_as: str, was: str) -> bool:
+    """Change what became of a note's paid part (balance → refund); False if it was not `was`."""
+    done = conn.execute(
+        sa.update(credit_notes)
+        .where(credit_notes.c.id == note_id, credit_notes.c.settled_as == was)
+        .values(settled_as=settled_as)
+    )
+    return done.rowcount == 1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from allot.account.repository import AccountRow
 from allot.core.money import Money
 from allot.invoice import service
-from allot.invoice.repository import CreditNoteRow, InvoiceRow
+from allot.invoice.repository import BalanceEntry, CreditNoteRow, InvoiceRow
 from allot.kit.validate import Instant
 
 _STRICT = ConfigDict(extra="forbid")
@@ -31,6 +32,10 @@ class InvoiceSummary(BaseModel):
     subtotal: str
     tax: str
     total: str
+    credit_applied: str = Field(
+        description="The account's credit balance taken off the total when it was issued "
+        "(P4); the card is charged the rest."
+    )
 
 
 class InvoicePage(BaseModel):
@@ -76,6 +81,12 @@ class CreditNoteRead(BaseModel):
     total: str
     taxes: list[TaxRead]
     lines: list[CreditNoteLineRead]
+    settled_as: Literal["refund", "balance"] | None = Field(
+        description="What became of the part that gave back money paid: refunded to the card, "
+        "or kept as the account's credit balance; null when it only lowered what the invoice "
+        "asked for (or on a partner's invoice)."
+    )
+    settled: str = Field(description="That part: money paid given back (tax included).")
 
 
 class InvoiceRead(InvoiceSummary):
@@ -112,6 +123,8 @@ def credit_note_read(invoice: InvoiceRow, note: CreditNoteRow) -> CreditNoteRead
             for t in note.taxes
         ],
         lines=[CreditNoteLineRead(position=p, amount=_money(m, c)) for p, m in note.lines],
+        settled_as=note.settled_as,
+        settled=_money(note.settled_minor, c),
     )
 
 
@@ -125,6 +138,50 @@ def invoice_read(invoice: InvoiceRow, notes: list[CreditNoteRow]) -> InvoiceRead
             "settled_at": invoice.settled_at,
             "settlement_note": invoice.settlement_note,
         }
+    )
+
+
+class BalanceEntryRead(BaseModel):
+    id: int
+    move: Literal["credit_note", "overpayment", "applied", "refunded"] = Field(
+        description="credit_note: a credit note's paid part kept as credit; overpayment: a "
+        "charge that took more than was owed when it landed; applied: taken off an invoice; "
+        "refunded: a credit note's credit refunded to the card after all."
+    )
+    amount: str = Field(description="Signed: positive in, negative out.")
+    credit_note: str | None
+    invoice: str | None
+    at: datetime
+
+
+class CreditBalanceRead(BaseModel):
+    account_id: str
+    currency: str
+    balance: str = Field(description="Taken off the next invoices' totals, tax included.")
+    entries: list[BalanceEntryRead]
+    next_after: int | None = Field(None, description="Pass as `after` for the next (older) page.")
+
+
+def credit_balance_read(
+    account: AccountRow, entries: list[BalanceEntry], limit: int
+) -> CreditBalanceRead:
+    c = account.currency
+    return CreditBalanceRead(
+        account_id=account.id,
+        currency=c,
+        balance=_money(account.credit_balance_minor, c),
+        entries=[
+            BalanceEntryRead(
+                id=e.id,
+                move=e.move,
+                amount=_money(e.amount_minor, c),
+                credit_note=e.credit_note,
+                invoice=e.invoice,
+                at=e.at,
+            )
+            for e in entries
+        ],
+        next_after=entries[-1].id if len(entries) == limit else None,
     )
 
 
@@ -151,6 +208,12 @@ class CreditNoteCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=200, examples=["goodwill: outage on 3 May"])
     lines: list[CreditLine] | None = Field(
         None, min_length=1, max_length=1000, description="Omit to take back all that is left."
+    )
+    settle: Literal["refund", "balance"] | None = Field(
+        None,
+        description="For what gives back money paid (a note on a paid invoice): refund it to "
+        "the card that paid, or keep it as the account's credit for its next invoices "
+        "(the default).",
     )
 
     @field_validator("lines")

@@ -26,9 +26,10 @@ from allot.account import repository as account_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
 from allot.core.money import Money
-from allot.invoice import numbering, parties
+from allot.invoice import balance, numbering, parties
 from allot.invoice import repository as repo
 from allot.invoice.document import Document, DocumentLine, TaxLine
+from allot.invoice.models import NoteSettlement
 from allot.invoice.repository import CreditNoteRow, InvoiceRow
 from allot.kit import validate
 from allot.kit.clock import Clock
@@ -53,6 +54,7 @@ def issue(
     period: tuple[date, date] | None = None,
     notes: Sequence[str] = (),
     referral_credit_minor: int = 0,
+    credit_balance_minor: int = 0,
     along: repo.Along | None = None,
 ) -> InvoiceRow:
     """Create and finalize the invoice for `billing_key`, or return the one already there.
@@ -64,6 +66,9 @@ def issue(
     `referral_credit_minor` is the account's balance of referral rewards as last
     read (`accounts.referral_credit_minor`): when it is not zero, earned rewards
     are credited on this invoice (A4) — only if it is new, so a rerun credits nothing.
+    `credit_balance_minor`, the account's credit balance as last read, likewise: when it
+    is not zero the balance is taken off the new invoice's total (P4, `allot.invoice.balance`),
+    and an invoice it covers in full is paid.
     """
     totals = freeze(charges, currency, tax_rate=tax_rate)
     credits = _referral_credits(
@@ -71,6 +76,14 @@ def issue(
     )
     if credits:
         totals = freeze([*charges, *credits], currency, tax_rate=tax_rate)
+    from_balance = 0
+    if credit_balance_minor > 0 and repo.id_by_key(conn, billing_key) is None:
+        from_balance = balance.to_apply(
+            conn,
+            account_id=account_id,
+            balance_hint=credit_balance_minor,
+            total_minor=totals.total_minor,
+        )
     # Born finalized: the number is taken and the row written in this transaction, so a
     # rollback gives both back (B6) — and taken only if the key has no invoice yet.
     done = repo.issue(
@@ -91,12 +104,21 @@ def issue(
         event_type="invoice.finalized",
         payload=lambda row: checked("invoice.finalized", summary(row)),  # as `emit` checks
         along=along,
+        credit_applied_minor=from_balance,
     )
     if done is None:
         existing = repo.id_by_key(conn, billing_key)
         assert existing is not None
         return get_invoice(conn, existing)
+    if from_balance > 0:
+        assert account_id is not None
+        balance.applied(conn, clock, account_id=account_id, invoice_id=done.id, amount=from_balance)
+        if from_balance == done.total_minor:
+            return _settle(conn, clock, done.id, "paid", PAID_FROM_BALANCE, "invoice.paid")
     return done
+
+
+PAID_FROM_BALANCE = "paid from the credit balance"
 
 
 def _referral_credits(
@@ -192,9 +214,18 @@ def credit_note(
     reason: str,
     amounts: Mapping[int, Decimal | str] | None = None,
     issued_on: date,
+    settle: str | None = None,
 ) -> CreditNoteRow:
-    """Take back part (`amounts`: line position → money) or all of a finalized invoice."""
+    """Take back part (`amounts`: line position → money) or all of a finalized invoice.
+
+    What of it gives back money paid (`balance.settled_part`) is kept as the account's
+    credit, or with `settle="refund"` marked to be refunded to the card (which
+    `allot.billing.refunds` does, having checked that a card paid it); the rest lowers
+    what the invoice asks for. A partner's invoices are settled outside allot.
+    """
     reason = validate.text(reason, field="reason")
+    if settle is not None and settle not in set(NoteSettlement):
+        raise InvalidInput("invalid_settlement", "settle is 'refund' or 'balance'", field="settle")
     invoice = get_invoice(conn, invoice_id, lock=True)
     if invoice.state not in ("finalized", "paid", "uncollectible"):
         raise Conflict(
@@ -209,6 +240,19 @@ def credit_note(
         )
     minor_amounts = None if amounts is None else _minor_amounts(amounts, invoice.currency)
     taken = credit(invoice.totals(), minor_amounts, already=already)
+    settled = 0
+    if invoice.account_id is not None:
+        settled = balance.settled_part(
+            total_minor=taken.total_minor, owed_minor=balance.owed_before_note(conn, invoice)
+        )
+    if settle == NoteSettlement.REFUND and settled == 0:
+        raise Conflict(
+            "credit_note_not_charged",
+            f"nothing of this credit note was paid: it lowers what invoice {invoice.number} "
+            "asks for, and there is nothing to refund",
+            field="settle",
+        )
+    settled_as = None if settled == 0 else (settle or NoteSettlement.BALANCE)
     bill_to = _bill_to_now(conn, invoice)
     number = numbering.take(conn, numbering.series(numbering.CREDIT_NOTES, issued_on.year))
     repo.insert_credit_note(
@@ -224,8 +268,13 @@ def credit_note(
         at=clock.now(),
         seller=parties.seller_snapshot(conn),
         bill_to=bill_to,
+        settled_as=settled_as,
+        settled_minor=settled,
     )
     note = next(n for n in repo.credit_notes_of(conn, invoice_id) if n.number == number)
+    if settled_as == NoteSettlement.BALANCE:
+        assert invoice.account_id is not None
+        balance.keep(conn, clock, account_id=invoice.account_id, note_id=note.id, amount=settled)
     emit(
         conn,
         clock,
@@ -240,6 +289,8 @@ def credit_note(
             "currency": invoice.currency,
             "total": _decimal(note.total_minor, invoice.currency),
             "reason": note.reason,
+            "settled_as": note.settled_as,
+            "settled": _decimal(note.settled_minor, invoice.currency),
         },
     )
     return note
@@ -308,6 +359,7 @@ def summary(invoice: InvoiceRow) -> dict[str, Any]:
         "subtotal": money(invoice.subtotal_minor),
         "tax": money(invoice.tax_minor),
         "total": money(invoice.total_minor),
+        "credit_applied": money(invoice.credit_applied_minor),
     }
 
 
@@ -431,6 +483,7 @@ def document(invoice: InvoiceRow, *, locale: str = "en") -> Document:
         period_end=invoice.period_end,
         locale=locale,
         notes=invoice.notes,
+        credit_applied_minor=invoice.credit_applied_minor,
     )
 
 
@@ -453,8 +506,18 @@ def credit_note_document(
         rounding=invoice.rounding,
         corrects=invoice.number,
         locale=locale,
-        notes=(note.reason,),
+        notes=(note.reason, *_settlement_notes(note, invoice.currency)),
     )
+
+
+def _settlement_notes(note: CreditNoteRow, currency: str) -> tuple[str, ...]:
+    """What became of the money paid that the note gives back (P4)."""
+    amount = f"{_decimal(note.settled_minor, currency)} {currency}"
+    if note.settled_as == NoteSettlement.REFUND:
+        return (f"{amount} goes back to the card that paid the invoice.",)
+    if note.settled_as == NoteSettlement.BALANCE:
+        return (f"{amount} kept as credit, taken off your next invoices.",)
+    return ()
 
 
 def dumps(data: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -39,6 +39,7 @@ from allot_client.models import (
     ClockRead,
     CodeRead,
     CollectionRead,
+    CreditBalanceRead,
     CreditNoteRead,
     Decision,
     DeliveryDetail,
@@ -175,6 +176,18 @@ class Client:
         return self._one(
             BillingStatusRead, "GET", "/v1/accounts/{account_id}/billing-status",
             account_id=account_id,
+        )  # fmt: skip
+
+    def credit_balance(
+        self, account_id: str, *, limit: int = 100, after: int | None = None
+    ) -> CreditBalanceRead:
+        """The account's credit balance and its moves, newest first (P4)."""
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        return self._one(
+            CreditBalanceRead, "GET", "/v1/accounts/{account_id}/credit-balance",
+            account_id=account_id, params=params,
         )  # fmt: skip
 
     def start_card_setup(self, account_id: str) -> CardSetupRead:
@@ -938,12 +951,16 @@ class Client:
         reason: str,
         *,
         lines: Mapping[int, Amount] | None = None,
+        settle: Literal["refund", "balance"] | None = None,
         idempotency_key: str | None = None,
     ) -> CreditNoteRead:
-        """Take back `lines` (line position → amount before tax), or all that is left."""
+        """Take back `lines` (line position → amount before tax), or all that is left; what it
+        gives back of money paid is kept as credit, or with `settle="refund"` refunded."""
         body: dict[str, Any] = {"reason": reason}
         if lines is not None:
             body["lines"] = [{"position": p, "amount": a} for p, a in lines.items()]
+        if settle is not None:
+            body["settle"] = settle
         return self._one(
             CreditNoteRead,
             "POST",

@@ -80,6 +80,10 @@ class AccountRead(BaseModel):
     A fraction: 0.2 = 20 %.
     """
     billing_details: BillingDetailsBody
+    credit_balance: Annotated[str, Field(title="Credit Balance")]
+    """
+    P4: money paid and given back as credit, taken off the next invoices (`GET /v1/accounts/{id}/credit-balance` lists its moves).
+    """
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
 
 
@@ -220,6 +224,24 @@ class AttemptRead(BaseModel):
     """
     error: Annotated[str | None, Field(title="Error")]
     duration_ms: Annotated[int, Field(title="Duration Ms")]
+
+
+class BalanceEntryRead(BaseModel):
+    id: Annotated[int, Field(title="Id")]
+    move: Annotated[
+        Literal["credit_note", "overpayment", "applied", "refunded"],
+        Field(title="Move"),
+    ]
+    """
+    credit_note: a credit note's paid part kept as credit; overpayment: a charge that took more than was owed when it landed; applied: taken off an invoice; refunded: a credit note's credit refunded to the card after all.
+    """
+    amount: Annotated[str, Field(title="Amount")]
+    """
+    Signed: positive in, negative out.
+    """
+    credit_note: Annotated[str | None, Field(title="Credit Note")]
+    invoice: Annotated[str | None, Field(title="Invoice")]
+    at: Annotated[AwareDatetime, Field(title="At")]
 
 
 class BatchAction(BaseModel):
@@ -486,6 +508,20 @@ class ConsumeRequest(BaseModel):
     """
 
 
+class CreditBalanceRead(BaseModel):
+    account_id: Annotated[str, Field(title="Account Id")]
+    currency: Annotated[str, Field(title="Currency")]
+    balance: Annotated[str, Field(title="Balance")]
+    """
+    Taken off the next invoices' totals, tax included.
+    """
+    entries: Annotated[list[BalanceEntryRead], Field(title="Entries")]
+    next_after: Annotated[int | None, Field(title="Next After")] = None
+    """
+    Pass as `after` for the next (older) page.
+    """
+
+
 class CreditLine(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -517,6 +553,10 @@ class CreditNoteCreate(BaseModel):
     """
     Omit to take back all that is left.
     """
+    settle: Annotated[Literal["refund", "balance"] | None, Field(title="Settle")] = None
+    """
+    For what gives back money paid (a note on a paid invoice): refund it to the card that paid, or keep it as the account's credit for its next invoices (the default).
+    """
 
 
 class CreditNoteLineRead(BaseModel):
@@ -540,6 +580,14 @@ class CreditNoteRead(BaseModel):
     total: Annotated[str, Field(title="Total")]
     taxes: Annotated[list[TaxRead], Field(title="Taxes")]
     lines: Annotated[list[CreditNoteLineRead], Field(title="Lines")]
+    settled_as: Annotated[Literal["refund", "balance"] | None, Field(title="Settled As")]
+    """
+    What became of the part that gave back money paid: refunded to the card, or kept as the account's credit balance; null when it only lowered what the invoice asked for (or on a partner's invoice).
+    """
+    settled: Annotated[str, Field(title="Settled")]
+    """
+    That part: money paid given back (tax included).
+    """
 
 
 class Decision(BaseModel):
@@ -828,6 +876,10 @@ class InvoiceRead(BaseModel):
     subtotal: Annotated[str, Field(title="Subtotal")]
     tax: Annotated[str, Field(title="Tax")]
     total: Annotated[str, Field(title="Total")]
+    credit_applied: Annotated[str, Field(title="Credit Applied")]
+    """
+    The account's credit balance taken off the total when it was issued (P4); the card is charged the rest.
+    """
     rounding: Annotated[str, Field(title="Rounding")]
     notes: Annotated[list[str], Field(title="Notes")]
     lines: Annotated[list[InvoiceLineRead], Field(title="Lines")]
@@ -875,6 +927,10 @@ class InvoiceSummary(BaseModel):
     subtotal: Annotated[str, Field(title="Subtotal")]
     tax: Annotated[str, Field(title="Tax")]
     total: Annotated[str, Field(title="Total")]
+    credit_applied: Annotated[str, Field(title="Credit Applied")]
+    """
+    The account's credit balance taken off the total when it was issued (P4); the card is charged the rest.
+    """
 
 
 class Lines(RootModel[list[CreditLine]]):
