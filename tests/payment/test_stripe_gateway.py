@@ -232,6 +232,37 @@ def test_a_failed_authentication_is_a_soft_failure_not_a_pending_action(
     assert (after.decline_code, after.hard) == ("payment_intent_authentication_failure", False)
 
 
+def test_a_payment_waiting_for_the_cardholder_is_withdrawn_and_cannot_be_confirmed_after(
+    gateway: StripeGateway, page: Page
+) -> None:
+    customer, card = save_card(gateway, page, AUTHENTICATES)
+    waiting = charge(gateway, customer, card, key="attempt-3ds-withdrawn")
+    assert waiting.provider_ref is not None
+    assert waiting.client_secret is not None
+
+    withdrawn = gateway.withdraw(provider_ref=waiting.provider_ref)
+
+    assert (withdrawn.status, withdrawn.decline_code) == (ChargeStatus.FAILED, "canceled")
+    answer = httpx.post(
+        f"{page.base}/v1/payment_intents/{waiting.provider_ref}/_authenticate",
+        data={"client_secret": waiting.client_secret, "success": "true", "key": "pk_test"},
+    )
+    assert answer.status_code >= 400  # nothing left to confirm
+    assert gateway.payment(provider_ref=waiting.provider_ref).decline_code == "canceled"
+
+
+def test_a_payment_confirmed_before_it_is_withdrawn_stays_paid(
+    gateway: StripeGateway, page: Page
+) -> None:
+    customer, card = save_card(gateway, page, AUTHENTICATES)
+    waiting = charge(gateway, customer, card, key="attempt-3ds-too-late")
+    assert waiting.provider_ref is not None
+    assert waiting.client_secret is not None
+    page.authenticate(waiting.provider_ref, waiting.client_secret, success=True)
+
+    assert gateway.withdraw(provider_ref=waiting.provider_ref).status is ChargeStatus.SUCCEEDED
+
+
 def test_a_card_declined_after_authentication_fails(gateway: StripeGateway, page: Page) -> None:
     customer, card = save_card(gateway, page, AUTHENTICATES_THEN_DECLINED)
     outcome = charge(gateway, customer, card, key="attempt-3ds-declined")

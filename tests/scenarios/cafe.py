@@ -37,6 +37,7 @@ class Cafe:
                 account_id="cafe",
                 billing_details={"email": "owner@cafe.example", "legal_name": "Cafe LLC"},
             )
+        self.tmp = tmp_path
         self.sandbox = SandboxGateway(tmp_path / "sandbox.db")
         self.collector = Collector(db, self.world.clock, self.sandbox, LINKS)
 

@@ -161,6 +161,107 @@ def test_p4_a_card_that_needs_authentication_is_action_required_not_a_failure(
     assert cafe.state() == "active"
 
 
+@pytest.mark.parametrize("settled", ["paid by transfer", "voided", "canceled"])
+def test_p4_a_payment_waiting_on_its_cardholder_is_withdrawn_once_not_needed(
+    cafe: Cafe, settled: str
+) -> None:
+    """The café's March payment waits for 3-D Secure; then March is settled another way. The
+    waiting payment is canceled at the provider in the next round: confirming it later
+    charges nothing."""
+    from allot.invoice import service as invoice_service
+    from allot.payment.gateway import GatewayError
+
+    cafe.card("4000002760003184")
+    cafe.day(3, 1)
+    march = cafe.world.invoices("cafe")[-1]
+    waiting = next(c for c in cafe.charges() if c["status"] == "requires_action")
+    with cafe.db.transaction() as conn:
+        if settled == "paid by transfer":
+            invoice_service.mark_paid(conn, cafe.world.clock, invoice_id=march.id)
+        elif settled == "voided":
+            invoice_service.void(conn, cafe.world.clock, invoice_id=march.id, reason="mistake")
+        else:
+            payments.cancel(conn, cafe.world.clock, account_id="cafe",
+                            subscription_id=march.subscription_id or 0)  # fmt: skip
+    cafe.collector.round(50)
+    withdrawn = next(c for c in cafe.charges() if c["ref"] == waiting["ref"])
+    assert (withdrawn["status"], withdrawn["decline_code"]) == ("failed", "canceled")
+    with pytest.raises(GatewayError):  # the cardholder follows the old link: nothing to confirm
+        cafe.sandbox.authenticate(provider_ref=str(waiting["ref"]), success=True)
+    assert cafe.status().state == "ok"
+    assert cafe.events("payment.failed") == 0  # withdrawn, not a failure
+    with cafe.db.read() as conn:
+        assert pay_repo.attempts_of(conn, march.id)[-1].decline_code == "canceled"
+
+
+def test_p4_a_payment_confirmed_as_it_is_withdrawn_is_kept_as_credit(cafe: Cafe) -> None:
+    """The cardholder confirms at the provider just as the operator marks March paid by
+    transfer: the provider keeps the payment, and allot keeps it as the café's credit."""
+    from allot.account import repository as account_repo
+    from allot.invoice import service as invoice_service
+
+    cafe.card("4000002760003184")
+    cafe.day(3, 1)
+    march = cafe.world.invoices("cafe")[-1]
+    waiting = next(c for c in cafe.charges() if c["status"] == "requires_action")
+    with cafe.db.transaction() as conn:
+        invoice_service.mark_paid(conn, cafe.world.clock, invoice_id=march.id)
+    cafe.sandbox.authenticate(provider_ref=str(waiting["ref"]), success=True)
+    cafe.collector.round(50)
+    with cafe.db.read() as conn:
+        account = account_repo.get(conn, "cafe")
+        assert account is not None
+        assert account.credit_balance_minor == 2900
+        assert pay_repo.attempts_of(conn, march.id)[-1].state == "succeeded"
+
+
+def test_p4_a_card_saved_while_the_old_one_is_charged_is_tried_at_once(cafe: Cafe) -> None:
+    """The business replaces its lost card while the round is charging the old one: the old
+    card's hard decline does not leave March waiting for a new card — it has one."""
+    import dataclasses
+
+    class CardReplacedMidCharge(SandboxGateway):
+        def charge(self, **kw: object) -> Outcome:
+            cafe.card(GOOD)
+            return super().charge(**kw)  # type: ignore[arg-type]
+
+    cafe.card("4000000000009987")  # lost
+    cafe.world.at(KYIV, 2026, 3, 1, 9)
+    cafe.world.bill()
+    dataclasses.replace(cafe.collector, gateway=CardReplacedMidCharge(cafe.sandbox.path)).round(50)
+    assert [c["decline_code"] for c in cafe.charges()][-1] == "lost_card"
+    cafe.collector.round(50)  # the next round charges the new card
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert (cafe.state(), cafe.status().state) == ("active", "ok")
+
+
+def test_p2_a_payment_never_confirmed_is_withdrawn_after_the_schedule(cafe: Cafe) -> None:
+    """March's payment waits for 3-D Secure, and the owner never confirms it. It is waited
+    for as long as the retries would last (13 days); then it is withdrawn and the final rule
+    applies, as after the last retry — and a new card undoes it."""
+    from allot.payment.gateway import GatewayError
+
+    cafe.card("4000002760003184")
+    cafe.day(3, 1)
+    confirm_by = cafe.status().invoices[0].confirm_by
+    assert confirm_by == local(KYIV, 2026, 3, 14, 9)
+    assert (cafe.status().next_retry_at, cafe.state()) == (None, "active")
+    cafe.hours(since=(3, 1), days=13)  # to 14 March 00:00: still waiting
+    assert (cafe.status().state, cafe.plan()) == ("action_required", "monthly")
+    cafe.hours(since=(3, 14), days=1)
+    assert (cafe.status().state, cafe.state()) == ("past_due", "past_due")
+    assert cafe.plan() == "card-scanner-free"  # stamp-card's final rule
+    assert cafe.events("dunning.exhausted") == 1
+    waiting = next(c for c in cafe.charges() if c["decline_code"] == "canceled")
+    with pytest.raises(GatewayError):  # the old link confirms nothing now
+        cafe.sandbox.authenticate(provider_ref=str(waiting["ref"]), success=True)
+    assert cafe.events("payment.failed") == 0  # never counted as a failure
+    cafe.card(GOOD)
+    cafe.collector.round(50)
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert (cafe.plan(), cafe.status().state) == ("monthly", "ok")
+
+
 def test_p2_an_external_channel_account_is_never_charged(db: Database, tmp_path: Path) -> None:
     c = Cafe(db, tmp_path)
     with db.transaction() as conn:
@@ -300,6 +401,51 @@ def test_p4_a_charge_lost_in_flight_is_withdrawn_when_the_subscription_is_cancel
     with cafe.db.read() as conn:
         states = [a.state for a in pay_repo.attempts_of(conn, cafe.world.invoices("cafe")[-1].id)]
     assert states == ["canceled"]
+
+
+def test_p4_a_worker_with_another_provider_leaves_this_ones_attempts_alone(cafe: Cafe) -> None:
+    """The operator moved to another provider while an attempt was in flight at the first:
+    a worker on the new one neither asks it about that attempt nor withdraws it."""
+
+    class Other(SandboxGateway):
+        name = "other"
+
+    lossy = Unreachable(cafe.sandbox.path)
+    cafe.card(GOOD)
+    cafe.world.at(KYIV, 2026, 3, 1, 9)
+    cafe.world.bill()
+    Collector(cafe.db, cafe.world.clock, lossy, LINKS).round(50)  # lost in flight: pending
+    cafe.world.clock.advance(timedelta(minutes=6))
+    elsewhere = Collector(cafe.db, cafe.world.clock, Other(cafe.tmp / "other.db"), LINKS)
+    elsewhere.round(50)
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.read() as conn:
+        assert [a.state for a in pay_repo.attempts_of(conn, march.id)] == ["pending"]
+    cafe.collector.round(50)  # a worker that has the first provider charges it, once
+    with cafe.db.read() as conn:
+        assert [a.state for a in pay_repo.attempts_of(conn, march.id)] == ["succeeded"]
+
+
+def test_p4_a_success_the_provider_reports_after_a_failure_is_recorded(cafe: Cafe) -> None:
+    """Stripe: the cardholder failed 3-D Secure (recorded as a failure), then paid on the
+    provider's page; the success that follows is money moved, and is never dropped."""
+    from allot.payment.gateway import ChargeStatus
+
+    cafe.day(3, 1)  # declined: past due
+    march = cafe.world.invoices("cafe")[-1]
+    with cafe.db.read() as conn:
+        failed = pay_repo.attempts_of(conn, march.id)[0]
+    assert (failed.state, cafe.state()) == ("failed", "past_due")
+    paid = Outcome(ChargeStatus.SUCCEEDED, provider_ref=failed.provider_ref)
+    cafe.collector.record(failed.id, paid)
+    cafe.collector.record(failed.id, paid)  # a redelivery changes nothing
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert (cafe.state(), cafe.status().state) == ("active", "ok")
+    assert cafe.events("payment.succeeded") == 2  # February's and this one
+    late = Outcome(ChargeStatus.FAILED, provider_ref=failed.provider_ref, decline_code="x")
+    cafe.collector.record(failed.id, late)  # and a failure after a success is dropped
+    with cafe.db.read() as conn:
+        assert pay_repo.attempts_of(conn, march.id)[0].state == "succeeded"
 
 
 def test_p2_a_provider_that_keeps_refusing_is_a_failure_after_an_hour(cafe: Cafe) -> None:

@@ -44,7 +44,7 @@ from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core import calendar
-from allot.core.dunning import FinalRule, next_try
+from allot.core.dunning import FinalRule, confirm_by, next_try
 from allot.core.money import Money
 from allot.invoice import balance
 from allot.invoice import repository as invoice_repo
@@ -91,10 +91,11 @@ class Collector:
         with self.db.transaction() as conn:
             opened = open_collections(conn, self.clock, limit=batch)
             closed = close_settled(conn, self.clock, limit=batch)
+            expired = expire_confirmations(conn, self.clock, limit=batch)
         now = self.clock.now()
         with self.db.read() as conn:
-            stale = repo.stale_attempts(conn, now, batch)
-            waiting = repo.attempts_to_poll(conn, now, batch)
+            stale = repo.stale_attempts(conn, now, batch, gateway=self.gateway.name)
+            waiting = repo.attempts_to_poll(conn, now, batch, gateway=self.gateway.name)
             due = repo.due_collections(conn, now, batch)
         for attempt in stale:
             self.reconcile(attempt)
@@ -102,7 +103,7 @@ class Collector:
             self.poll(attempt)
         for collection in due:
             self.charge(collection.invoice_id)
-        return max(opened, closed, len(stale), len(waiting), len(due))
+        return max(opened, closed, expired, len(stale), len(waiting), len(due))
 
     def charge(self, invoice_id: int) -> Outcome | None:
         """Charge a due invoice once (steps 1-3 above); None if there was nothing to do."""
@@ -185,11 +186,19 @@ class Collector:
             )
 
     def poll(self, attempt: AttemptRow) -> Outcome | None:
-        """Ask the provider how a payment waiting on the cardholder (or itself) stands."""
+        """Ask the provider how a payment waiting on the cardholder (or itself) stands. One
+        its invoice no longer waits for (paid some other way, voided, credited, its
+        subscription canceled) is withdrawn at the provider, so that the cardholder's
+        confirming it later charges nothing."""
+        with self.db.read() as conn:
+            wanted = _still_waited_for(conn, attempt)
         outcome = None
         if attempt.provider_ref is not None:
             try:
-                outcome = self.gateway.payment(provider_ref=attempt.provider_ref)
+                if not wanted and attempt.state == AttemptState.REQUIRES_ACTION:
+                    outcome = self.gateway.withdraw(provider_ref=attempt.provider_ref)
+                else:
+                    outcome = self.gateway.payment(provider_ref=attempt.provider_ref)
             except GatewayError:
                 outcome = None
         if outcome is None or outcome.status.value == attempt.state:
@@ -393,6 +402,52 @@ def _closed_instead(
     return False
 
 
+def _still_waited_for(conn: Connection, attempt: AttemptRow) -> bool:
+    """Whether the invoice of a payment waiting on its cardholder still waits for it: not
+    once it was settled some other way, nor past the time to confirm it (`confirm_by`)."""
+    collection = repo.get_collection(conn, attempt.invoice_id)
+    return collection is not None and collection.state == CollectionState.REQUIRES_ACTION
+
+
+def _reacts(collection: CollectionRow, was: str) -> bool:
+    """Whether a failure reported now sets off the dunning: not for an invoice settled some
+    other way, nor for a payment that waited on its cardholder and is no longer waited for
+    (withdrawn)."""
+    if collection.state not in repo.OPEN_STATES:
+        return False
+    return was != AttemptState.REQUIRES_ACTION or (
+        collection.state == CollectionState.REQUIRES_ACTION
+    )
+
+
+def expire_confirmations(conn: Connection, clock: Clock, *, limit: int) -> int:
+    """Payments whose cardholder did not confirm them in time (`confirm_by`): the invoice is
+    overdue — past_due, and the final rule as after the last retry — and the payment is
+    withdrawn at the provider in this round (P2). A new card, or paying, undoes it."""
+    now = clock.now()
+    due = repo.expired_confirmations(conn, now, limit)
+    for collection in due:
+        get_account(conn, collection.account_id, lock=True)
+        fresh = repo.get_collection(conn, collection.invoice_id)
+        if fresh is None or fresh.state != CollectionState.REQUIRES_ACTION:
+            continue  # confirmed (or settled) meanwhile
+        repo.update_collection(
+            conn,
+            fresh.invoice_id,
+            state=CollectionState.EXHAUSTED,
+            next_try_at=None,
+            first_failed_at=fresh.first_failed_at or now,
+            updated_at=now,
+        )
+        repo.poll_waiting_now(conn, fresh.invoice_id, now)
+        _past_due(conn, clock, fresh)
+        if fresh.final_rule is None:
+            line = _line_of(conn, fresh)
+            rule = line.final_rule if line is not None else FinalRule.KEEP
+            _exhausted(conn, clock, fresh, _invoice(conn, fresh.invoice_id), rule)
+    return len(due)
+
+
 def owed(conn: Connection, invoice: InvoiceRow) -> int:
     """What is still owed (`allot.invoice.repository.owed_minor`)."""
     return invoice_repo.owed_minor(conn, invoice.id)
@@ -410,6 +465,7 @@ def settle(
     (a provider webhook and a round may both report it)."""
     now = clock.now()
     state = AttemptState(outcome.status.value)
+    was = repo.get_attempt(conn, attempt_id).state
     if not repo.finish_attempt(
         conn,
         attempt_id,
@@ -427,15 +483,18 @@ def settle(
     collection = repo.get_collection(conn, attempt.invoice_id)
     assert collection is not None
     invoice = _invoice(conn, attempt.invoice_id)
+    if state is not AttemptState.SUCCEEDED and not _reacts(collection, was):
+        return True  # a payment withdrawn (or failed) once its invoice stopped waiting for it
     if state is AttemptState.SUCCEEDED:
         _event(conn, clock, "payment.succeeded", attempt, invoice)
         _paid(conn, clock, collection, attempt, invoice)
     elif state is AttemptState.REQUIRES_ACTION:
+        line = _line_of(conn, collection)
         repo.update_collection(
             conn,
             invoice.id,
             state=CollectionState.REQUIRES_ACTION,
-            next_try_at=None,
+            next_try_at=confirm_by(now, retry_days=line.retry_days if line else ()),
             updated_at=now,
         )
         _event(conn, clock, "payment.requires_action", attempt, invoice)
@@ -444,6 +503,9 @@ def settle(
         repo.update_collection(conn, invoice.id, next_try_at=None, updated_at=now)
     else:
         _event(conn, clock, "payment.failed", attempt, invoice)
+        card = repo.active_method(conn, attempt.account_id)
+        if card is not None and card.id != attempt.method_id:
+            return True  # the old card's: the new one is tried as `card_changed` set it
         code = outcome.decline_code or "card_declined"
         _failed(conn, clock, collection, invoice, decline_code=code, hard=outcome.hard, links=links)
     return True
@@ -515,6 +577,7 @@ def _paid(
     repo.update_collection(
         conn, invoice.id, state=CollectionState.PAID, next_try_at=None, updated_at=now
     )
+    repo.poll_waiting_now(conn, invoice.id, now)  # another payment still waiting: withdrawn
     _undo_final_rule(conn, clock, collection)
     _back_in_good_standing(conn, clock, collection)
 
@@ -523,6 +586,7 @@ def _close(conn: Connection, clock: Clock, collection: CollectionRow, state: str
     repo.update_collection(
         conn, collection.invoice_id, state=state, next_try_at=None, updated_at=clock.now()
     )
+    repo.poll_waiting_now(conn, collection.invoice_id, clock.now())  # to be withdrawn
     _back_in_good_standing(conn, clock, collection)
 
 
@@ -805,3 +869,4 @@ def stop_collecting(conn: Connection, clock: Clock, *, subscription_id: int) -> 
         repo.update_collection(
             conn, c, state=CollectionState.CLOSED, next_try_at=None, updated_at=clock.now()
         )
+        repo.poll_waiting_now(conn, c, clock.now())  # a payment waiting on its cardholder

@@ -94,6 +94,10 @@ class OpenInvoiceRead(BaseModel):
     )
     tries: int = Field(description="Charges that failed since the schedule (re)started.")
     next_try_at: datetime | None
+    confirm_by: datetime | None = Field(
+        description="requires_action: until when the payment waits for the cardholder; past "
+        "it the payment is withdrawn and the final rule applies."
+    )
     decline_code: str | None
 
 
@@ -156,6 +160,7 @@ def status_read(s: BillingStatus) -> BillingStatusRead:
                 state=i.state,
                 tries=i.tries,
                 next_try_at=i.next_try_at,
+                confirm_by=i.confirm_by,
                 decline_code=i.decline_code,
             )
             for i in s.invoices

@@ -248,6 +248,7 @@ class OpenInvoice:
     tries: int
     next_try_at: datetime | None
     decline_code: str | None
+    confirm_by: datetime | None = None  # requires_action: withdrawn past it
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +286,7 @@ def billing_status(conn: Connection, *, account_id: str, links: Links) -> Billin
             continue  # due and not failed yet: not past due
         invoice = invoice_service.get_invoice(conn, c.invoice_id)
         last = repo.attempts_of(conn, c.invoice_id)
+        confirming = c.state == CollectionState.REQUIRES_ACTION
         open_invoices.append(
             OpenInvoice(
                 c.invoice_id,
@@ -293,8 +295,9 @@ def billing_status(conn: Connection, *, account_id: str, links: Links) -> Billin
                 collect.owed(conn, invoice),
                 c.state,
                 c.tries,
-                c.next_try_at,
+                None if confirming else c.next_try_at,
                 last[-1].decline_code if last else "no_payment_method",
+                c.next_try_at if confirming else None,
             )
         )
     totals: dict[str, int] = {}

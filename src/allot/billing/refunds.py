@@ -61,7 +61,9 @@ def reconcile_refunds(collector: Collector, batch: int) -> int:
     """Refunds left pending by a crash or an unanswered call, asked again with their keys
     once their lease runs out."""
     with collector.db.transaction() as conn:
-        stale = repo.stale_refunds(conn, collector.clock.now(), batch)
+        stale = repo.stale_refunds(
+            conn, collector.clock.now(), batch, gateway=collector.gateway.name
+        )
         for r in stale:  # the next round leaves them alone for a lease
             repo.renew_refund(conn, r.credit_note_id, collector.clock.now() + LEASE)
         refs = [repo.get_attempt(conn, r.attempt_id).provider_ref for r in stale]

@@ -13,6 +13,14 @@ two weeks: the charge on the invoice's day, then seven retries.
 
 Each retry is timed from the first failure, not from the one before, so a slow
 round never stretches the schedule.
+
+A payment that needs the cardholder's confirmation is not a failure, but it is
+not waited for forever either: the cardholder has the schedule's length (at
+least a day) to confirm, after which the payment is withdrawn and the final
+rule applies, as after the last retry.
+
+    >>> confirm_by(failed, retry_days=DEFAULT_RETRY_DAYS)
+    datetime.datetime(2026, 3, 14, 7, 0, tzinfo=datetime.timezone.utc)
 """
 
 from __future__ import annotations
@@ -42,6 +50,11 @@ def next_try(
     if failures > len(retry_days):
         return None
     return first_failed_at + timedelta(days=retry_days[failures - 1])
+
+
+def confirm_by(asked_at: datetime, *, retry_days: tuple[int, ...]) -> datetime:
+    """Until when a payment asked for confirmation at `asked_at` is waited for."""
+    return asked_at + timedelta(days=max(retry_days, default=1))
 
 
 def check_retry_days(days: tuple[int, ...]) -> str | None:

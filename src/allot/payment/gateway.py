@@ -120,6 +120,11 @@ class PaymentGateway(Protocol):
         """A payment's state now (after the cardholder authenticated, say)."""
         ...
 
+    def withdraw(self, *, provider_ref: str) -> Outcome:
+        """Cancel a payment still waiting on its cardholder, so that confirming it later
+        charges nothing; the payment's state after (what it became, if it was too late)."""
+        ...
+
     def refund(self, *, provider_ref: str, amount_minor: int, key: str) -> Refund:
         """Give back part or all of a payment, once for `key`."""
         ...

@@ -204,14 +204,17 @@ def open_attempt(conn: Connection, invoice_id: int) -> AttemptRow | None:
 
 def finish_attempt(conn: Connection, attempt_id: int, *, state: str, **values: Any) -> bool:
     """Record an outcome; False if the attempt had it already, or a final one (a duplicate
-    report, or one that arrives late)."""
+    report, or one that arrives late). A success is the exception: money moved, so it is
+    recorded over a failure too (a cardholder who failed 3-D Secure and then paid on the
+    provider's page)."""
+    open_states = [AttemptState.PENDING, AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]
+    if state == AttemptState.SUCCEEDED:
+        open_states.append(AttemptState.FAILED)
     done = conn.execute(
         sa.update(payment_attempts)
         .where(
             payment_attempts.c.id == attempt_id,
-            payment_attempts.c.state.in_(
-                [AttemptState.PENDING, AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]
-            ),
+            payment_attempts.c.state.in_(open_states),
             payment_attempts.c.state != state,
         )
         .values(state=state, **values)
@@ -219,13 +222,17 @@ def finish_attempt(conn: Connection, attempt_id: int, *, state: str, **values: A
     return done.rowcount == 1
 
 
-def stale_attempts(conn: Connection, now: datetime, limit: int) -> list[AttemptRow]:
-    """Pending attempts whose lease ran out: the process that made them died mid-call."""
+def stale_attempts(
+    conn: Connection, now: datetime, limit: int, *, gateway: str
+) -> list[AttemptRow]:
+    """Pending attempts whose lease ran out: the process that made them died mid-call. Only
+    those made through `gateway`: another provider's are asked by a worker that has it."""
     rows = conn.execute(
         sa.select(payment_attempts)
         .where(
             payment_attempts.c.state == AttemptState.PENDING,
             payment_attempts.c.lease_until <= now,
+            payment_attempts.c.gateway == gateway,
         )
         .order_by(payment_attempts.c.lease_until)
         .limit(limit)
@@ -233,18 +240,34 @@ def stale_attempts(conn: Connection, now: datetime, limit: int) -> list[AttemptR
     return [AttemptRow(**r._mapping) for r in rows]
 
 
-def attempts_to_poll(conn: Connection, now: datetime, limit: int) -> list[AttemptRow]:
-    """Payments waiting on the cardholder or the provider, due to be asked how they stand."""
+def attempts_to_poll(
+    conn: Connection, now: datetime, limit: int, *, gateway: str
+) -> list[AttemptRow]:
+    """Payments waiting on the cardholder or the provider, due to be asked how they stand
+    (those made through `gateway`)."""
     rows = conn.execute(
         sa.select(payment_attempts)
         .where(
             payment_attempts.c.state.in_([AttemptState.REQUIRES_ACTION, AttemptState.PROCESSING]),
             payment_attempts.c.lease_until <= now,
+            payment_attempts.c.gateway == gateway,
         )
         .order_by(payment_attempts.c.lease_until)
         .limit(limit)
     )
     return [AttemptRow(**r._mapping) for r in rows]
+
+
+def poll_waiting_now(conn: Connection, invoice_id: int, now: datetime) -> None:
+    """The invoice's payments waiting on the cardholder, asked about in the next round."""
+    conn.execute(
+        sa.update(payment_attempts)
+        .where(
+            payment_attempts.c.invoice_id == invoice_id,
+            payment_attempts.c.state == AttemptState.REQUIRES_ACTION,
+        )
+        .values(lease_until=now)
+    )
 
 
 def set_poll(conn: Connection, attempt_id: int, at: datetime) -> None:
@@ -313,6 +336,20 @@ def due_collections(conn: Connection, now: datetime, limit: int) -> list[Collect
     rows = conn.execute(
         sa.select(collections)
         .where(collections.c.state == CollectionState.COLLECTING, collections.c.next_try_at <= now)
+        .order_by(collections.c.next_try_at, collections.c.invoice_id)
+        .limit(limit)
+    )
+    return [CollectionRow(**r._mapping) for r in rows]
+
+
+def expired_confirmations(conn: Connection, now: datetime, limit: int) -> list[CollectionRow]:
+    """Collections waiting on a cardholder's confirmation past their time (`next_try_at`)."""
+    rows = conn.execute(
+        sa.select(collections)
+        .where(
+            collections.c.state == CollectionState.REQUIRES_ACTION,
+            collections.c.next_try_at <= now,
+        )
         .order_by(collections.c.next_try_at, collections.c.invoice_id)
         .limit(limit)
     )
@@ -391,12 +428,17 @@ def finish_refund(conn: Connection, credit_note_id: int, **values: Any) -> bool:
     return done.rowcount == 1
 
 
-def stale_refunds(conn: Connection, now: datetime, limit: int) -> list[RefundRow]:
+def stale_refunds(conn: Connection, now: datetime, limit: int, *, gateway: str) -> list[RefundRow]:
     """Refunds still pending past their lease: the process that asked died, or the provider
-    did not answer."""
+    did not answer. Only refunds of payments made through `gateway`."""
     rows = conn.execute(
         sa.select(refunds)
-        .where(refunds.c.state == RefundState.PENDING, refunds.c.lease_until <= now)
+        .join(payment_attempts, payment_attempts.c.id == refunds.c.attempt_id)
+        .where(
+            refunds.c.state == RefundState.PENDING,
+            refunds.c.lease_until <= now,
+            payment_attempts.c.gateway == gateway,
+        )
         .order_by(refunds.c.lease_until)
         .limit(limit)
     )

@@ -325,6 +325,16 @@ class SandboxGateway:
                 )
             return self._outcome(db, ref=provider_ref)
 
+    def withdraw(self, *, provider_ref: str) -> Outcome:
+        self._wire()
+        with self._books() as db:
+            db.execute(
+                "UPDATE charges SET status = 'failed', decline_code = 'canceled'"
+                " WHERE ref = ? AND status = 'requires_action'",
+                (provider_ref,),
+            )
+            return self._outcome(db, ref=provider_ref)
+
     def refund(self, *, provider_ref: str, amount_minor: int, key: str) -> Refund:
         self._wire()
         with self._books() as db:

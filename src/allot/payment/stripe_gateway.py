@@ -225,6 +225,16 @@ class StripeGateway:
         with _errors("reading the payment"):
             return outcome_of(self._client.v1.payment_intents.retrieve(provider_ref))
 
+    def withdraw(self, *, provider_ref: str) -> Outcome:
+        with _errors("canceling the payment"):
+            intent = self._client.v1.payment_intents.retrieve(provider_ref)
+            if intent.status in CANCELABLE:
+                try:
+                    intent = self._client.v1.payment_intents.cancel(provider_ref)
+                except stripe.InvalidRequestError:  # it moved on meanwhile: what it is now
+                    intent = self._client.v1.payment_intents.retrieve(provider_ref)
+        return outcome_of(intent)
+
     def refund(self, *, provider_ref: str, amount_minor: int, key: str) -> Refund:
         with _errors("refunding the payment"):
             earlier = self._client.v1.refunds.list(
@@ -282,6 +292,10 @@ class StripeGateway:
             if isinstance(charge.payment_intent, stripe.PaymentIntent):
                 intent = charge.payment_intent
         return decline_outcome(error, intent)
+
+
+# The states a PaymentIntent may be canceled in: it waits, and no money has moved.
+CANCELABLE = ("requires_action", "requires_confirmation", "requires_payment_method")
 
 
 def outcome_of(intent: stripe.PaymentIntent) -> Outcome:

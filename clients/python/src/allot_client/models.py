@@ -1026,6 +1026,10 @@ class OpenInvoiceRead(BaseModel):
     Charges that failed since the schedule (re)started.
     """
     next_try_at: Annotated[AwareDatetime | None, Field(title="Next Try At")]
+    confirm_by: Annotated[AwareDatetime | None, Field(title="Confirm By")]
+    """
+    requires_action: until when the payment waits for the cardholder; past it the payment is withdrawn and the final rule applies.
+    """
     decline_code: Annotated[str | None, Field(title="Decline Code")]
 
 
