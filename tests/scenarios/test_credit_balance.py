@@ -201,3 +201,22 @@ def test_p4_the_database_refuses_a_balance_below_zero(cafe: Cafe) -> None:
     with pytest.raises(sa.exc.IntegrityError), cafe.db.transaction() as conn:
         account_repo.add_credit_balance(conn, "cafe", -1)
     assert credit(cafe) == 0
+
+
+def test_p4_a_refund_the_provider_refuses_is_credit_again(cafe: Cafe) -> None:
+    """Someone refunded EUR 25 of February in the provider's dashboard; the operator's refund
+    of a EUR 10 note is then more than the provider has left, and is refused: the EUR 10 is
+    the café's credit, not lost."""
+    paid = next(c for c in cafe.charges() if c["status"] == "succeeded")
+    cafe.sandbox.refund(provider_ref=str(paid["ref"]), amount_minor=2500, key="dashboard")
+    february = cafe.world.invoices("cafe")[0]
+    refused = note(cafe, february, amounts={0: "10"}, settle="refund")
+    done = refund_note(cafe.collector, number=refused.number)
+    assert done.state == "failed"
+    assert cafe.events("payment.refund_failed") == 1
+    assert credit(cafe) == 1000
+    assert moves(cafe) == [("refund_failed", 1000, refused.number, None)]
+    with cafe.db.read() as conn:
+        assert invoice_repo.credit_notes_of(conn, february.id)[0].settled_as == "balance"
+    cafe.day(3, 1)  # March takes it
+    assert [c["amount"] for c in cafe.charges()][-1] == 1900

@@ -183,6 +183,9 @@ def _record(conn: Connection, clock: Clock, refund: RefundRow, answer: Refund) -
     ):
         return
     attempt = repo.get_attempt(conn, refund.attempt_id)
+    if not answer.succeeded:
+        note = invoice_repo.credit_note_by_id(conn, refund.credit_note_id)
+        balance.refund_refused(conn, clock, note=note)
     emit(
         conn,
         clock,

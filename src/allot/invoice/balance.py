@@ -12,7 +12,8 @@ Credit comes in two ways:
 It goes out when an invoice is issued: the balance is taken off its total, tax included —
 after tax, because the balance is money paid, tax and all (as a customer balance is in
 Stripe) — up to the total; an invoice the balance covers in full is paid at once. Or back
-to the card: a note kept as credit can still be refunded while the balance holds it.
+to the card: a note kept as credit can still be refunded while the balance holds it (and a
+refund the provider refuses makes it credit again).
 
     >>> settled_part(total_minor=2900, owed_minor=0)       # a paid €29: all of it was paid
     2900
@@ -102,6 +103,22 @@ def to_refund(conn: Connection, clock: Clock, *, note: CreditNoteRow, currency: 
     _move(
         conn, clock, account_id, BalanceMove.REFUNDED, -note.settled_minor, credit_note_id=note.id
     )
+
+
+def refund_refused(conn: Connection, clock: Clock, *, note: CreditNoteRow) -> None:
+    """The provider refused to refund a note: what it gives back is the account's credit
+    after all (nothing paid is lost), and the note says so."""
+    if repo.settle_note_as(
+        conn, note.id, settled_as=NoteSettlement.BALANCE, was=NoteSettlement.REFUND
+    ):
+        _move(
+            conn,
+            clock,
+            _account_of(conn, note),
+            BalanceMove.REFUND_FAILED,
+            note.settled_minor,
+            credit_note_id=note.id,
+        )
 
 
 def mismatches(conn: Connection) -> list[tuple[str, int, int]]:

@@ -170,6 +170,7 @@ class BalanceMove(StrEnum):
     OVERPAYMENT = "overpayment"  # a charge that took more than was owed when it landed (+)
     APPLIED = "applied"  # taken off an invoice when it was issued (-)
     REFUNDED = "refunded"  # a credit note's credit given back to the card after all (-)
+    REFUND_FAILED = "refund_failed"  # the provider refused a note's refund: credit again (+)
 
 
 # P4: the ledger behind `accounts.credit_balance_minor`, which always equals the sum of an
@@ -186,11 +187,12 @@ credit_balance_entries = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     one_of("move", BalanceMove),
     sa.CheckConstraint(
-        "(move IN ('credit_note', 'overpayment')) = (amount_minor > 0) AND amount_minor <> 0",
+        "(move IN ('credit_note', 'overpayment', 'refund_failed')) = (amount_minor > 0)"
+        " AND amount_minor <> 0",
         name="sign_of_move",
     ),
     sa.CheckConstraint(
-        "(move IN ('credit_note', 'refunded')) = (credit_note_id IS NOT NULL)",
+        "(move IN ('credit_note', 'refunded', 'refund_failed')) = (credit_note_id IS NOT NULL)",
         name="names_its_note",
     ),
     sa.CheckConstraint(

@@ -604,6 +604,13 @@ def credit_notes_of(conn: Connection, invoice_id: int) -> list[CreditNoteRow]:
     return out
 
 
+def credit_note_by_id(conn: Connection, note_id: int) -> CreditNoteRow:
+    invoice_id = conn.execute(
+        sa.select(credit_notes.c.invoice_id).where(credit_notes.c.id == note_id)
+    ).scalar_one()
+    return next(n for n in credit_notes_of(conn, invoice_id) if n.id == note_id)
+
+
 def credit_note_by_number(conn: Connection, number: str) -> CreditNoteRow | None:
     invoice_id = conn.execute(
         sa.select(credit_notes.c.invoice_id).where(credit_notes.c.number == number)

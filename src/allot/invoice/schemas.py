@@ -143,10 +143,11 @@ def invoice_read(invoice: InvoiceRow, notes: list[CreditNoteRow]) -> InvoiceRead
 
 class BalanceEntryRead(BaseModel):
     id: int
-    move: Literal["credit_note", "overpayment", "applied", "refunded"] = Field(
+    move: Literal["credit_note", "overpayment", "applied", "refunded", "refund_failed"] = Field(
         description="credit_note: a credit note's paid part kept as credit; overpayment: a "
         "charge that took more than was owed when it landed; applied: taken off an invoice; "
-        "refunded: a credit note's credit refunded to the card after all."
+        "refunded: a credit note's credit refunded to the card after all; refund_failed: the "
+        "provider refused that refund, and the money is credit again."
     )
     amount: str = Field(description="Signed: positive in, negative out.")
     credit_note: str | None

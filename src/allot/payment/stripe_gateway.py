@@ -100,6 +100,7 @@ _PAYMENT_EVENTS = frozenset(
         "payment_intent.payment_failed",
         "payment_intent.requires_action",
         "payment_intent.processing",
+        "payment_intent.canceled",
     }
 )
 

@@ -79,15 +79,16 @@ def upgrade() -> None:
         sa.Column("invoice_id", BigId, nullable=True),
         sa.Column("at", allot.kit.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "move IN ('credit_note', 'overpayment', 'applied', 'refunded')",
+            "move IN ('credit_note', 'overpayment', 'applied', 'refunded', 'refund_failed')",
             name=op.f("ck_credit_balance_entries_move"),
         ),
         sa.CheckConstraint(
-            "(move IN ('credit_note', 'overpayment')) = (amount_minor > 0) AND amount_minor <> 0",
+            "(move IN ('credit_note', 'overpayment', 'refund_failed')) = (amount_minor > 0)"
+            " AND amount_minor <> 0",
             name=op.f("ck_credit_balance_entries_sign_of_move"),
         ),
         sa.CheckConstraint(
-            "(move IN ('credit_note', 'refunded')) = (credit_note_id IS NOT NULL)",
+            "(move IN ('credit_note', 'refunded', 'refund_failed')) = (credit_note_id IS NOT NULL)",
             name=op.f("ck_credit_balance_entries_names_its_note"),
         ),
         sa.CheckConstraint(
