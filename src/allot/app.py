@@ -31,11 +31,13 @@ from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
 from allot.payment.gateway import PaymentGateway
+from allot.portal.api import router as portal
 from allot.referral.api import router as referral
 from allot.reviews.api import router as reviews
 from allot.subscription.api import router as subscriptions
 from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
+from allot.web.views import router as pages
 from allot.webhook.api import router as webhooks
 
 
@@ -59,6 +61,7 @@ def create_app(
     future_tolerance: timedelta = FUTURE_TOLERANCE,
     gateway: PaymentGateway | None = None,
     payment_links: Links | None = None,
+    public_url: str | None = None,
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -68,6 +71,8 @@ def create_app(
     an SMTP server is configured for `allot worker` to send the outbox with.
     `future_tolerance` is how far ahead of the clock an action may be dated (U8).
     `gateway` charges the cards (none: the payment routes answer `payments_not_configured`).
+    `public_url` is where browsers reach this API (the billing page's links); by default the
+    address each request came to.
     """
     app = FastAPIOffline(
         lifespan=_lifespan(threads),
@@ -93,6 +98,8 @@ def create_app(
     app.state.activation_link = check_template(activation_link)
     app.state.email = email
     app.state.future_tolerance = future_tolerance
+    app.state.public_url = public_url.rstrip("/") if public_url else None
+    app.state.payment_links = payment_links or Links()
     app.state.collector = (
         None
         if gateway is None
@@ -103,6 +110,7 @@ def create_app(
     app.add_middleware(HotRoutes, routes=hot_usage)
     http.install(app)
     _include_routers(app)
+    app.include_router(pages)  # the business's pages, outside /v1 (not in the API's schema)
     return app
 
 
@@ -146,6 +154,7 @@ def _include_routers(app: FastAPI) -> None:
         billing,
         payments,
         payment_providers,
+        portal,
     ):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES

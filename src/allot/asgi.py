@@ -20,4 +20,5 @@ app = create_app(
     future_tolerance=_settings.future_tolerance,
     gateway=_settings.gateway(),
     payment_links=_settings.payment_links(),
+    public_url=_settings.public_url,
 )

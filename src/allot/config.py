@@ -45,6 +45,8 @@ class Settings:
     # {account} becomes the account's id, {payment} the payment attempt's id
     payment_method_link: str = "/billing?account={account}"
     payment_action_link: str = "/billing/confirm?account={account}&payment={payment}"
+    # W1: where browsers reach allot (the billing page's links); unset: each request's address
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             payment_action_link=os.environ.get(
                 "ALLOT_PAYMENT_ACTION_LINK", "/billing/confirm?account={account}&payment={payment}"
             ),
+            public_url=os.environ.get("ALLOT_PUBLIC_URL") or None,
         )
 
     def route_threads(self, *, sqlite: bool) -> int:

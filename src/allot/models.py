@@ -6,6 +6,7 @@ from allot.backlog.models import orders, review_gates, review_months
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
 from allot.invoice.models import (
+    credit_balance_entries,
     credit_note_lines,
     credit_notes,
     invoice_lines,
@@ -24,6 +25,7 @@ from allot.payment.models import (
     payment_methods,
     refunds,
 )
+from allot.portal.models import portal_links, portal_sessions
 from allot.referral.models import referral_programs, referrals
 from allot.subscription.models import (
     subscription_changes,
@@ -49,6 +51,7 @@ __all__ = [
     "accounts",
     "api_keys",
     "collections",
+    "credit_balance_entries",
     "credit_note_lines",
     "credit_notes",
     "emails",
@@ -67,6 +70,8 @@ __all__ = [
     "payment_customers",
     "payment_methods",
     "plans",
+    "portal_links",
+    "portal_sessions",
     "product_lines",
     "referral_programs",
     "referrals",

@@ -61,6 +61,7 @@ ACCOUNT_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("POST", "/v1/accounts/{a}/review-requests/ack", {"order_ids": ["o1"]}, False),
     ("GET", "/v1/accounts/{a}/billing-status", None, False),
     ("GET", "/v1/accounts/{a}/credit-balance", None, False),
+    ("POST", "/v1/accounts/{a}/portal-sessions", None, False),
     ("POST", "/v1/accounts/{a}/payment-method/setup", None, False),
     ("PUT", "/v1/accounts/{a}/payment-method", {"setup_ref": "sbx_seti_x"}, False),
     ("GET", "/v1/accounts/{a}/payment-method", None, False),

@@ -276,7 +276,9 @@ def post_assign(
     )
 
 
-def _throttle(request: Request, *keys: str) -> None:
+def throttle_claims(request: Request, *keys: str) -> None:
+    """Claims are guessing-sensitive (K2): a small allowance per key and per account, which
+    the API and the billing page share."""
     limiter: Buckets = request.app.state.claim_limiter
     for key in keys:
         wait = limiter.take(key, now=monotonic())
@@ -292,7 +294,7 @@ def post_claim(
     with db.transaction() as conn:
         principal = caller.check(conn)
         principal.require_account(account_id)
-        _throttle(request, f"key:{principal.key_id}", f"account:{account_id}")
+        throttle_claims(request, f"key:{principal.key_id}", f"account:{account_id}")
         code = claim_code(conn, now, account_id=account_id, code=body.code)
         return ClaimedRead(label=code.label, allowances=dict(code.allowances), ends_at=code.ends_at)
 

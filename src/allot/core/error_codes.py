@@ -890,6 +890,25 @@ CODES: tuple[ErrorCode, ...] = (
     ),
     _e("operator_only", "Forbidden", "Only an operator key may do this."),
     _e(
+        "portal_session_required",
+        "Unauthenticated",
+        "The billing page needs a session: open it from the link the platform gives (its "
+        "session lasts 8 hours).",
+        "W1",
+    ),
+    _e(
+        "portal_link_invalid",
+        "Forbidden",
+        "A billing-page link works once, within 15 minutes of being asked for: ask for a new one.",
+        "W1",
+    ),
+    _e(
+        "csrf_token_invalid",
+        "Forbidden",
+        "A form of the billing page was sent without its session's CSRF token (or another's).",
+        "W1",
+    ),
+    _e(
         "rate_limited",
         "RateLimited",
         "Too many requests for this key just now (ALLOT_RATE_LIMIT; claiming a code: 10 a "

@@ -62,6 +62,7 @@ from allot_client.models import (
     PlanChangePreviewRead,
     PlanChangeRead,
     PlanRead,
+    PortalLinkRead,
     QuantityChangePreviewRead,
     QuantityChangeRead,
     ReferralRead,
@@ -188,6 +189,13 @@ class Client:
         return self._one(
             CreditBalanceRead, "GET", "/v1/accounts/{account_id}/credit-balance",
             account_id=account_id, params=params,
+        )  # fmt: skip
+
+    def portal_link(self, account_id: str) -> PortalLinkRead:
+        """A single-use link (15 minutes) to the account's billing page, for its browser."""
+        return self._one(
+            PortalLinkRead, "POST", "/v1/accounts/{account_id}/portal-sessions",
+            account_id=account_id,
         )  # fmt: skip
 
     def start_card_setup(self, account_id: str) -> CardSetupRead:

@@ -1235,6 +1235,17 @@ class PlanRead(BaseModel):
     details: Annotated[dict[str, Any], Field(title="Details")]
 
 
+class PortalLinkRead(BaseModel):
+    url: Annotated[str, Field(title="Url")]
+    """
+    Open it in the business's browser: it works once.
+    """
+    expires_at: Annotated[AwareDatetime, Field(title="Expires At")]
+    """
+    15 minutes from now; the session it opens, 8 h.
+    """
+
+
 class Problem(BaseModel):
     """
     RFC 9457 problem details, with a stable `code` and the fields at fault.

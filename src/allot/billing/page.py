@@ -1,0 +1,49 @@
+"""The business's "Billing & invoices" page (W1), as data: every number of it, read in one
+transaction from what the engine already keeps, for the pages to render.
+
+It gathers the usage page (codes with their bars, plans, "Used: 9 / 100 included per
+month"), each subscription's next billing date, the banner (`billing_status`), the credit
+balance and the invoice history. Reading it writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from allot.account.repository import AccountRow
+from allot.account.service import get_account
+from allot.billing.collect import Links
+from allot.billing.payments import BillingStatus, billing_status
+from allot.core.money import Money
+from allot.invoice import repository as invoice_repo
+from allot.invoice.repository import InvoiceRow
+from allot.kit.clock import Clock
+from allot.subscription import repository as sub_repo
+from allot.subscription.repository import LiveSubscription
+from allot.usage.summary import UsageSummary, usage_summary
+
+HISTORY = 24  # invoices listed: two years of monthly invoices
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPage:
+    account: AccountRow
+    usage: UsageSummary
+    subscriptions: tuple[LiveSubscription, ...]
+    status: BillingStatus
+    credit_balance: Money
+    invoices: tuple[InvoiceRow, ...]  # newest first, without lines
+
+
+def billing_page(conn: Connection, clock: Clock, *, account_id: str, links: Links) -> BillingPage:
+    account = get_account(conn, account_id)
+    return BillingPage(
+        account=account,
+        usage=usage_summary(conn, clock, account_id=account_id),
+        subscriptions=tuple(sub_repo.live(conn, account_id)),
+        status=billing_status(conn, account_id=account_id, links=links),
+        credit_balance=Money.from_minor(account.credit_balance_minor, account.currency),
+        invoices=tuple(invoice_repo.listing(conn, account_id=account_id, limit=HISTORY)),
+    )

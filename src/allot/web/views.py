@@ -1,0 +1,190 @@
+"""The business's pages (W1): thin entry points over the same services as the API.
+
+A browser reaches them with the link the platform asked for
+(`POST /v1/accounts/{id}/portal-sessions`): `GET /portal/{token}` spends the link, sets the
+session cookie (HttpOnly, SameSite=Lax) and redirects to `/billing`. Every form carries the
+session's CSRF token; every basic action is a plain form POST that answers with a redirect
+(no JavaScript needed). A session reaches its own account only: invoices are looked up with
+the same rule as the API's (`allot.invoice.api.visible`), so another account's is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Connection
+
+from allot import http
+from allot.api_context import Db, Now, PathId
+from allot.apikey.service import Principal
+from allot.billing.collect import Links
+from allot.billing.page import billing_page
+from allot.code.api import throttle_claims
+from allot.code.service import claim_code
+from allot.core.errors import DomainError
+from allot.invoice import service as invoice_service
+from allot.invoice.api import PdfResponse, visible
+from allot.portal import service as portal
+from allot.portal.service import LiveSession
+from allot.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "allot_session"
+SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+CsrfField = Annotated[str | None, Form(alias="csrf_token")]
+
+# What a redirect after a form tells the page to say (`?done=…`), by key: no free text in URLs.
+NOTICES = {"claimed": "The code is claimed: its resources are yours until it ends."}
+
+
+def _headers(response: Response) -> Response:
+    """Private pages: never cached, never framed, the URL never sent on."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _refusal(request: Request, error: DomainError) -> Response:
+    """A refusal as a page: the same status as the API's, the message in words."""
+    page = render(request, "message.html", status=http.status_of(error), message=error.message)
+    return _headers(page)
+
+
+def _in_session(
+    db: Db, now: Now, secret: str | None, work: Callable[[Connection, LiveSession], Response]
+) -> Response:
+    with db.transaction() as conn:
+        session = portal.session_of(conn, now, secret=secret)
+        return work(conn, session)
+
+
+@router.get("/portal/{token}")
+def open_portal(token: str, request: Request, db: Db, now: Now) -> Response:
+    """Spend the single-use link and open the session."""
+    try:
+        with db.transaction() as conn:
+            session = portal.start_session(conn, now, token=token)
+    except DomainError as error:
+        return _refusal(request, error)
+    response = RedirectResponse("/billing", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        session.secret,
+        max_age=int(portal.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    return _headers(response)
+
+
+def _secure(request: Request) -> bool:
+    public: str | None = request.app.state.public_url
+    return request.url.scheme == "https" or bool(public and public.startswith("https:"))
+
+
+@router.get("/billing", response_class=HTMLResponse)
+def get_billing(
+    request: Request, db: Db, now: Now, secret: SessionCookie = None, done: str | None = None
+) -> Response:
+    """The "Billing & invoices" page of the session's account."""
+    links: Links = request.app.state.payment_links
+
+    def page(conn: Connection, session: LiveSession) -> Response:
+        data = billing_page(conn, now, account_id=session.account_id, links=links)
+        return render(
+            request,
+            "billing.html",
+            page=data,
+            csrf_token=session.csrf_token,
+            notice=NOTICES.get(done or ""),
+        )
+
+    try:
+        return _headers(_in_session(db, now, secret, page))
+    except DomainError as error:
+        return _refusal(request, error)
+
+
+@router.get("/billing/invoices/{invoice_id}/pdf")
+def get_invoice_pdf(
+    invoice_id: PathId, request: Request, db: Db, now: Now, secret: SessionCookie = None
+) -> Response:
+    """An invoice of the session's account as PDF; another account's is a 404."""
+    from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
+
+    def pdf(conn: Connection, session: LiveSession) -> Response:
+        invoice = visible(conn, _as_principal(session), invoice_id)
+        name = invoice.number or f"invoice-{invoice.id}"
+        return PdfResponse(
+            render_pdf(invoice_service.document(invoice)),
+            headers={"Content-Disposition": f'inline; filename="{quote(name)}.pdf"'},
+        )
+
+    try:
+        return _headers(_in_session(db, now, secret, pdf))
+    except DomainError as error:
+        return _refusal(request, error)
+
+
+@router.post("/billing/codes/claim")
+def post_claim(
+    request: Request,
+    db: Db,
+    now: Now,
+    code: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+) -> Response:
+    """K2: the business types a code on its page."""
+
+    def claim(conn: Connection, session: LiveSession) -> Response:
+        portal.check_csrf(session, csrf_token)
+        throttle_claims(request, f"account:{session.account_id}")
+        claim_code(conn, now, account_id=session.account_id, code=code)
+        return RedirectResponse("/billing?done=claimed#codes", status_code=303)
+
+    return _form(request, db, now, secret, claim)
+
+
+@router.post("/billing/sign-out")
+def post_sign_out(
+    request: Request, db: Db, now: Now, csrf_token: CsrfField = None, secret: SessionCookie = None
+) -> Response:
+    def sign_out(conn: Connection, session: LiveSession) -> Response:
+        portal.check_csrf(session, csrf_token)
+        portal.end_session(conn, now, secret=secret)
+        response = render(request, "message.html", message="You are signed out.")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    return _form(request, db, now, secret, sign_out)
+
+
+def _form(
+    request: Request,
+    db: Db,
+    now: Now,
+    secret: str | None,
+    work: Callable[[Connection, LiveSession], Response],
+) -> Response:
+    """A form's POST: in one transaction, or refused whole with the reason on a page."""
+    try:
+        return _headers(_in_session(db, now, secret, work))
+    except DomainError as error:
+        return _refusal(request, error)
+
+
+def _as_principal(session: LiveSession) -> Principal:
+    """The session as the API's authorization rules know a caller: the account's own."""
+    return Principal(key_id=0, role="account", subject=session.account_id)

@@ -1,0 +1,183 @@
+"""W1: the business's "Billing & invoices" page, reached without an API key.
+
+The platform asks for a single-use link (`POST /v1/accounts/{id}/portal-sessions`); the
+browser opens it, gets an HttpOnly session cookie, and sees seed 000's page: the partner's
+Code #1 with its bars (Staff Seat 0 / 36, Card Operations 0 / 18), the plan, "Used: 9 / 100
+included per month", the invoice history with PDFs. Every form carries the CSRF token; a
+session never reaches another account.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from allot.billing.collect import Collector
+from allot.invoice.run import run
+from tests.e2e.conftest import Api
+
+
+def link(api: Api, who: str = "cafe", *, as_: str | None = None) -> str:
+    made = api.client.post(f"/v1/accounts/{who}/portal-sessions", headers=api.as_(as_ or who))
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["url"].startswith("http://testserver/portal/")
+    return str(body["url"]).removeprefix("http://testserver")
+
+
+def browser(api: Api) -> TestClient:
+    """A browser of its own: its own cookies, no API key."""
+    return TestClient(api.client.app, follow_redirects=False)
+
+
+def signed_in(api: Api, who: str = "cafe") -> TestClient:
+    b = browser(api)
+    opened = b.get(link(api, who))
+    assert (opened.status_code, opened.headers["location"]) == (303, "/billing")
+    cookie = opened.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    return b
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def consume(api: Api, who: str, metric: str, n: int) -> None:
+    for i in range(n):
+        done = api.client.post(
+            f"/v1/accounts/{who}/consume",
+            json={"metric": metric, "quantity": 1},
+            headers=api.as_(who, **{"Idempotency-Key": f"{metric}-{i}"}),
+        )
+        assert done.status_code == 200, done.text
+
+
+def test_w1_the_coffee_shop_sees_seed_000s_page(api: Api) -> None:
+    issued = api.client.post(
+        "/v1/partners/agency-1/codes",
+        json={"allowances": {"staff_seats": 36, "card_operations": 18}},
+        headers=api.as_("partner"),
+    ).json()
+    b = signed_in(api)
+    page = b.get("/billing")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "No code claimed yet." in page.text
+
+    claimed = b.post(
+        "/billing/codes/claim", data={"code": issued["code"], "csrf_token": csrf(page.text)}
+    )
+    assert (claimed.status_code, claimed.headers["location"]) == (
+        303,
+        "/billing?done=claimed#codes",
+    )
+    consume(api, "cafe", "card_operations", 27)  # 18 from the code, then 9 of the plan's 100
+    text = b.get("/billing?done=claimed").text
+    assert "The code is claimed" in text
+    assert "Code #2 — Claimed" in text
+    assert "Staff seats 0 / 36" in text  # the catalog's names for seed 000's resources
+    assert "Card operations 18 / 18" in text
+    assert '<progress max="36" value="0"' in text
+    assert "Used: 9 / 100 included per month" in text
+    assert "<li>Code #2: 18 / 18</li><li>plan allowance: 9 / 100</li>" in text  # U3
+    assert "Your Tariff Plan" in text
+
+
+def test_w1_the_store_downloads_its_invoice_and_sees_the_failed_payment_banner(api: Api) -> None:
+    api.client.post(
+        "/v1/accounts/store/payment-method/sandbox-card",
+        json={"number": "4000000000000002", "exp_month": 12, "exp_year": 2030},
+        headers=api.as_("store"),
+    )
+    run(api.db, api.clock)  # the 1 March renewal: USD 279, declined
+    collector: Collector = api.client.app.state.collector  # type: ignore[attr-defined]
+    collector.round(50)
+    b = signed_in(api, "store")
+    page = b.get("/billing").text
+    assert "A payment failed" in page
+    assert "$279.00" in page
+    assert 'href="/billing?account=store">Update my payment method' in page
+    invoice = re.search(r'href="(/billing/invoices/(\d+)/pdf)"', page)
+    assert invoice is not None
+    pdf = b.get(invoice.group(1))
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_w1_a_link_works_once_and_not_after_15_minutes(api: Api) -> None:
+    url = link(api)
+    assert browser(api).get(url).status_code == 303
+    again = browser(api).get(url)  # reused
+    assert again.status_code == 403
+    assert "expired or was used already" in again.text
+    late = link(api)
+    api.clock.advance(timedelta(minutes=15))
+    assert browser(api).get(late).status_code == 403
+    forged = browser(api).get("/portal/" + "x" * 43)
+    assert forged.status_code == 403
+    assert browser(api).get("/portal/" + "x" * 5000).status_code == 403
+
+
+def test_w1_without_a_session_or_after_it_the_page_is_refused(api: Api) -> None:
+    assert browser(api).get("/billing").status_code == 401
+    b = signed_in(api)
+    api.clock.advance(timedelta(hours=8))
+    assert b.get("/billing").status_code == 401
+    other = browser(api)
+    other.cookies.set("allot_session", "not-a-session")
+    assert other.get("/billing").status_code == 401
+
+
+def test_w1_a_form_without_its_csrf_token_is_refused_and_changes_nothing(api: Api) -> None:
+    issued = api.client.post(
+        "/v1/partners/agency-1/codes", json={"allowances": {"staff_seats": 3}},
+        headers=api.as_("partner"),
+    ).json()  # fmt: skip
+    b = signed_in(api)
+    for token in (None, "wrong"):
+        data = {"code": issued["code"]} | ({} if token is None else {"csrf_token": token})
+        refused = b.post("/billing/codes/claim", data=data)
+        assert refused.status_code == 403
+    other = signed_in(api, "store")  # another session's token is not this one's
+    foreign = csrf(other.get("/billing").text)
+    assert (
+        b.post(
+            "/billing/codes/claim", data={"code": issued["code"], "csrf_token": foreign}
+        ).status_code
+        == 403
+    )
+    assert "No code claimed yet." in b.get("/billing").text
+
+
+def test_w1_one_accounts_session_never_reaches_another_accounts_invoice(api: Api) -> None:
+    run(api.db, api.clock)  # the store's renewal
+    store_invoice = api.client.get("/v1/accounts/store/invoices", headers=api.as_("store")).json()
+    invoice_id = store_invoice["data"][0]["id"]
+    cafe = signed_in(api, "cafe")
+    assert cafe.get(f"/billing/invoices/{invoice_id}/pdf").status_code == 404
+    assert cafe.get("/billing/invoices/999999/pdf").status_code == 404
+    assert signed_in(api, "store").get(f"/billing/invoices/{invoice_id}/pdf").status_code == 200
+
+
+def test_w1_only_the_operator_or_the_account_may_ask_for_its_link(api: Api) -> None:
+    assert link(api, "cafe", as_="operator").startswith("/portal/")
+    refused = api.client.post("/v1/accounts/cafe/portal-sessions", headers=api.as_("store"))
+    assert refused.status_code == 404  # another tenant's account: as if missing
+    partner = api.client.post("/v1/accounts/cafe/portal-sessions", headers=api.as_("partner"))
+    assert partner.status_code == 404
+    assert api.client.post("/v1/accounts/cafe/portal-sessions").status_code == 401
+
+
+def test_w1_signing_out_ends_the_session(api: Api) -> None:
+    b = signed_in(api)
+    token = csrf(b.get("/billing").text)
+    out = b.post("/billing/sign-out", data={"csrf_token": token})
+    assert out.status_code == 200
+    b.cookies.clear()
+    assert b.get("/billing").status_code == 401
