@@ -7,7 +7,7 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env dev-env system clean client
+.PHONY: run test lint types unit bench env dev-env system clean client translations messages
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -48,9 +48,27 @@ system:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-env: system .venv/.synced-run
+# The pages' gettext catalogs (W2), compiled from the .po files kept in the repo: the .mo
+# files are build output (git ignores them), rebuilt whenever a .po file changes.
+PO_FILES := $(wildcard src/allot/web/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
-dev-env: system .venv/.synced-dev
+%.mo: %.po .venv/.synced-run
+	$(UV) run --no-sync pybabel compile --statistics -i $< -o $@ 2>/dev/null
+
+translations: $(MO_FILES)
+
+# After changing a page's strings: the template (messages.pot) and each language's .po file
+# again; then translate what `tests/web/test_translations.py` says is missing.
+messages: .venv/.synced-dev
+	$(UV) run --no-sync pybabel extract -F babel.cfg -o src/allot/web/translations/messages.pot \
+	  --no-location --omit-header --sort-output -k _ -k N_ .
+	$(UV) run --no-sync pybabel update -i src/allot/web/translations/messages.pot \
+	  -d src/allot/web/translations -D messages --no-location --omit-header --no-fuzzy-matching
+
+env: system .venv/.synced-run translations
+
+dev-env: system .venv/.synced-dev translations
 
 run: env
 	mkdir -p var

@@ -181,3 +181,33 @@ def test_w1_signing_out_ends_the_session(api: Api) -> None:
     assert out.status_code == 200
     b.cookies.clear()
     assert b.get("/billing").status_code == 401
+
+
+def test_w2_the_page_speaks_the_accounts_language_and_lang_switches_it(api: Api) -> None:
+    from allot.account.service import update_account
+
+    run(api.db, api.clock)  # the store's 1 March invoice, for a date on the page
+    with api.db.transaction() as conn:
+        update_account(conn, api.clock, account_id="store", locale="th-TH")
+    b = signed_in(api, "store")
+    thai = b.get("/billing").text
+    assert '<html lang="th">' in thai
+    assert "การเรียกเก็บเงินและใบแจ้งหนี้" in thai  # "Billing & invoices"
+    assert "1 มีนาคม 2569" in thai  # the invoice's date, in the Buddhist era (seed 001)
+    assert "มีนาคม 2026" not in thai  # never the Gregorian year
+    korean = b.get("/billing?lang=ko")
+    assert '<html lang="ko">' in korean.text
+    assert "결제 및 청구서" in korean.text
+    assert "2026년 3월 1일" in korean.text
+    assert '<html lang="ko">' in b.get("/billing").text  # remembered by this browser
+    for lang, title in (("hi", "बिलिंग और इनवॉइस"), ("uk", "Оплата й рахунки"), ("en", "Billing")):
+        page = b.get(f"/billing?lang={lang}").text
+        assert f'<html lang="{lang}">' in page
+        assert title in page
+    assert '<html lang="en">' in b.get("/billing?lang=xx").text  # unknown: as remembered
+
+
+def test_w2_a_refusal_is_in_the_chosen_language(api: Api) -> None:
+    refused = browser(api).get("/portal/" + "x" * 43 + "?lang=uk")
+    assert refused.status_code == 403
+    assert "Посилання застаріло або вже використане" in refused.text

@@ -1,5 +1,10 @@
-"""Templates → HTML responses. Every string of a template goes through `_()` (gettext) and
-every number, amount and date through the locale's CLDR formats (Babel)."""
+"""Templates → HTML responses, in the page's language (W2).
+
+Every string of a template goes through `_()` (gettext, from the catalogs compiled by
+`make translations`), and every number, amount and date through the language's CLDR formats
+(Babel; Thai dates in the Buddhist era, `allot.kit.i18n`). One Jinja environment per
+language, built once: it holds templates and translations, never data.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,38 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from allot.core.money import Money
+from allot.kit.i18n import LANGUAGES, format_day, language
 
-TEMPLATES = Path(__file__).parent / "templates"
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+TRANSLATIONS = HERE / "translations"
+DOMAIN = "messages"
 
 
-@cache  # templates and filters only: nothing that depends on data
-def _environment() -> Environment:
+def N_(message: str) -> str:  # gettext's name for "translated where shown"
+    """Mark a string for the catalogs; the page translates it where it shows it."""
+    return message
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog of a language; English needs none."""
+    if lang == "en":
+        return NullTranslations()
+    if not (TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").exists():
+        raise RuntimeError(f"the {lang} catalog is not compiled: run `make translations`")
+    return Translations.load(TRANSLATIONS, [lang], domain=DOMAIN)
+
+
+@cache
+def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -29,22 +53,25 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
-def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    locale = _locale(context)
+def render(
+    request: Request, template: str, *, lang: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = language(lang)
     html = (
-        _environment()
+        _environment(lang)
         .get_template(template)
         .render(
             request=request,
-            locale=locale,
-            money=lambda m: money(m, locale),
-            amount=lambda minor, currency: money(Money.from_minor(minor, currency), locale),
-            number=lambda n: format_decimal(n, locale=locale),
-            day=lambda d: day(d, locale),
+            lang=lang,
+            languages=LANGUAGES,
+            money=lambda m: money(m, lang),
+            amount=lambda minor, currency: money(Money.from_minor(minor, currency), lang),
+            number=lambda n: format_decimal(n, locale=lang),
+            day=lambda d: day(d, lang),
             percent=percent,
             **context,
         )
@@ -52,18 +79,13 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     return HTMLResponse(html, status_code=status)
 
 
-def _locale(context: dict[str, Any]) -> str:
-    page = context.get("page")
-    return getattr(getattr(page, "account", None), "locale", None) or "en"
+def money(amount: Money, lang: str) -> str:
+    """CLDR's currency format: '$279.00' (en), '29,00 EUR' (uk), '฿1,000.00' (th)."""
+    return format_currency(amount.amount, amount.currency, locale=lang)
 
 
-def money(amount: Money, locale: str) -> str:
-    """CLDR's currency format: '$279.00', '29,00 €' (uk), '฿1,000.00' (th)."""
-    return format_currency(amount.amount, amount.currency, locale=locale)
-
-
-def day(when: date | datetime, locale: str) -> str:
-    return format_date(when, format="long", locale=locale)
+def day(when: date | datetime | str, lang: str) -> str:
+    return format_day(date.fromisoformat(when) if isinstance(when, str) else when, lang)
 
 
 def percent(used: int, of: int | None) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
@@ -28,18 +28,52 @@ from allot.code.service import claim_code
 from allot.core.errors import DomainError
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
+from allot.kit.i18n import language
 from allot.portal import service as portal
 from allot.portal.service import LiveSession
-from allot.web.render import render
+from allot.web.render import N_, render
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "allot_session"
+LANG_COOKIE = "allot_lang"
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
+LangQuery = Annotated[str | None, Query(alias="lang", max_length=16)]
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 
 # What a redirect after a form tells the page to say (`?done=…`), by key: no free text in URLs.
-NOTICES = {"claimed": "The code is claimed: its resources are yours until it ends."}
+NOTICES = {"claimed": N_("The code is claimed: its resources are yours until it ends.")}
+
+# Refusals the pages show in the page's language, by code; any other keeps its English text.
+REFUSALS = {
+    "portal_link_invalid": N_(
+        "This link has expired or was used already: ask for a new one where you found it."
+    ),
+    "portal_session_required": N_(
+        "Your session has ended: open the billing page again from your account."
+    ),
+    "csrf_token_invalid": N_("This form has expired: reload the page and send it again."),
+    "code_not_found": N_("No code matches: check it for a typo."),
+    "invalid_code_format": N_("This does not look like an Access Code: check it for a typo."),
+    "rate_limited": N_("Too many tries: wait a minute and try again."),
+}
+SIGNED_OUT = N_("You are signed out.")
+
+# U4: the three ways out of free overage, as the page offers them
+PROMPTS = {
+    "activate_code": N_("Enter an Access Code from your partner"),
+    "upgrade_plan": N_("Move to a paid plan"),
+    "reduce_usage": N_("Use less until next month"),
+}
+# U3: who paid for the units, by the waterfall's kind (a code by its own label)
+PAYERS = {
+    "plan": N_("plan allowance"),
+    "overage": N_("billed overage"),
+    "free_overage": N_("recorded past the free plan"),
+    "top_up": N_("paid by the top-up limit"),
+    "backlog": N_("past the limit"),
+}
 
 
 def _headers(response: Response) -> Response:
@@ -53,10 +87,30 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _refusal(request: Request, error: DomainError) -> Response:
+def _refusal(request: Request, lang: str, error: DomainError) -> Response:
     """A refusal as a page: the same status as the API's, the message in words."""
-    page = render(request, "message.html", status=http.status_of(error), message=error.message)
+    page = render(
+        request,
+        "message.html",
+        lang=lang,
+        status=http.status_of(error),
+        message=REFUSALS.get(error.code, error.message),
+    )
     return _headers(page)
+
+
+def _lang(chosen: str | None, remembered: str | None, account_locale: str | None = None) -> str:
+    """`?lang=` first, then the language this browser chose before, then the account's."""
+    for candidate in (chosen, remembered):
+        if candidate and language(candidate) == candidate:
+            return candidate
+    return language(account_locale)
+
+
+def _remember(response: Response, chosen: str | None, lang: str) -> Response:
+    if chosen is not None and chosen == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
 
 
 def _in_session(
@@ -68,13 +122,20 @@ def _in_session(
 
 
 @router.get("/portal/{token}")
-def open_portal(token: str, request: Request, db: Db, now: Now) -> Response:
+def open_portal(
+    token: str,
+    request: Request,
+    db: Db,
+    now: Now,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
+) -> Response:
     """Spend the single-use link and open the session."""
     try:
         with db.transaction() as conn:
             session = portal.start_session(conn, now, token=token)
     except DomainError as error:
-        return _refusal(request, error)
+        return _refusal(request, _lang(chosen, remembered), error)
     response = RedirectResponse("/billing", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -95,30 +156,47 @@ def _secure(request: Request) -> bool:
 
 @router.get("/billing", response_class=HTMLResponse)
 def get_billing(
-    request: Request, db: Db, now: Now, secret: SessionCookie = None, done: str | None = None
+    request: Request,
+    db: Db,
+    now: Now,
+    secret: SessionCookie = None,
+    done: str | None = None,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
 ) -> Response:
-    """The "Billing & invoices" page of the session's account."""
+    """The "Billing & invoices" page of the session's account, in its language (`?lang=`
+    switches, and is remembered by this browser)."""
     links: Links = request.app.state.payment_links
 
     def page(conn: Connection, session: LiveSession) -> Response:
         data = billing_page(conn, now, account_id=session.account_id, links=links)
-        return render(
+        lang = _lang(chosen, remembered, data.account.locale)
+        response = render(
             request,
             "billing.html",
+            lang=lang,
             page=data,
             csrf_token=session.csrf_token,
             notice=NOTICES.get(done or ""),
+            prompts=PROMPTS,
+            payers=PAYERS,
         )
+        return _remember(response, chosen, lang)
 
     try:
         return _headers(_in_session(db, now, secret, page))
     except DomainError as error:
-        return _refusal(request, error)
+        return _refusal(request, _lang(chosen, remembered), error)
 
 
 @router.get("/billing/invoices/{invoice_id}/pdf")
 def get_invoice_pdf(
-    invoice_id: PathId, request: Request, db: Db, now: Now, secret: SessionCookie = None
+    invoice_id: PathId,
+    request: Request,
+    db: Db,
+    now: Now,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
 ) -> Response:
     """An invoice of the session's account as PDF; another account's is a 404."""
     from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
@@ -134,7 +212,7 @@ def get_invoice_pdf(
     try:
         return _headers(_in_session(db, now, secret, pdf))
     except DomainError as error:
-        return _refusal(request, error)
+        return _refusal(request, _lang(None, remembered), error)
 
 
 @router.post("/billing/codes/claim")
@@ -145,6 +223,7 @@ def post_claim(
     code: Annotated[str, Form()] = "",
     csrf_token: CsrfField = None,
     secret: SessionCookie = None,
+    remembered: LangCookie = None,
 ) -> Response:
     """K2: the business types a code on its page."""
 
@@ -154,25 +233,33 @@ def post_claim(
         claim_code(conn, now, account_id=session.account_id, code=code)
         return RedirectResponse("/billing?done=claimed#codes", status_code=303)
 
-    return _form(request, db, now, secret, claim)
+    return _form(request, _lang(None, remembered), db, now, secret, claim)
 
 
 @router.post("/billing/sign-out")
 def post_sign_out(
-    request: Request, db: Db, now: Now, csrf_token: CsrfField = None, secret: SessionCookie = None
+    request: Request,
+    db: Db,
+    now: Now,
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
 ) -> Response:
+    lang = _lang(None, remembered)
+
     def sign_out(conn: Connection, session: LiveSession) -> Response:
         portal.check_csrf(session, csrf_token)
         portal.end_session(conn, now, secret=secret)
-        response = render(request, "message.html", message="You are signed out.")
+        response = render(request, "message.html", lang=lang, message=SIGNED_OUT)
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    return _form(request, db, now, secret, sign_out)
+    return _form(request, lang, db, now, secret, sign_out)
 
 
 def _form(
     request: Request,
+    lang: str,
     db: Db,
     now: Now,
     secret: str | None,
@@ -182,7 +269,7 @@ def _form(
     try:
         return _headers(_in_session(db, now, secret, work))
     except DomainError as error:
-        return _refusal(request, error)
+        return _refusal(request, lang, error)
 
 
 def _as_principal(session: LiveSession) -> Principal:
