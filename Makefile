@@ -7,7 +7,7 @@ export ALLOT_DATABASE_URL ?= sqlite:///var/allot.db
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint types unit bench env dev-env system clean client translations messages
+.PHONY: run test lint types unit bench env dev-env system test-system clean client translations messages
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -36,10 +36,12 @@ export UV_PYTHON_DOWNLOADS := never
 # Installs only what is missing, so it stays silent on a machine that has everything.
 SYSTEM_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-noto-core fonts-noto-cjk poppler-utils
+# The browser the page tests drive (Playwright, without its own browser download): Debian's.
+TEST_SYSTEM_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-system:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+define install_missing
+	@missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -47,6 +49,13 @@ system:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+system:
+	$(call install_missing,$(SYSTEM_PACKAGES))
+
+test-system:
+	$(call install_missing,$(TEST_SYSTEM_PACKAGES))
 
 # The pages' gettext catalogs (W2), compiled from the .po files kept in the repo: the .mo
 # files are build output (git ignores them), rebuilt whenever a .po file changes.
@@ -64,11 +73,11 @@ messages: .venv/.synced-dev
 	$(UV) run --no-sync pybabel extract -F babel.cfg -o src/allot/web/translations/messages.pot \
 	  --no-location --omit-header --sort-output -k _ -k N_ .
 	$(UV) run --no-sync pybabel update -i src/allot/web/translations/messages.pot \
-	  -d src/allot/web/translations -D messages --no-location --omit-header --no-fuzzy-matching
+	  -d src/allot/web/translations -D messages --no-fuzzy-matching --width 100
 
 env: system .venv/.synced-run translations
 
-dev-env: system .venv/.synced-dev translations
+dev-env: system test-system .venv/.synced-dev translations
 
 run: env
 	mkdir -p var

@@ -102,7 +102,7 @@ def test_w1_the_store_downloads_its_invoice_and_sees_the_failed_payment_banner(a
     page = b.get("/billing").text
     assert "A payment failed" in page
     assert "$279.00" in page
-    assert 'href="/billing?account=store">Update my payment method' in page
+    assert 'href="#payment">Update my payment method' in page  # the card form below
     invoice = re.search(r'href="(/billing/invoices/(\d+)/pdf)"', page)
     assert invoice is not None
     pdf = b.get(invoice.group(1))

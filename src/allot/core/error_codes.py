@@ -563,7 +563,13 @@ CODES: tuple[ErrorCode, ...] = (
         "The payment provider refused the request or could not be reached (its message "
         "says which); try again, or check the card setup.",
     ),
-    _e("invalid_expiry", _I, "A card's expiry, written MM/YYYY.", None, _CLI),
+    _e(
+        "invalid_expiry",
+        _I,
+        "A card's expiry: MM/YYYY on the command line; a month 1-12 and a year on the billing "
+        "page's card form.",
+        "P2",
+    ),
     _e(
         "invalid_test_card",
         _I,

@@ -21,11 +21,12 @@ from sqlalchemy.engine import Connection
 from allot import http
 from allot.api_context import Db, Now, PathId
 from allot.apikey.service import Principal
-from allot.billing.collect import Links
+from allot.billing import payments
+from allot.billing.collect import Collector, Links
 from allot.billing.page import billing_page
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
-from allot.core.errors import DomainError
+from allot.core.errors import Conflict, DomainError, InvalidInput
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
 from allot.kit.i18n import language
@@ -43,7 +44,10 @@ LangQuery = Annotated[str | None, Query(alias="lang", max_length=16)]
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 
 # What a redirect after a form tells the page to say (`?done=…`), by key: no free text in URLs.
-NOTICES = {"claimed": N_("The code is claimed: its resources are yours until it ends.")}
+NOTICES = {
+    "claimed": N_("The code is claimed: its resources are yours until it ends."),
+    "card": N_("Your card is saved. Open invoices are charged to it within a minute."),
+}
 
 # Refusals the pages show in the page's language, by code; any other keeps its English text.
 REFUSALS = {
@@ -57,6 +61,8 @@ REFUSALS = {
     "code_not_found": N_("No code matches: check it for a typo."),
     "invalid_code_format": N_("This does not look like an Access Code: check it for a typo."),
     "rate_limited": N_("Too many tries: wait a minute and try again."),
+    "invalid_test_card": N_("This card number was refused: check it and try again."),
+    "invalid_expiry": N_("The card's expiry date is not valid."),
 }
 SIGNED_OUT = N_("You are signed out.")
 
@@ -180,6 +186,7 @@ def get_billing(
             notice=NOTICES.get(done or ""),
             prompts=PROMPTS,
             payers=PAYERS,
+            card_form=_card_form(request),
         )
         return _remember(response, chosen, lang)
 
@@ -234,6 +241,55 @@ def post_claim(
         return RedirectResponse("/billing?done=claimed#codes", status_code=303)
 
     return _form(request, _lang(None, remembered), db, now, secret, claim)
+
+
+def _card_form(request: Request) -> str | None:
+    """Which card form the page shows: the sandbox's own (test cards), or none."""
+    collector: Collector | None = request.app.state.collector
+    return "sandbox" if collector is not None and collector.gateway.name == "sandbox" else None
+
+
+@router.post("/billing/card")
+def post_card(
+    request: Request,
+    db: Db,
+    now: Now,
+    number: Annotated[str, Form()] = "",
+    exp_month: Annotated[str, Form()] = "",
+    exp_year: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """P2 "Update my payment method" with the sandbox's card form: the test card is handed to
+    the sandbox provider (allot keeps its brand and last four digits only), and every open
+    invoice is charged to it in the next worker round."""
+    lang = _lang(None, remembered)
+    collector: Collector | None = request.app.state.collector
+    try:
+        with db.read() as conn:
+            session = portal.session_of(conn, now, secret=secret)
+            portal.check_csrf(session, csrf_token)
+        if collector is None:
+            raise Conflict("payments_not_configured", "this server takes no card payments")
+        payments.sandbox_card(
+            db, now, collector.gateway, account_id=session.account_id, number=number[:64],
+            exp_month=_whole(exp_month, "exp_month", 1, 12),
+            exp_year=_whole(exp_year, "exp_year", 2000, 2100),
+        )  # fmt: skip
+    except DomainError as error:
+        return _refusal(request, lang, error)
+    return _headers(RedirectResponse("/billing?done=card#payment", status_code=303))
+
+
+def _whole(value: str, field: str, low: int, high: int) -> int:
+    """A form's number field, or a refusal naming it."""
+    text = value.strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(
+            "invalid_expiry", f"{field} is a number from {low} to {high}", field=field
+        )
+    return int(text)
 
 
 @router.post("/billing/sign-out")

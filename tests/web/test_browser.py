@@ -1,0 +1,155 @@
+"""W1, P2 in a real browser: Debian's Chromium, driven by Playwright (no browser download).
+
+The coffee shop opens the link its platform asked for, claims a code with the keyboard alone
+and sees its bars move; the store sees the failed-payment banner, updates its card on the
+page and sees the banner go. axe-core checks every page state, in every language: no serious
+or critical violation. Screenshots are kept in `var/test-artifacts/screens/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from allot.billing.collect import Collector
+from allot.invoice.run import run
+from allot.kit.db import Database
+from allot.kit.i18n import LANGUAGES
+from tests.e2e.conftest import Api, make_api
+from tests.e2e.live import serve
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENS = Path(__file__).parents[2] / "var" / "test-artifacts" / "screens"
+
+
+class Switch:
+    """One server per module, each test's own app behind it."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Switch, str]]:
+    switch = Switch()
+    with serve(switch) as url:  # type: ignore[arg-type]
+        yield switch, url
+
+
+@pytest.fixture
+def live(db: Database, server: tuple[Switch, str]) -> tuple[Api, str]:
+    api = make_api(db)
+    server[0].app = api.client.app
+    return api, server[1]
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 390, "height": 844})  # a phone
+    yield context.new_page()
+    context.close()
+
+
+def open_billing(api: Api, base: str, page: Page, who: str) -> None:
+    url = api.client.post(f"/v1/accounts/{who}/portal-sessions", headers=api.as_(who)).json()
+    page.goto(base + url["url"].removeprefix("http://testserver"))
+    assert page.url == f"{base}/billing"
+
+
+def accessible(page: Page, name: str) -> None:
+    """No serious or critical axe-core violation; a screenshot kept."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    found = Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], v["help"])
+        for v in found.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+
+
+def test_w1_the_coffee_shop_claims_a_code_with_the_keyboard(
+    live: tuple[Api, str], page: Page
+) -> None:
+    api, base = live
+    issued = api.client.post(
+        "/v1/partners/agency-1/codes",
+        json={"allowances": {"staff_seats": 36, "card_operations": 18}},
+        headers=api.as_("partner"),
+    ).json()
+    open_billing(api, base, page, "cafe")
+    accessible(page, "cafe-en-before")
+    page.keyboard.press("Tab")  # the skip link first
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the page"
+    page.get_by_label("Enter an Access Code").focus()
+    page.keyboard.type(issued["code"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing?done=claimed#codes")
+    assert page.get_by_role("status").first.inner_text().startswith("The code is claimed")
+    assert page.get_by_text("Staff seats 0 / 36").is_visible()
+    for i in range(27):  # the shop's stamps: 18 from the code, then 9 of the plan's 100
+        api.client.post(
+            "/v1/accounts/cafe/consume",
+            json={"metric": "card_operations"},
+            headers=api.as_("cafe", **{"Idempotency-Key": f"stamp-{i}"}),
+        )
+    page.goto(f"{base}/billing")
+    assert page.get_by_text("Used: 9 / 100 included per month").is_visible()
+    assert page.get_by_text("Card operations 18 / 18").is_visible()
+    accessible(page, "cafe-en-after")
+    for lang in LANGUAGES:
+        page.goto(f"{base}/billing?lang={lang}")
+        assert page.locator("html").get_attribute("lang") == lang
+        accessible(page, f"cafe-{lang}")
+
+
+def test_p2_the_store_updates_its_card_on_the_page_and_the_banner_goes(
+    live: tuple[Api, str], page: Page
+) -> None:
+    api, base = live
+    api.client.post(
+        "/v1/accounts/store/payment-method/sandbox-card",
+        json={"number": "4000000000000002", "exp_month": 12, "exp_year": 2030},
+        headers=api.as_("store"),
+    )
+    run(api.db, api.clock)  # the 1 March renewal, USD 279: declined
+    collector: Collector = api.client.app.state.collector  # type: ignore[attr-defined]
+    collector.round(50)
+    open_billing(api, base, page, "store")
+    banner = page.get_by_role("alert")
+    assert "A payment failed" in banner.inner_text()
+    assert "$279.00" in banner.inner_text()
+    accessible(page, "store-banner-en")
+    href = page.get_by_text("Download INV-2026-000001").get_attribute("href")
+    assert href is not None
+    pdf = page.request.get(base + href)  # with the page's session cookie
+    assert (pdf.status, pdf.body()[:4]) == (200, b"%PDF")
+
+    banner.get_by_role("link", name="Update my payment method").click()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Save the card").click()
+    page.wait_for_url(f"{base}/billing?done=card#payment")
+    assert page.get_by_text("VISA ending in 4242").is_visible()
+    collector.round(50)  # the worker's next round charges the new card
+    page.reload()
+    assert page.get_by_role("alert").count() == 0
+    accessible(page, "store-paid-en")
+    for lang in LANGUAGES:
+        page.goto(f"{base}/billing?lang={lang}")
+        accessible(page, f"store-{lang}")
