@@ -211,3 +211,37 @@ def test_w2_a_refusal_is_in_the_chosen_language(api: Api) -> None:
     refused = browser(api).get("/portal/" + "x" * 43 + "?lang=uk")
     assert refused.status_code == 403
     assert "Посилання застаріло або вже використане" in refused.text
+
+
+def test_p4_the_cardholder_confirms_a_payment_on_the_page(api: Api) -> None:
+    api.client.post(
+        "/v1/accounts/store/payment-method/sandbox-card",
+        json={"number": "4000002760003184", "exp_month": 12, "exp_year": 2030},
+        headers=api.as_("store"),
+    )  # 3-D Secure on every charge
+    run(api.db, api.clock)
+    collector: Collector = api.client.app.state.collector  # type: ignore[attr-defined]
+    collector.round(50)
+    b = signed_in(api, "store")
+    page = b.get("/billing").text
+    assert "Your bank asks you to confirm a payment" in page
+    confirm = re.search(r'href="(/billing/confirm\?account=store&amp;payment=(\d+))"', page)
+    assert confirm is not None
+    asked = b.get(confirm.group(1).replace("&amp;", "&"))
+    assert asked.status_code == 200
+    assert "confirm the payment of $279.00" in asked.text
+    payment = confirm.group(2)
+    assert (
+        b.post("/billing/confirm", data={"payment": payment, "outcome": "pass"}).status_code == 403
+    )
+    cafe = signed_in(api, "cafe")  # another account's payment: as if there were none
+    assert cafe.get(f"/billing/confirm?payment={payment}").status_code == 404
+    done = b.post(
+        "/billing/confirm",
+        data={"payment": payment, "outcome": "pass", "csrf_token": csrf(asked.text)},
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/billing?done=confirmed")
+    after = b.get("/billing?done=confirmed").text
+    assert "the payment is confirmed" in after
+    assert "Your bank asks you" not in after
+    assert b.get(f"/billing/confirm?payment={payment}").status_code == 409  # not waiting now

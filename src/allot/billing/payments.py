@@ -24,7 +24,7 @@ from allot.kit.clock import Clock
 from allot.kit.db import Database
 from allot.payment import repository as repo
 from allot.payment.gateway import CardSetup, GatewayError, PaymentGateway
-from allot.payment.models import CollectionState
+from allot.payment.models import AttemptState, CollectionState
 from allot.payment.repository import AttemptRow, CollectionRow, MethodRow
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
@@ -170,6 +170,26 @@ def provider_event(collector: Collector, *, payload: bytes, headers: Mapping[str
         return False
     collector.record(attempt.id, event.outcome)
     return True
+
+
+def waiting_payment(conn: Connection, *, account_id: str, payment_id: int) -> AttemptRow:
+    """The account's payment `payment_id`, if its invoice still waits for its cardholder's
+    confirmation; NotFound (another account's, or none) or Conflict otherwise."""
+    found = repo.find_attempt(conn, payment_id)
+    if found is None or found.account_id != account_id:
+        raise NotFound("payment_not_found", f"no payment {payment_id}", field="payment")
+    collection = repo.get_collection(conn, found.invoice_id)
+    if (
+        found.state != AttemptState.REQUIRES_ACTION
+        or collection is None
+        or collection.state != CollectionState.REQUIRES_ACTION
+    ):
+        raise Conflict(
+            "payment_not_waiting",
+            "this payment is no longer waiting for a confirmation",
+            field="payment",
+        )
+    return found
 
 
 def payment_of(db: Database, *, account_id: str, payment_id: int) -> AttemptRow:

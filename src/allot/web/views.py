@@ -47,6 +47,8 @@ CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 NOTICES = {
     "claimed": N_("The code is claimed: its resources are yours until it ends."),
     "card": N_("Your card is saved. Open invoices are charged to it within a minute."),
+    "confirmed": N_("Thank you: the payment is confirmed."),
+    "not_confirmed": N_("The payment was not confirmed: the invoice is still due."),
 }
 
 # Refusals the pages show in the page's language, by code; any other keeps its English text.
@@ -63,6 +65,8 @@ REFUSALS = {
     "rate_limited": N_("Too many tries: wait a minute and try again."),
     "invalid_test_card": N_("This card number was refused: check it and try again."),
     "invalid_expiry": N_("The card's expiry date is not valid."),
+    "payment_not_found": N_("There is no such payment to confirm."),
+    "payment_not_waiting": N_("This payment is not waiting for a confirmation any more."),
 }
 SIGNED_OUT = N_("You are signed out.")
 
@@ -280,6 +284,67 @@ def post_card(
     except DomainError as error:
         return _refusal(request, lang, error)
     return _headers(RedirectResponse("/billing?done=card#payment", status_code=303))
+
+
+@router.get("/billing/confirm", response_class=HTMLResponse)
+def get_confirm(
+    request: Request,
+    db: Db,
+    now: Now,
+    payment: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """P4 "Confirm your payment" (the e-mail's and the banner's link): the payment waiting on
+    its cardholder, with the sandbox's own 3-D Secure step."""
+    collector: Collector | None = request.app.state.collector
+
+    def confirm(conn: Connection, session: LiveSession) -> Response:
+        data = billing_page(
+            conn, now, account_id=session.account_id, links=request.app.state.payment_links
+        )
+        lang = _lang(None, remembered, data.account.locale)
+        waiting = payments.waiting_payment(conn, account_id=session.account_id, payment_id=payment)
+        sandbox = collector is not None and collector.gateway.name == "sandbox"
+        return render(
+            request, "confirm.html", lang=lang, page=data, attempt=waiting, sandbox=sandbox,
+            csrf_token=session.csrf_token,
+        )  # fmt: skip
+
+    try:
+        return _headers(_in_session(db, now, secret, confirm))
+    except DomainError as error:
+        return _refusal(request, _lang(None, remembered), error)
+
+
+@router.post("/billing/confirm")
+def post_confirm(
+    request: Request,
+    db: Db,
+    now: Now,
+    payment: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """The sandbox's 3-D Secure answer: the cardholder passes (or fails) the check."""
+    lang = _lang(None, remembered)
+    collector: Collector | None = request.app.state.collector
+    try:
+        with db.read() as conn:
+            session = portal.session_of(conn, now, secret=secret)
+            portal.check_csrf(session, csrf_token)
+        if collector is None:
+            raise Conflict("payments_not_configured", "this server takes no card payments")
+        payments.confirm_in_sandbox(
+            collector, account_id=session.account_id,
+            payment_id=_whole(payment, "payment", 1, 2_147_483_647), success=outcome == "pass",
+        )  # fmt: skip
+    except DomainError as error:
+        return _refusal(request, lang, error)
+    done = "confirmed" if outcome == "pass" else "not_confirmed"
+    return _headers(RedirectResponse(f"/billing?done={done}", status_code=303))
 
 
 def _whole(value: str, field: str, low: int, high: int) -> int:
