@@ -245,3 +245,39 @@ def test_p4_the_cardholder_confirms_a_payment_on_the_page(api: Api) -> None:
     assert "the payment is confirmed" in after
     assert "Your bank asks you" not in after
     assert b.get(f"/billing/confirm?payment={payment}").status_code == 409  # not waiting now
+
+
+def test_b4_edit_tariff_plan_previews_the_exact_charge_then_changes_it(api: Api) -> None:
+    """The café on the free Card scanner moves to Monthly (EUR 29) on 2 March: the page
+    shows what it will be charged before it confirms, and the invoice says the same."""
+    b = signed_in(api)
+    page = b.get("/billing").text
+    edit = re.search(r'href="(/billing/plan\?subscription=(\d+))">EDIT TARIFF PLAN', page)
+    assert edit is not None
+    choose = b.get(edit.group(1))
+    assert choose.status_code == 200
+    assert "Monthly" in choose.text
+    preview = b.get(f"{edit.group(1)}&plan=monthly")
+    assert preview.status_code == 200
+    charged = re.search(r"Charged now: ([^<]+)<", preview.text)
+    assert charged is not None
+    api_preview = api.client.post(
+        f"/v1/accounts/cafe/subscriptions/{edit.group(2)}/plan-change/preview",
+        json={"plan": "monthly"},
+        headers=api.as_("cafe"),
+    ).json()
+    assert charged.group(1) == f"€{api_preview['charge_rounded']}"  # the API's figure
+    nothing = b.get("/billing").text  # the preview changed nothing
+    assert "Card scanner" in nothing
+    done = b.post(
+        "/billing/plan",
+        data={"subscription": edit.group(2), "plan": "monthly", "csrf_token": csrf(preview.text)},
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/billing?done=plan#plan")
+    after = b.get("/billing?done=plan").text
+    assert "Your plan is changed." in after
+    invoices = api.client.get("/v1/accounts/cafe/invoices", headers=api.as_("cafe")).json()
+    assert invoices["data"][0]["total"] == api_preview["charge_rounded"]
+    unknown = b.get(f"{edit.group(1)}&plan=nope")
+    assert unknown.status_code == 404
+    assert b.get("/billing/plan?subscription=999999").status_code == 404

@@ -118,6 +118,21 @@ def test_w1_the_coffee_shop_claims_a_code_with_the_keyboard(
         assert page.locator("html").get_attribute("lang") == lang
         accessible(page, f"cafe-{lang}")
 
+    page.goto(f"{base}/billing?lang=en")  # B4: EDIT TARIFF PLAN, previewed, then confirmed
+    page.get_by_role("link", name="EDIT TARIFF PLAN").click()
+    page.get_by_label("Monthly").check()
+    page.get_by_role("button", name="Preview the change").click()
+    assert page.get_by_text("Charged now:").is_visible()
+    accessible(page, "cafe-plan-preview-en")
+    for lang in LANGUAGES:
+        page.locator(f'nav a[lang="{lang}"]').click()  # the switcher keeps the preview
+        assert page.locator("html").get_attribute("lang") == lang
+        accessible(page, f"cafe-plan-preview-{lang}")
+    page.locator('nav a[lang="en"]').click()
+    page.get_by_role("button", name="Confirm the change").click()
+    page.wait_for_url(f"{base}/billing?done=plan#plan")
+    assert page.get_by_text("Your plan is changed.").is_visible()
+
 
 def test_p2_the_store_updates_its_card_on_the_page_and_the_banner_goes(
     live: tuple[Api, str], page: Page

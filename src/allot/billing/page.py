@@ -16,6 +16,8 @@ from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.billing.collect import Links
 from allot.billing.payments import BillingStatus, billing_status
+from allot.catalog import repository as catalog_repo
+from allot.core.catalog import Plan
 from allot.core.money import Money
 from allot.invoice import repository as invoice_repo
 from allot.invoice.repository import InvoiceRow
@@ -35,6 +37,16 @@ class BillingPage:
     status: BillingStatus
     credit_balance: Money
     invoices: tuple[InvoiceRow, ...]  # newest first, without lines
+
+
+def plans_to_choose(conn: Connection, sub: LiveSubscription) -> list[Plan]:
+    """EDIT TARIFF PLAN's choices: the plans of the subscription's product line, in the
+    catalog's order, the current one among them (by agreement plans are not self-served)."""
+    return [
+        plan
+        for _id, plan, _details in catalog_repo.latest_plans(conn)
+        if plan.product_line == sub.product_line and not plan.by_agreement
+    ]
 
 
 def billing_page(conn: Connection, clock: Clock, *, account_id: str, links: Links) -> BillingPage:

@@ -70,6 +70,7 @@ def render(
             languages=LANGUAGES,
             money=lambda m: money(m, lang),
             amount=lambda minor, currency: money(Money.from_minor(minor, currency), lang),
+            money_of=lambda value, currency: money(Money.of(value, currency), lang),
             number=lambda n: format_decimal(n, locale=lang),
             day=lambda d: day(d, lang),
             percent=percent,

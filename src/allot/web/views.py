@@ -22,11 +22,12 @@ from allot import http
 from allot.api_context import Db, Now, PathId
 from allot.apikey.service import Principal
 from allot.billing import payments
+from allot.billing.changes import change_plan, preview_change
 from allot.billing.collect import Collector, Links
-from allot.billing.page import billing_page
+from allot.billing.page import billing_page, plans_to_choose
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
-from allot.core.errors import Conflict, DomainError, InvalidInput
+from allot.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
 from allot.kit.i18n import language
@@ -48,6 +49,7 @@ NOTICES = {
     "claimed": N_("The code is claimed: its resources are yours until it ends."),
     "card": N_("Your card is saved. Open invoices are charged to it within a minute."),
     "confirmed": N_("Thank you: the payment is confirmed."),
+    "plan": N_("Your plan is changed."),
     "not_confirmed": N_("The payment was not confirmed: the invoice is still due."),
 }
 
@@ -293,6 +295,7 @@ def get_confirm(
     now: Now,
     payment: Annotated[int, Query(ge=1, le=2_147_483_647)],
     secret: SessionCookie = None,
+    chosen: LangQuery = None,
     remembered: LangCookie = None,
 ) -> Response:
     """P4 "Confirm your payment" (the e-mail's and the banner's link): the payment waiting on
@@ -303,13 +306,14 @@ def get_confirm(
         data = billing_page(
             conn, now, account_id=session.account_id, links=request.app.state.payment_links
         )
-        lang = _lang(None, remembered, data.account.locale)
+        lang = _lang(chosen, remembered, data.account.locale)
         waiting = payments.waiting_payment(conn, account_id=session.account_id, payment_id=payment)
         sandbox = collector is not None and collector.gateway.name == "sandbox"
-        return render(
+        response = render(
             request, "confirm.html", lang=lang, page=data, attempt=waiting, sandbox=sandbox,
             csrf_token=session.csrf_token,
         )  # fmt: skip
+        return _remember(response, chosen, lang)
 
     try:
         return _headers(_in_session(db, now, secret, confirm))
@@ -345,6 +349,73 @@ def post_confirm(
         return _refusal(request, lang, error)
     done = "confirmed" if outcome == "pass" else "not_confirmed"
     return _headers(RedirectResponse(f"/billing?done={done}", status_code=303))
+
+
+@router.get("/billing/plan", response_class=HTMLResponse)
+def get_plan(
+    request: Request,
+    db: Db,
+    now: Now,
+    subscription: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    plan: Annotated[str | None, Query(max_length=64)] = None,
+    secret: SessionCookie = None,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """B4 EDIT TARIFF PLAN: the plans to choose from; with `plan`, the exact charge (or the
+    renewal date of a downgrade) previewed before it is confirmed. Nothing changes here."""
+
+    def choose(conn: Connection, session: LiveSession) -> Response:
+        data = billing_page(
+            conn, now, account_id=session.account_id, links=request.app.state.payment_links
+        )
+        lang = _lang(chosen, remembered, data.account.locale)
+        sub = next((s for s in data.subscriptions if s.id == subscription), None)
+        if sub is None:
+            raise NotFound(
+                "subscription_not_found", f"no subscription {subscription}", field="subscription"
+            )
+        preview = None
+        if plan:
+            preview = preview_change(
+                conn, now, account_id=session.account_id, subscription_id=sub.id, plan_code=plan
+            )
+        response = render(
+            request, "plan.html", lang=lang, page=data, sub=sub, preview=preview,
+            plans=plans_to_choose(conn, sub), csrf_token=session.csrf_token,
+        )  # fmt: skip
+        return _remember(response, chosen, lang)
+
+    try:
+        return _headers(_in_session(db, now, secret, choose))
+    except DomainError as error:
+        return _refusal(request, _lang(None, remembered), error)
+
+
+@router.post("/billing/plan")
+def post_plan(
+    request: Request,
+    db: Db,
+    now: Now,
+    subscription: Annotated[str, Form()] = "",
+    plan: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """The confirmed change: an upgrade now with its prorated invoice, a downgrade at the
+    renewal (B4), exactly as previewed."""
+
+    def change(conn: Connection, session: LiveSession) -> Response:
+        portal.check_csrf(session, csrf_token)
+        change_plan(
+            conn, now, account_id=session.account_id,
+            subscription_id=_whole(subscription, "subscription", 1, 2_147_483_647),
+            plan_code=plan,
+        )  # fmt: skip
+        return RedirectResponse("/billing?done=plan#plan", status_code=303)
+
+    return _form(request, _lang(None, remembered), db, now, secret, change)
 
 
 def _whole(value: str, field: str, low: int, high: int) -> int:
