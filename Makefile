@@ -113,6 +113,7 @@ bench: env
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(UV) run --no-sync python bench/consume.py
 	$(UV) run --no-sync python bench/usage_read.py
+	$(UV) run --no-sync python bench/page.py
 	$(UV) run --no-sync python bench/http_consume.py
 	$(UV) run --no-sync python bench/billing_run.py
 	$(UV) run --no-sync python bench/payments.py

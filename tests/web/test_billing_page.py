@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
@@ -281,3 +282,24 @@ def test_b4_edit_tariff_plan_previews_the_exact_charge_then_changes_it(api: Api)
     unknown = b.get(f"{edit.group(1)}&plan=nope")
     assert unknown.status_code == 404
     assert b.get("/billing/plan?subscription=999999").status_code == 404
+
+
+def test_v1_a4_the_page_advises_the_cheaper_plan_and_shows_the_referral_link(api: Api) -> None:
+    done = api.client.post(
+        "/v1/accounts/store/consume",
+        json={"metric": "orders", "quantity": 3500},
+        headers=api.as_("store", **{"Idempotency-Key": "rush"}),
+    )
+    assert done.status_code == 200, done.text
+    api.client.put("/v1/accounts/store/referral", headers=api.as_("operator"))
+    advice = api.client.get("/v1/accounts/store/advice", headers=api.as_("store")).json()
+    best = next(a for a in advice if a["upgrade"])  # the API's own figures (V1)
+    cheapest = next(o for o in best["options"] if o["plan"] == best["cheapest"])
+    page = signed_in(api, "store").get("/billing").text
+    assert "Upgrade advice" in page
+    assert "3,500 units of Orders" in page
+    cost, saving = Decimal(cheapest["cost"]), Decimal(best["saving"])
+    assert f"you would pay ${cost:,.2f}: ${saving:,.2f} less" in page
+    assert "Refer a business" in page
+    link = api.client.get("/v1/accounts/store/referral", headers=api.as_("store")).json()["link"]
+    assert f'value="{link}"' in page

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
+from allot.billing.advice import MonthAdvice, upgrade_advice
 from allot.billing.collect import Links
 from allot.billing.payments import BillingStatus, billing_status
 from allot.catalog import repository as catalog_repo
@@ -22,6 +23,8 @@ from allot.core.money import Money
 from allot.invoice import repository as invoice_repo
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
+from allot.referral.repository import program_of
+from allot.referral.service import DEFAULT_LINK, ReferralPage, referral_page
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
 from allot.usage.summary import UsageSummary, usage_summary
@@ -37,6 +40,8 @@ class BillingPage:
     status: BillingStatus
     credit_balance: Money
     invoices: tuple[InvoiceRow, ...]  # newest first, without lines
+    advice: tuple[MonthAdvice, ...]  # V1: where another plan would cost less
+    referral: ReferralPage | None  # A4: the referral link, once switched on
 
 
 def plans_to_choose(conn: Connection, sub: LiveSubscription) -> list[Plan]:
@@ -49,8 +54,18 @@ def plans_to_choose(conn: Connection, sub: LiveSubscription) -> list[Plan]:
     ]
 
 
-def billing_page(conn: Connection, clock: Clock, *, account_id: str, links: Links) -> BillingPage:
+def billing_page(
+    conn: Connection,
+    clock: Clock,
+    *,
+    account_id: str,
+    links: Links,
+    referral_link: str = DEFAULT_LINK,
+) -> BillingPage:
     account = get_account(conn, account_id)
+    referral = None
+    if program_of(conn, account_id) is not None:
+        referral = referral_page(conn, account_id=account_id, link_template=referral_link)
     return BillingPage(
         account=account,
         usage=usage_summary(conn, clock, account_id=account_id),
@@ -58,4 +73,8 @@ def billing_page(conn: Connection, clock: Clock, *, account_id: str, links: Link
         status=billing_status(conn, account_id=account_id, links=links),
         credit_balance=Money.from_minor(account.credit_balance_minor, account.currency),
         invoices=tuple(invoice_repo.listing(conn, account_id=account_id, limit=HISTORY)),
+        advice=tuple(
+            a for a in upgrade_advice(conn, clock, account_id=account_id) if a.advice.upgrade
+        ),
+        referral=referral,
     )

@@ -23,8 +23,8 @@ from allot.api_context import Db, Now, PathId
 from allot.apikey.service import Principal
 from allot.billing import payments
 from allot.billing.changes import change_plan, preview_change
-from allot.billing.collect import Collector, Links
-from allot.billing.page import billing_page, plans_to_choose
+from allot.billing.collect import Collector
+from allot.billing.page import BillingPage, billing_page, plans_to_choose
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
 from allot.core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -178,10 +178,9 @@ def get_billing(
 ) -> Response:
     """The "Billing & invoices" page of the session's account, in its language (`?lang=`
     switches, and is remembered by this browser)."""
-    links: Links = request.app.state.payment_links
 
     def page(conn: Connection, session: LiveSession) -> Response:
-        data = billing_page(conn, now, account_id=session.account_id, links=links)
+        data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
         response = render(
             request,
@@ -249,6 +248,16 @@ def post_claim(
     return _form(request, _lang(None, remembered), db, now, secret, claim)
 
 
+def _page_of(request: Request, conn: Connection, now: Now, session: LiveSession) -> BillingPage:
+    return billing_page(
+        conn,
+        now,
+        account_id=session.account_id,
+        links=request.app.state.payment_links,
+        referral_link=request.app.state.referral_link,
+    )
+
+
 def _card_form(request: Request) -> str | None:
     """Which card form the page shows: the sandbox's own (test cards), or none."""
     collector: Collector | None = request.app.state.collector
@@ -303,9 +312,7 @@ def get_confirm(
     collector: Collector | None = request.app.state.collector
 
     def confirm(conn: Connection, session: LiveSession) -> Response:
-        data = billing_page(
-            conn, now, account_id=session.account_id, links=request.app.state.payment_links
-        )
+        data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
         waiting = payments.waiting_payment(conn, account_id=session.account_id, payment_id=payment)
         sandbox = collector is not None and collector.gateway.name == "sandbox"
@@ -366,9 +373,7 @@ def get_plan(
     renewal date of a downgrade) previewed before it is confirmed. Nothing changes here."""
 
     def choose(conn: Connection, session: LiveSession) -> Response:
-        data = billing_page(
-            conn, now, account_id=session.account_id, links=request.app.state.payment_links
-        )
+        data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
         sub = next((s for s in data.subscriptions if s.id == subscription), None)
         if sub is None:
