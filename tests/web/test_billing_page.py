@@ -303,3 +303,42 @@ def test_v1_a4_the_page_advises_the_cheaper_plan_and_shows_the_referral_link(api
     assert "Refer a business" in page
     link = api.client.get("/v1/accounts/store/referral", headers=api.as_("store")).json()["link"]
     assert f'value="{link}"' in page
+
+
+def test_r2_r5_the_store_sees_its_reviews_gate_and_sets_its_top_up_limit(api: Api) -> None:
+    """Seed 003: a store on Reviews Business (1,500 orders a month, top-up at $0.14)."""
+    from allot.account.service import create_account
+    from allot.subscription.service import subscribe
+
+    with api.db.transaction() as conn:
+        create_account(conn, api.clock, account_id="shop", name="Shop",
+                       timezone="America/New_York", currency="USD")  # fmt: skip
+        subscribe(conn, api.clock, account_id="shop", plan_code="reviews-business")
+    orders = [{"id": f"o{i}", "placed_at": "2026-03-02T06:00:00+00:00"} for i in range(12)]
+    done = api.client.post(
+        "/v1/accounts/shop/orders", json={"orders": orders}, headers=api.as_("operator")
+    )
+    assert done.status_code == 200, done.text
+    b = browser(api)  # the operator asks for the link: the shop has no key of its own
+    url = api.client.post("/v1/accounts/shop/portal-sessions", headers=api.as_("operator"))
+    b.get(str(url.json()["url"]).removeprefix("http://testserver"))
+    page = b.get("/billing").text
+    assert "Orders this month: 12 / 1,500" in page
+    assert "Review requests to send: 12" in page
+    assert "Top-up limit: none" in page
+    token = csrf(page)
+    bad = b.post("/billing/top-up", data={"mode": "defined", "cap": "lots", "csrf_token": token})
+    assert bad.status_code == 422
+    assert "This is not an amount" in bad.text
+    saved = b.post("/billing/top-up", data={"mode": "defined", "cap": "150", "csrf_token": token})
+    assert (saved.status_code, saved.headers["location"]) == (303, "/billing?done=top_up#reviews")
+    status = api.client.get("/v1/accounts/shop/reviews", headers=api.as_("operator")).json()
+    assert (status["top_up"], status["top_up_cap"]) == ("defined", "150")
+    assert status["top_up_orders"] == 1071  # V2: $150 at $0.14 buys 1,071 orders
+    page = b.get("/billing?done=top_up").text
+    assert "Your top-up limit is saved." in page
+    assert "Top-up limit: Defined, $150.00 a month (about 1,071 orders)" in page
+    store = signed_in(api, "store").get("/billing").text  # Full Suite: orders, no top-up to set
+    assert "Orders this month" in store
+    assert "Top-up limit" not in store
+    assert 'id="reviews"' not in signed_in(api, "cafe").get("/billing").text

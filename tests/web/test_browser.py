@@ -168,3 +168,26 @@ def test_p2_the_store_updates_its_card_on_the_page_and_the_banner_goes(
     for lang in LANGUAGES:
         page.goto(f"{base}/billing?lang={lang}")
         accessible(page, f"store-{lang}")
+
+
+def test_r2_the_shop_sets_its_top_up_limit_in_the_browser(
+    live: tuple[Api, str], page: Page
+) -> None:
+    from allot.account.service import create_account
+    from allot.subscription.service import subscribe
+
+    api, base = live
+    with api.db.transaction() as conn:
+        create_account(conn, api.clock, account_id="shop", name="Shop",
+                       timezone="America/New_York", currency="USD")  # fmt: skip
+        subscribe(conn, api.clock, account_id="shop", plan_code="reviews-business")
+    url = api.client.post("/v1/accounts/shop/portal-sessions", headers=api.as_("operator")).json()
+    page.goto(base + url["url"].removeprefix("http://testserver"))
+    page.get_by_label("Defined").check()
+    page.get_by_label("a month, at most").fill("150")
+    page.get_by_role("button", name="Save the top-up limit").click()
+    page.wait_for_url(f"{base}/billing?done=top_up#reviews")
+    assert page.get_by_text("about 1,071 orders").is_visible()  # V2: $150 at $0.14
+    for lang in LANGUAGES:
+        page.goto(f"{base}/billing?lang={lang}")
+        accessible(page, f"shop-reviews-{lang}")

@@ -3,7 +3,8 @@ transaction from what the engine already keeps, for the pages to render.
 
 It gathers the usage page (codes with their bars, plans, "Used: 9 / 100 included per
 month"), each subscription's next billing date, the banner (`billing_status`), the credit
-balance and the invoice history. Reading it writes nothing.
+balance, the invoice history, and for a store its Reviews gate. Reading it writes nothing
+but what the Reviews page itself does when a month turns (the backlog it releases).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.referral.repository import program_of
 from allot.referral.service import DEFAULT_LINK, ReferralPage, referral_page
+from allot.reviews.gate import ORDERS
+from allot.reviews.service import ReviewStatus, review_status
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
 from allot.usage.summary import UsageSummary, usage_summary
@@ -42,6 +45,7 @@ class BillingPage:
     invoices: tuple[InvoiceRow, ...]  # newest first, without lines
     advice: tuple[MonthAdvice, ...]  # V1: where another plan would cost less
     referral: ReferralPage | None  # A4: the referral link, once switched on
+    reviews: ReviewStatus | None  # R2-R5: a store's orders, top-up and review requests
 
 
 def plans_to_choose(conn: Connection, sub: LiveSubscription) -> list[Plan]:
@@ -66,10 +70,14 @@ def billing_page(
     referral = None
     if program_of(conn, account_id) is not None:
         referral = referral_page(conn, account_id=account_id, link_template=referral_link)
+    subscriptions = tuple(sub_repo.live(conn, account_id))
+    reviews = None
+    if any(sub.plan.rule(ORDERS) is not None for sub in subscriptions):
+        reviews = review_status(conn, clock, account_id=account_id)  # rolls a new month first
     return BillingPage(
         account=account,
         usage=usage_summary(conn, clock, account_id=account_id),
-        subscriptions=tuple(sub_repo.live(conn, account_id)),
+        subscriptions=subscriptions,
         status=billing_status(conn, account_id=account_id, links=links),
         credit_balance=Money.from_minor(account.credit_balance_minor, account.currency),
         invoices=tuple(invoice_repo.listing(conn, account_id=account_id, limit=HISTORY)),
@@ -77,4 +85,5 @@ def billing_page(
             a for a in upgrade_advice(conn, clock, account_id=account_id) if a.advice.upgrade
         ),
         referral=referral,
+        reviews=reviews,
     )

@@ -437,6 +437,7 @@ class ReviewStatus:
     top_up_cap: Decimal | None
     top_up_orders: int | None  # what the cap buys in a month; None: unlimited
     states: dict[str, int]
+    top_up_offered: bool = False  # the plan sells a top-up (a paid Reviews plan, R2/R3)
 
 
 def review_status(conn: Connection, clock: Clock, *, account_id: str) -> ReviewStatus:
@@ -460,6 +461,9 @@ def review_status(conn: Connection, clock: Clock, *, account_id: str) -> ReviewS
         top_up_cap=gate_row.top_up_cap,
         top_up_orders=None if gate is None else core.top_up_orders(gate),
         states=repo.state_counts(conn, account_id),
+        top_up_offered=terms.top_up_price is not None
+        and terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG
+        and not terms.free,
     )
 
 

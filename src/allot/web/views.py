@@ -28,11 +28,13 @@ from allot.billing.page import BillingPage, billing_page, plans_to_choose
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
 from allot.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from allot.core.money import to_decimal
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
 from allot.kit.i18n import language
 from allot.portal import service as portal
 from allot.portal.service import LiveSession
+from allot.reviews.service import set_top_up_limit
 from allot.web.render import N_, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +52,7 @@ NOTICES = {
     "card": N_("Your card is saved. Open invoices are charged to it within a minute."),
     "confirmed": N_("Thank you: the payment is confirmed."),
     "plan": N_("Your plan is changed."),
+    "top_up": N_("Your top-up limit is saved."),
     "not_confirmed": N_("The payment was not confirmed: the invoice is still due."),
 }
 
@@ -67,6 +70,8 @@ REFUSALS = {
     "rate_limited": N_("Too many tries: wait a minute and try again."),
     "invalid_test_card": N_("This card number was refused: check it and try again."),
     "invalid_expiry": N_("The card's expiry date is not valid."),
+    "invalid_amount": N_("This is not an amount: write it like 150 or 150.50."),
+    "top_up_not_on_free_plan": N_("A free plan has no top-up: move to a paid plan first."),
     "payment_not_found": N_("There is no such payment to confirm."),
     "payment_not_waiting": N_("This payment is not waiting for a confirmation any more."),
 }
@@ -421,6 +426,30 @@ def post_plan(
         return RedirectResponse("/billing?done=plan#plan", status_code=303)
 
     return _form(request, _lang(None, remembered), db, now, secret, change)
+
+
+@router.post("/billing/top-up")
+def post_top_up(
+    request: Request,
+    db: Db,
+    now: Now,
+    mode: Annotated[str, Form(max_length=16)] = "",
+    cap: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """R2: the store sets its top-up limit (refused on a free plan, R3)."""
+
+    def top_up(conn: Connection, session: LiveSession) -> Response:
+        portal.check_csrf(session, csrf_token)
+        amount = None
+        if mode == "defined":
+            amount = to_decimal(cap.strip() or "0", field="cap")
+        set_top_up_limit(conn, now, account_id=session.account_id, mode=mode, cap=amount)
+        return RedirectResponse("/billing?done=top_up#reviews", status_code=303)
+
+    return _form(request, _lang(None, remembered), db, now, secret, top_up)
 
 
 def _whole(value: str, field: str, low: int, high: int) -> int:
