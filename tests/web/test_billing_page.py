@@ -49,8 +49,8 @@ def csrf(page: str) -> str:
     return found.group(1)
 
 
-def consume(api: Api, who: str, metric: str, n: int) -> None:
-    for i in range(n):
+def consume(api: Api, who: str, metric: str, n: int, *, start: int = 0) -> None:
+    for i in range(start, start + n):
         done = api.client.post(
             f"/v1/accounts/{who}/consume",
             json={"metric": metric, "quantity": 1},
@@ -342,3 +342,13 @@ def test_r2_r5_the_store_sees_its_reviews_gate_and_sets_its_top_up_limit(api: Ap
     assert "Orders this month" in store
     assert "Top-up limit" not in store
     assert 'id="reviews"' not in signed_in(api, "cafe").get("/billing").text
+
+
+def test_u7_the_months_usage_alerts_are_notices_on_the_page(api: Api) -> None:
+    consume(api, "cafe", "card_operations", 80)  # 80 % of the free plan's 100
+    page = signed_in(api).get("/billing").text
+    assert "Card operations: 80 % of plan allowance is used this month." in page
+    consume(api, "cafe", "card_operations", 20, start=80)  # the allowance's last 20
+    page = signed_in(api).get("/billing").text
+    assert "Card operations: all of plan allowance is used this month." in page
+    assert "80 %" not in page  # the highest alert of the month only

@@ -30,6 +30,7 @@ from allot.reviews.gate import ORDERS
 from allot.reviews.service import ReviewStatus, review_status
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
+from allot.usage.repository import counters as counter_repo
 from allot.usage.summary import UsageSummary, usage_summary
 
 HISTORY = 24  # invoices listed: two years of monthly invoices
@@ -46,6 +47,15 @@ class BillingPage:
     advice: tuple[MonthAdvice, ...]  # V1: where another plan would cost less
     referral: ReferralPage | None  # A4: the referral link, once switched on
     reviews: ReviewStatus | None  # R2-R5: a store's orders, top-up and review requests
+    alerts: tuple[Alert, ...]  # U7: the usage alerts sent this month, as notices
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    metric: str  # the metric's name
+    source: str  # what the page calls the allowance (a code's label, the plan's)
+    kind: str  # the waterfall's kind of that source (grant, plan, ...)
+    threshold: int  # 80 or 100 (%)
 
 
 def plans_to_choose(conn: Connection, sub: LiveSubscription) -> list[Plan]:
@@ -74,9 +84,10 @@ def billing_page(
     reviews = None
     if any(sub.plan.rule(ORDERS) is not None for sub in subscriptions):
         reviews = review_status(conn, clock, account_id=account_id)  # rolls a new month first
+    usage = usage_summary(conn, clock, account_id=account_id)
     return BillingPage(
         account=account,
-        usage=usage_summary(conn, clock, account_id=account_id),
+        usage=usage,
         subscriptions=subscriptions,
         status=billing_status(conn, account_id=account_id, links=links),
         credit_balance=Money.from_minor(account.credit_balance_minor, account.currency),
@@ -86,4 +97,22 @@ def billing_page(
         ),
         referral=referral,
         reviews=reviews,
+        alerts=_alerts(conn, usage),
     )
+
+
+def _alerts(conn: Connection, usage: UsageSummary) -> tuple[Alert, ...]:
+    metrics = {m.metric: m for m in usage.metrics}
+    found = []
+    for metric, source, threshold in counter_repo.alerts_of(conn, usage.account_id, usage.month):
+        m = metrics.get(metric)
+        split = next((s for s in m.split if s.source == source), None) if m else None
+        found.append(
+            Alert(
+                metric=m.name if m else metric,
+                source=split.label if split else source,
+                kind=split.kind if split else "",
+                threshold=threshold,
+            )
+        )
+    return tuple(found)

@@ -92,3 +92,16 @@ def record_alert(
         conn.execute(stmt.on_conflict_do_nothing().returning(usage_alerts.c.threshold)).first()
         is not None
     )
+
+
+def alerts_of(conn: Connection, account_id: str, period: str) -> list[tuple[str, str, int]]:
+    """(metric, source, threshold) of the alerts sent for `period`, the highest per source."""
+    rows = conn.execute(
+        sa.select(
+            usage_alerts.c.metric, usage_alerts.c.source, sa.func.max(usage_alerts.c.threshold)
+        )
+        .where(usage_alerts.c.account_id == account_id, usage_alerts.c.period == period)
+        .group_by(usage_alerts.c.metric, usage_alerts.c.source)
+        .order_by(usage_alerts.c.metric, usage_alerts.c.source)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
