@@ -200,10 +200,7 @@ def get_billing(
         )
         return _remember(response, chosen, lang)
 
-    try:
-        return _headers(_in_session(db, now, secret, page))
-    except DomainError as error:
-        return _refusal(request, _lang(chosen, remembered), error)
+    return _answer(request, _lang(chosen, remembered), db, now, secret, page)
 
 
 @router.get("/billing/invoices/{invoice_id}/pdf")
@@ -226,10 +223,7 @@ def get_invoice_pdf(
             headers={"Content-Disposition": f'inline; filename="{quote(name)}.pdf"'},
         )
 
-    try:
-        return _headers(_in_session(db, now, secret, pdf))
-    except DomainError as error:
-        return _refusal(request, _lang(None, remembered), error)
+    return _answer(request, _lang(None, remembered), db, now, secret, pdf)
 
 
 @router.post("/billing/codes/claim")
@@ -250,7 +244,7 @@ def post_claim(
         claim_code(conn, now, account_id=session.account_id, code=code)
         return RedirectResponse("/billing?done=claimed#codes", status_code=303)
 
-    return _form(request, _lang(None, remembered), db, now, secret, claim)
+    return _answer(request, _lang(None, remembered), db, now, secret, claim)
 
 
 def _page_of(request: Request, conn: Connection, now: Now, session: LiveSession) -> BillingPage:
@@ -269,6 +263,20 @@ def _card_form(request: Request) -> str | None:
     return "sandbox" if collector is not None and collector.gateway.name == "sandbox" else None
 
 
+def _paying(
+    request: Request, db: Db, now: Now, secret: str | None, csrf_token: str | None
+) -> tuple[LiveSession, Collector]:
+    """A payment form's session and CSRF token checked, before the provider is called — which
+    `allot.billing.payments` does outside any transaction, as a charge is made."""
+    with db.read() as conn:
+        session = portal.session_of(conn, now, secret=secret)
+        portal.check_csrf(session, csrf_token)
+    collector: Collector | None = request.app.state.collector
+    if collector is None:
+        raise Conflict("payments_not_configured", "this server takes no card payments")
+    return session, collector
+
+
 @router.post("/billing/card")
 def post_card(
     request: Request,
@@ -285,13 +293,8 @@ def post_card(
     the sandbox provider (allot keeps its brand and last four digits only), and every open
     invoice is charged to it in the next worker round."""
     lang = _lang(None, remembered)
-    collector: Collector | None = request.app.state.collector
     try:
-        with db.read() as conn:
-            session = portal.session_of(conn, now, secret=secret)
-            portal.check_csrf(session, csrf_token)
-        if collector is None:
-            raise Conflict("payments_not_configured", "this server takes no card payments")
+        session, collector = _paying(request, db, now, secret, csrf_token)
         payments.sandbox_card(
             db, now, collector.gateway, account_id=session.account_id, number=number[:64],
             exp_month=_whole(exp_month, "exp_month", 1, 12),
@@ -327,10 +330,7 @@ def get_confirm(
         )  # fmt: skip
         return _remember(response, chosen, lang)
 
-    try:
-        return _headers(_in_session(db, now, secret, confirm))
-    except DomainError as error:
-        return _refusal(request, _lang(None, remembered), error)
+    return _answer(request, _lang(chosen, remembered), db, now, secret, confirm)
 
 
 @router.post("/billing/confirm")
@@ -346,13 +346,8 @@ def post_confirm(
 ) -> Response:
     """The sandbox's 3-D Secure answer: the cardholder passes (or fails) the check."""
     lang = _lang(None, remembered)
-    collector: Collector | None = request.app.state.collector
     try:
-        with db.read() as conn:
-            session = portal.session_of(conn, now, secret=secret)
-            portal.check_csrf(session, csrf_token)
-        if collector is None:
-            raise Conflict("payments_not_configured", "this server takes no card payments")
+        session, collector = _paying(request, db, now, secret, csrf_token)
         payments.confirm_in_sandbox(
             collector, account_id=session.account_id,
             payment_id=_whole(payment, "payment", 1, 2_147_483_647), success=outcome == "pass",
@@ -396,10 +391,7 @@ def get_plan(
         )  # fmt: skip
         return _remember(response, chosen, lang)
 
-    try:
-        return _headers(_in_session(db, now, secret, choose))
-    except DomainError as error:
-        return _refusal(request, _lang(None, remembered), error)
+    return _answer(request, _lang(chosen, remembered), db, now, secret, choose)
 
 
 @router.post("/billing/plan")
@@ -425,7 +417,7 @@ def post_plan(
         )  # fmt: skip
         return RedirectResponse("/billing?done=plan#plan", status_code=303)
 
-    return _form(request, _lang(None, remembered), db, now, secret, change)
+    return _answer(request, _lang(None, remembered), db, now, secret, change)
 
 
 @router.post("/billing/top-up")
@@ -449,7 +441,7 @@ def post_top_up(
         set_top_up_limit(conn, now, account_id=session.account_id, mode=mode, cap=amount)
         return RedirectResponse("/billing?done=top_up#reviews", status_code=303)
 
-    return _form(request, _lang(None, remembered), db, now, secret, top_up)
+    return _answer(request, _lang(None, remembered), db, now, secret, top_up)
 
 
 def _whole(value: str, field: str, low: int, high: int) -> int:
@@ -480,10 +472,10 @@ def post_sign_out(
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    return _form(request, lang, db, now, secret, sign_out)
+    return _answer(request, lang, db, now, secret, sign_out)
 
 
-def _form(
+def _answer(
     request: Request,
     lang: str,
     db: Db,
@@ -491,7 +483,8 @@ def _form(
     secret: str | None,
     work: Callable[[Connection, LiveSession], Response],
 ) -> Response:
-    """A form's POST: in one transaction, or refused whole with the reason on a page."""
+    """A page or a form's POST, in one transaction of the session; a refusal (the whole
+    transaction rolled back) as a page with its reason."""
     try:
         return _headers(_in_session(db, now, secret, work))
     except DomainError as error:
