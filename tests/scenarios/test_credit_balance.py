@@ -220,3 +220,30 @@ def test_p4_a_refund_the_provider_refuses_is_credit_again(cafe: Cafe) -> None:
         assert invoice_repo.credit_notes_of(conn, february.id)[0].settled_as == "balance"
     cafe.day(3, 1)  # March takes it
     assert [c["amount"] for c in cafe.charges()][-1] == 1900
+
+
+def test_p4_voiding_an_invoice_gives_back_the_credit_taken_off_it(cafe: Cafe) -> None:
+    from allot.invoice import service as invoice_service
+
+    february = cafe.world.invoices("cafe")[0]
+    note(cafe, february, amounts={0: "10"})
+    cafe.card(DECLINES)
+    cafe.day(3, 1)  # March: EUR 10 from the balance, the rest declined
+    march = cafe.world.invoices("cafe")[-1]
+    assert (march.credit_applied_minor, credit(cafe)) == (1000, 0)
+    with cafe.db.transaction() as conn:
+        invoice_service.void(conn, cafe.world.clock, invoice_id=march.id, reason="a mistake")
+    assert credit(cafe) == 1000
+    assert [m[:2] for m in moves(cafe)][-1] == ("unapplied", 1000)
+
+
+def test_p4_the_csv_export_shows_the_credit_taken_off_an_invoice(cafe: Cafe) -> None:
+    from allot.invoice import service as invoice_service
+
+    note(cafe, cafe.world.invoices("cafe")[0], amounts={0: "10"})
+    cafe.day(3, 1)
+    march = cafe.world.invoices("cafe")[-1]
+    rows = invoice_service.to_csv([march]).splitlines()
+    assert rows[-1].split(",")[5:10] == [
+        "credit_applied", "Credit applied from the balance", "1", "-10.00", "-10.00",
+    ]  # fmt: skip

@@ -526,3 +526,20 @@ def test_p2_an_invoice_credited_in_full_is_no_longer_past_due(cafe: Cafe) -> Non
         )
     cafe.collector.round(50)
     assert (cafe.state(), cafe.status().state) == ("active", "ok")
+
+
+def test_p4_an_old_cards_failed_confirmation_lets_the_new_card_be_tried(cafe: Cafe) -> None:
+    """March waits for 3-D Secure on card A; the business saves card B, then fails the check
+    on A: B is charged in the next round, not left waiting for a payment that is gone."""
+    cafe.card("4000002760003184")
+    cafe.day(3, 1)
+    waiting = cafe.status().action
+    assert waiting is not None
+    assert waiting.payment_id is not None
+    cafe.card(GOOD)
+    payments.confirm_in_sandbox(
+        cafe.collector, account_id="cafe", payment_id=waiting.payment_id, success=False
+    )
+    cafe.collector.round(50)
+    assert cafe.world.invoices("cafe")[-1].state == "paid"
+    assert cafe.status().state == "ok"

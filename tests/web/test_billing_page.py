@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -33,9 +34,18 @@ def browser(api: Api) -> TestClient:
     return TestClient(api.client.app, follow_redirects=False)
 
 
+def follow(b: TestClient, url: str) -> Any:
+    """What a person does with the link: open it (which spends nothing), press its button."""
+    landing = b.get(url)
+    assert landing.status_code == 200
+    nonce = re.search(r'name="nonce" value="([^"]+)"', landing.text)
+    assert nonce is not None
+    return b.post(url.split("?")[0], data={"nonce": nonce.group(1)})
+
+
 def signed_in(api: Api, who: str = "cafe") -> TestClient:
     b = browser(api)
-    opened = b.get(link(api, who))
+    opened = follow(b, link(api, who))
     assert (opened.status_code, opened.headers["location"]) == (303, "/billing")
     cookie = opened.headers["set-cookie"]
     assert "HttpOnly" in cookie
@@ -113,16 +123,29 @@ def test_w1_the_store_downloads_its_invoice_and_sees_the_failed_payment_banner(a
 
 def test_w1_a_link_works_once_and_not_after_15_minutes(api: Api) -> None:
     url = link(api)
-    assert browser(api).get(url).status_code == 303
-    again = browser(api).get(url)  # reused
+    first = browser(api)
+    assert first.get(url).status_code == 200  # a mail scanner's fetch spends nothing
+    assert follow(first, url).status_code == 303
+    again = follow(browser(api), url)  # reused
     assert again.status_code == 403
     assert "expired or was used already" in again.text
     late = link(api)
     api.clock.advance(timedelta(minutes=15))
-    assert browser(api).get(late).status_code == 403
-    forged = browser(api).get("/portal/" + "x" * 43)
+    assert follow(browser(api), late).status_code == 403
+    forged = follow(browser(api), "/portal/" + "x" * 43)
     assert forged.status_code == 403
-    assert browser(api).get("/portal/" + "x" * 5000).status_code == 403
+    assert follow(browser(api), "/portal/" + "x" * 5000).status_code == 403
+
+
+def test_w1_another_site_cannot_post_a_link_into_a_visitors_browser(api: Api) -> None:
+    """Login CSRF: a page elsewhere posts its own account's link; without the landing page's
+    nonce cookie (SameSite=Strict, never sent by another site's form) nothing opens."""
+    url = link(api, "store")
+    victim = browser(api)
+    assert victim.post(url, data={"nonce": "guessed"}).status_code == 403
+    assert victim.post(url).status_code == 403
+    assert "allot_session" not in victim.cookies
+    assert follow(browser(api), url).status_code == 303  # the link itself is still good
 
 
 def test_w1_without_a_session_or_after_it_the_page_is_refused(api: Api) -> None:
@@ -178,10 +201,12 @@ def test_w1_only_the_operator_or_the_account_may_ask_for_its_link(api: Api) -> N
 def test_w1_signing_out_ends_the_session(api: Api) -> None:
     b = signed_in(api)
     token = csrf(b.get("/billing").text)
+    old = b.cookies["allot_session"]
     out = b.post("/billing/sign-out", data={"csrf_token": token})
     assert out.status_code == 200
-    b.cookies.clear()
-    assert b.get("/billing").status_code == 401
+    replay = browser(api)
+    replay.cookies.set("allot_session", old)  # the ended session's cookie, kept by someone
+    assert replay.get("/billing").status_code == 401
 
 
 def test_w2_the_page_speaks_the_accounts_language_and_lang_switches_it(api: Api) -> None:
@@ -209,7 +234,7 @@ def test_w2_the_page_speaks_the_accounts_language_and_lang_switches_it(api: Api)
 
 
 def test_w2_a_refusal_is_in_the_chosen_language(api: Api) -> None:
-    refused = browser(api).get("/portal/" + "x" * 43 + "?lang=uk")
+    refused = follow(browser(api), "/portal/" + "x" * 43 + "?lang=uk")
     assert refused.status_code == 403
     assert "Посилання застаріло або вже використане" in refused.text
 
@@ -321,7 +346,7 @@ def test_r2_r5_the_store_sees_its_reviews_gate_and_sets_its_top_up_limit(api: Ap
     assert done.status_code == 200, done.text
     b = browser(api)  # the operator asks for the link: the shop has no key of its own
     url = api.client.post("/v1/accounts/shop/portal-sessions", headers=api.as_("operator"))
-    b.get(str(url.json()["url"]).removeprefix("http://testserver"))
+    follow(b, str(url.json()["url"]).removeprefix("http://testserver"))
     page = b.get("/billing").text
     assert "Orders this month: 12 / 1,500" in page
     assert "Review requests to send: 12" in page

@@ -505,6 +505,12 @@ def settle(
         _event(conn, clock, "payment.failed", attempt, invoice)
         card = repo.active_method(conn, attempt.account_id)
         if card is not None and card.id != attempt.method_id:
+            if collection.state == CollectionState.REQUIRES_ACTION:
+                # the old card's payment the invoice waited on: try the new card now
+                repo.update_collection(
+                    conn, invoice.id, state=CollectionState.COLLECTING, next_try_at=now,
+                    updated_at=now,
+                )  # fmt: skip
             return True  # the old card's: the new one is tried as `card_changed` set it
         code = outcome.decline_code or "card_declined"
         _failed(conn, clock, collection, invoice, decline_code=code, hard=outcome.hard, links=links)

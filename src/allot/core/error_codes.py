@@ -169,6 +169,19 @@ CODES: tuple[ErrorCode, ...] = (
         "A1, A5",
     ),
     _e(
+        "invalid_number",
+        _I,
+        "A form field of the billing page that takes a whole number (a payment, a subscription) "
+        "holds something else.",
+        "W1",
+    ),
+    _e(
+        "invalid_outcome",
+        _I,
+        "The sandbox's 3-D Secure step takes 'pass' or 'fail'.",
+        "P4",
+    ),
+    _e(
         "invalid_settlement",
         _I,
         "What becomes of the part of a credit note that gives back money paid: 'refund' (to "

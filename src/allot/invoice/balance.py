@@ -84,6 +84,14 @@ def applied(
         _move(conn, clock, account_id, BalanceMove.APPLIED, -amount, invoice_id=invoice_id)
 
 
+def unapplied(
+    conn: Connection, clock: Clock, *, account_id: str, invoice_id: int, amount: int
+) -> None:
+    """An invoice voided after the balance was taken off it: that credit comes back."""
+    if amount > 0:
+        _move(conn, clock, account_id, BalanceMove.UNAPPLIED, amount, invoice_id=invoice_id)
+
+
 def to_refund(conn: Connection, clock: Clock, *, note: CreditNoteRow, currency: str) -> None:
     """A note kept as credit is to be refunded after all: its credit leaves the balance, if
     the balance still holds it (none of it taken off an invoice since)."""

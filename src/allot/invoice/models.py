@@ -169,6 +169,7 @@ class BalanceMove(StrEnum):
     CREDIT_NOTE = "credit_note"  # the paid part of a credit note, kept as credit (+)
     OVERPAYMENT = "overpayment"  # a charge that took more than was owed when it landed (+)
     APPLIED = "applied"  # taken off an invoice when it was issued (-)
+    UNAPPLIED = "unapplied"  # that invoice voided: the credit back (+)
     REFUNDED = "refunded"  # a credit note's credit given back to the card after all (-)
     REFUND_FAILED = "refund_failed"  # the provider refused a note's refund: credit again (+)
 
@@ -187,7 +188,8 @@ credit_balance_entries = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     one_of("move", BalanceMove),
     sa.CheckConstraint(
-        "(move IN ('credit_note', 'overpayment', 'refund_failed')) = (amount_minor > 0)"
+        "(move IN ('credit_note', 'overpayment', 'refund_failed', 'unapplied'))"
+        " = (amount_minor > 0)"
         " AND amount_minor <> 0",
         name="sign_of_move",
     ),
@@ -196,7 +198,7 @@ credit_balance_entries = sa.Table(
         name="names_its_note",
     ),
     sa.CheckConstraint(
-        "(move IN ('overpayment', 'applied')) = (invoice_id IS NOT NULL)",
+        "(move IN ('overpayment', 'applied', 'unapplied')) = (invoice_id IS NOT NULL)",
         name="names_its_invoice",
     ),
     sa.Index("ix_credit_balance_entries_account", "account_id", "id"),

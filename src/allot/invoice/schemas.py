@@ -143,9 +143,12 @@ def invoice_read(invoice: InvoiceRow, notes: list[CreditNoteRow]) -> InvoiceRead
 
 class BalanceEntryRead(BaseModel):
     id: int
-    move: Literal["credit_note", "overpayment", "applied", "refunded", "refund_failed"] = Field(
+    move: Literal[
+        "credit_note", "overpayment", "applied", "unapplied", "refunded", "refund_failed"
+    ] = Field(
         description="credit_note: a credit note's paid part kept as credit; overpayment: a "
         "charge that took more than was owed when it landed; applied: taken off an invoice; "
+        "unapplied: that invoice voided, the credit back; "
         "refunded: a credit note's credit refunded to the card after all; refund_failed: the "
         "provider refused that refund, and the money is credit again."
     )

@@ -180,6 +180,7 @@ def _settle(
     event: str | None,
 ) -> InvoiceRow:
     note = validate.text(note, field="note" if state == "paid" else "reason")
+    _lock_payer(conn, invoice_id)
     invoice = get_invoice(conn, invoice_id, lock=True)
     allowed = ("finalized", "uncollectible") if state == "paid" else ("finalized",)
     if invoice.state == state:
@@ -191,6 +192,12 @@ def _settle(
         )
     repo.set_state(conn, invoice_id, state=state, from_states=allowed, at=clock.now(), note=note)
     done = get_invoice(conn, invoice_id)
+    if state == "void" and done.account_id is not None:
+        # never owed: the credit taken off it at issue goes back to the balance (P4)
+        balance.unapplied(
+            conn, clock, account_id=done.account_id, invoice_id=done.id,
+            amount=done.credit_applied_minor,
+        )  # fmt: skip
     if state == "paid" and done.account_id is not None:
         referral.invoice_paid(
             conn,
@@ -204,6 +211,14 @@ def _settle(
     if event is not None:
         _event(conn, clock, event, done)
     return done
+
+
+def _lock_payer(conn: Connection, invoice_id: int) -> None:
+    """An account's invoice is settled or corrected under the account's lock, as its card
+    payment is recorded (`allot.billing.collect`): what is owed is read by one at a time."""
+    found = repo.get(conn, invoice_id)
+    if found is not None and found.account_id is not None:
+        account_repo.get(conn, found.account_id, lock=True)
 
 
 def credit_note(
@@ -226,6 +241,7 @@ def credit_note(
     reason = validate.text(reason, field="reason")
     if settle is not None and settle not in set(NoteSettlement):
         raise InvalidInput("invalid_settlement", "settle is 'refund' or 'balance'", field="settle")
+    _lock_payer(conn, invoice_id)
     invoice = get_invoice(conn, invoice_id, lock=True)
     if invoice.state not in ("finalized", "paid", "uncollectible"):
         raise Conflict(
@@ -425,7 +441,8 @@ CSV_COLUMNS = (
 
 
 def to_csv(invoices: Sequence[InvoiceRow]) -> str:
-    """One row per invoice line (for an accountant's spreadsheet), amounts as decimals."""
+    """One row per invoice line (for an accountant's spreadsheet), amounts as decimals; an
+    invoice the credit balance was taken off ends with a `credit_applied` row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -448,6 +465,13 @@ def to_csv(invoices: Sequence[InvoiceRow]) -> str:
                     f.charge.period_end.isoformat() if f.charge.period_end else "",
                 ]
             )
+        if inv.credit_applied_minor:  # P4: taken off the total (tax included), after the lines
+            credit = f"-{_decimal(inv.credit_applied_minor, inv.currency)}"
+            writer.writerow(
+                [inv.number or "", inv.issued_on.isoformat(), inv.payer, inv.currency,
+                 len(inv.lines), "credit_applied", "Credit applied from the balance", 1, credit,
+                 credit, "0", "", ""]
+            )  # fmt: skip
     return out.getvalue()
 
 

@@ -1,15 +1,19 @@
 """The business's pages (W1): thin entry points over the same services as the API.
 
 A browser reaches them with the link the platform asked for
-(`POST /v1/accounts/{id}/portal-sessions`): `GET /portal/{token}` spends the link, sets the
-session cookie (HttpOnly, SameSite=Lax) and redirects to `/billing`. Every form carries the
-session's CSRF token; every basic action is a plain form POST that answers with a redirect
-(no JavaScript needed). A session reaches its own account only: invoices are looked up with
-the same rule as the API's (`allot.invoice.api.visible`), so another account's is a 404.
+(`POST /v1/accounts/{id}/portal-sessions`): `GET /portal/{token}` shows a button, whose POST
+spends the link, sets the session cookie (HttpOnly, SameSite=Lax) and redirects to `/billing`.
+Every form carries the session's CSRF token; every basic action is a plain form POST that
+answers with a redirect (no JavaScript needed). A session reaches its own account only:
+invoices are looked up with the same rule as the API's (`allot.invoice.api.visible`), so
+another account's is a 404.
 """
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
@@ -27,7 +31,7 @@ from allot.billing.collect import Collector
 from allot.billing.page import BillingPage, billing_page, plans_to_choose
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
-from allot.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from allot.core.money import to_decimal
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
@@ -41,8 +45,10 @@ router = APIRouter(include_in_schema=False)
 
 COOKIE = "allot_session"
 LANG_COOKIE = "allot_lang"
+NONCE_COOKIE = "allot_portal"
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
 LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
+NonceCookie = Annotated[str | None, Cookie(alias=NONCE_COOKIE)]
 LangQuery = Annotated[str | None, Query(alias="lang", max_length=16)]
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 
@@ -68,6 +74,7 @@ REFUSALS = {
     "code_not_found": N_("No code matches: check it for a typo."),
     "invalid_code_format": N_("This does not look like an Access Code: check it for a typo."),
     "rate_limited": N_("Too many tries: wait a minute and try again."),
+    "invalid_number": N_("This form holds a value that is not a number: reload the page."),
     "invalid_test_card": N_("This card number was refused: check it and try again."),
     "invalid_expiry": N_("The card's expiry date is not valid."),
     "invalid_amount": N_("This is not an amount: write it like 150 or 150.50."),
@@ -138,21 +145,44 @@ def _in_session(
         return work(conn, session)
 
 
-@router.get("/portal/{token}")
+@router.get("/portal/{token}", response_class=HTMLResponse)
+def show_portal(
+    token: str, request: Request, chosen: LangQuery = None, remembered: LangCookie = None
+) -> Response:
+    """The link's landing: a button that opens the page. Following the link spends nothing,
+    so a mail scanner that fetches it leaves it usable. The button's form carries a nonce that
+    this page also sets as a SameSite=Strict cookie: another site cannot post the form (and
+    sign a visitor into the account its own link opens)."""
+    nonce = secrets.token_urlsafe(16)
+    lang = _lang(chosen, remembered)
+    page = _remember(
+        render(request, "portal.html", lang=lang, token=token[:128], nonce=nonce), chosen, lang
+    )
+    page.set_cookie(
+        NONCE_COOKIE, nonce, max_age=int(portal.LINK_LIFETIME.total_seconds()), httponly=True,
+        samesite="strict", secure=_secure(request), path="/portal",
+    )  # fmt: skip
+    return _headers(page)
+
+
+@router.post("/portal/{token}")
 def open_portal(
     token: str,
     request: Request,
     db: Db,
     now: Now,
-    chosen: LangQuery = None,
+    nonce: Annotated[str, Form()] = "",
+    expected: NonceCookie = None,
     remembered: LangCookie = None,
 ) -> Response:
     """Spend the single-use link and open the session."""
     try:
+        if not expected or not hmac.compare_digest(nonce, expected):
+            raise Forbidden("csrf_token_invalid", "open the link again and use its button")
         with db.transaction() as conn:
             session = portal.start_session(conn, now, token=token)
     except DomainError as error:
-        return _refusal(request, _lang(chosen, remembered), error)
+        return _refusal(request, _lang(None, remembered), error)
     response = RedirectResponse("/billing", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -163,6 +193,7 @@ def open_portal(
         secure=_secure(request),
         path="/",
     )
+    response.delete_cookie(NONCE_COOKIE, path="/portal")
     return _headers(response)
 
 
@@ -212,18 +243,24 @@ def get_invoice_pdf(
     secret: SessionCookie = None,
     remembered: LangCookie = None,
 ) -> Response:
-    """An invoice of the session's account as PDF; another account's is a 404."""
+    """An invoice of the session's account as PDF; another account's is a 404. Read in a read
+    transaction, rendered after it: a PDF takes long, and holds no lock meanwhile."""
     from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
 
-    def pdf(conn: Connection, session: LiveSession) -> Response:
-        invoice = visible(conn, _as_principal(session), invoice_id)
-        name = invoice.number or f"invoice-{invoice.id}"
-        return PdfResponse(
-            render_pdf(invoice_service.document(invoice)),
+    try:
+        with db.read() as conn:
+            session = portal.session_of(conn, now, secret=secret)
+            invoice = visible(conn, _as_principal(session), invoice_id)
+            document = invoice_service.document(invoice)
+    except DomainError as error:
+        return _refusal(request, _lang(None, remembered), error)
+    name = invoice.number or f"invoice-{invoice.id}"
+    return _headers(
+        PdfResponse(
+            render_pdf(document),
             headers={"Content-Disposition": f'inline; filename="{quote(name)}.pdf"'},
         )
-
-    return _answer(request, _lang(None, remembered), db, now, secret, pdf)
+    )
 
 
 @router.post("/billing/codes/claim")
@@ -297,8 +334,8 @@ def post_card(
         session, collector = _paying(request, db, now, secret, csrf_token)
         payments.sandbox_card(
             db, now, collector.gateway, account_id=session.account_id, number=number[:64],
-            exp_month=_whole(exp_month, "exp_month", 1, 12),
-            exp_year=_whole(exp_year, "exp_year", 2000, 2100),
+            exp_month=_whole(exp_month, "exp_month", 1, 12, code="invalid_expiry"),
+            exp_year=_whole(exp_year, "exp_year", 2000, 2100, code="invalid_expiry"),
         )  # fmt: skip
     except DomainError as error:
         return _refusal(request, lang, error)
@@ -348,6 +385,8 @@ def post_confirm(
     lang = _lang(None, remembered)
     try:
         session, collector = _paying(request, db, now, secret, csrf_token)
+        if outcome not in ("pass", "fail"):
+            raise InvalidInput("invalid_outcome", "outcome is 'pass' or 'fail'", field="outcome")
         payments.confirm_in_sandbox(
             collector, account_id=session.account_id,
             payment_id=_whole(payment, "payment", 1, 2_147_483_647), success=outcome == "pass",
@@ -437,20 +476,23 @@ def post_top_up(
         portal.check_csrf(session, csrf_token)
         amount = None
         if mode == "defined":
-            amount = to_decimal(cap.strip() or "0", field="cap")
+            if not CAP.fullmatch(cap.strip()):
+                raise InvalidInput("invalid_amount", f"{cap!r} is not an amount", field="cap")
+            amount = to_decimal(cap.strip(), field="cap")
         set_top_up_limit(conn, now, account_id=session.account_id, mode=mode, cap=amount)
         return RedirectResponse("/billing?done=top_up#reviews", status_code=303)
 
     return _answer(request, _lang(None, remembered), db, now, secret, top_up)
 
 
-def _whole(value: str, field: str, low: int, high: int) -> int:
+CAP = re.compile(r"\d{1,9}(\.\d{1,4})?")  # a top-up cap as a person types it: 150 or 150.50
+
+
+def _whole(value: str, field: str, low: int, high: int, *, code: str = "invalid_number") -> int:
     """A form's number field, or a refusal naming it."""
     text = value.strip()
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput(
-            "invalid_expiry", f"{field} is a number from {low} to {high}", field=field
-        )
+    if not text.isdigit() or len(text) > 10 or not low <= int(text) <= high:
+        raise InvalidInput(code, f"{field} is a number from {low} to {high}", field=field)
     return int(text)
 
 

@@ -229,11 +229,18 @@ class AttemptRead(BaseModel):
 class BalanceEntryRead(BaseModel):
     id: Annotated[int, Field(title="Id")]
     move: Annotated[
-        Literal["credit_note", "overpayment", "applied", "refunded", "refund_failed"],
+        Literal[
+            "credit_note",
+            "overpayment",
+            "applied",
+            "unapplied",
+            "refunded",
+            "refund_failed",
+        ],
         Field(title="Move"),
     ]
     """
-    credit_note: a credit note's paid part kept as credit; overpayment: a charge that took more than was owed when it landed; applied: taken off an invoice; refunded: a credit note's credit refunded to the card after all; refund_failed: the provider refused that refund, and the money is credit again.
+    credit_note: a credit note's paid part kept as credit; overpayment: a charge that took more than was owed when it landed; applied: taken off an invoice; unapplied: that invoice voided, the credit back; refunded: a credit note's credit refunded to the card after all; refund_failed: the provider refused that refund, and the money is credit again.
     """
     amount: Annotated[str, Field(title="Amount")]
     """

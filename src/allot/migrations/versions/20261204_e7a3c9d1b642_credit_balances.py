@@ -79,11 +79,13 @@ def upgrade() -> None:
         sa.Column("invoice_id", BigId, nullable=True),
         sa.Column("at", allot.kit.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "move IN ('credit_note', 'overpayment', 'applied', 'refunded', 'refund_failed')",
+            "move IN ('credit_note', 'overpayment', 'applied', 'unapplied', 'refunded',"
+            " 'refund_failed')",
             name=op.f("ck_credit_balance_entries_move"),
         ),
         sa.CheckConstraint(
-            "(move IN ('credit_note', 'overpayment', 'refund_failed')) = (amount_minor > 0)"
+            "(move IN ('credit_note', 'overpayment', 'refund_failed', 'unapplied'))"
+            " = (amount_minor > 0)"
             " AND amount_minor <> 0",
             name=op.f("ck_credit_balance_entries_sign_of_move"),
         ),
@@ -92,7 +94,7 @@ def upgrade() -> None:
             name=op.f("ck_credit_balance_entries_names_its_note"),
         ),
         sa.CheckConstraint(
-            "(move IN ('overpayment', 'applied')) = (invoice_id IS NOT NULL)",
+            "(move IN ('overpayment', 'applied', 'unapplied')) = (invoice_id IS NOT NULL)",
             name=op.f("ck_credit_balance_entries_names_its_invoice"),
         ),
         sa.ForeignKeyConstraint(
