@@ -256,6 +256,7 @@ def test_p2_a_payment_never_confirmed_is_withdrawn_after_the_schedule(cafe: Cafe
     with pytest.raises(GatewayError):  # the old link confirms nothing now
         cafe.sandbox.authenticate(provider_ref=str(waiting["ref"]), success=True)
     assert cafe.events("payment.failed") == 0  # never counted as a failure
+    assert len(cafe.emails("payment_failed")) == 1  # but the business is told, as at one
     cafe.card(GOOD)
     cafe.collector.round(50)
     assert cafe.world.invoices("cafe")[-1].state == "paid"

@@ -34,7 +34,7 @@ from allot.invoice.models import invoices
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.notify.models import emails
-from allot.payment.models import collections, payment_attempts
+from allot.payment.models import collections, payment_attempts, payment_methods
 from allot.payment.sandbox import SandboxGateway
 from allot.subscription.models import subscriptions
 from allot.subscription.service import subscribe
@@ -115,8 +115,24 @@ def test_p2_45_days_of_2000_card_accounts(db: Database, tmp_path: Path) -> None:
         assert provider_count[account] == count, account
 
     first_failure: dict[str, object] = {}
+    with db.read() as conn:
+        methods = conn.execute(
+            sa.select(
+                payment_methods.c.id, payment_methods.c.account_id, payment_methods.c.created_at
+            )
+        ).all()
+
+    def replaced_before(a: sa.Row[tuple[object, ...]]) -> bool:
+        """The card was replaced before its failure landed: the new card is tried instead."""
+        return any(
+            c.account_id == a.account_id and c.id > a.method_id and c.created_at <= a.finished_at
+            for c in methods
+        )
+
     for a in sorted(attempts, key=lambda a: a.id):
-        if a.state == "failed":
+        # a payment withdrawn at the provider ("canceled") is no failure of the card: its
+        # invoice was settled otherwise, or its confirmation expired (told then as well)
+        if a.state == "failed" and a.decline_code != "canceled" and not replaced_before(a):
             first_failure.setdefault(a.account_id, a.finished_at)
     told = {(r.account_id, r.created_at) for r in failed_mail}
     for account, when in first_failure.items():

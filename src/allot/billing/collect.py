@@ -91,7 +91,7 @@ class Collector:
         with self.db.transaction() as conn:
             opened = open_collections(conn, self.clock, limit=batch)
             closed = close_settled(conn, self.clock, limit=batch)
-            expired = expire_confirmations(conn, self.clock, limit=batch)
+            expired = expire_confirmations(conn, self.clock, limit=batch, links=self.links)
         now = self.clock.now()
         with self.db.read() as conn:
             stale = repo.stale_attempts(conn, now, batch, gateway=self.gateway.name)
@@ -420,10 +420,13 @@ def _reacts(collection: CollectionRow, was: str) -> bool:
     )
 
 
-def expire_confirmations(conn: Connection, clock: Clock, *, limit: int) -> int:
+def expire_confirmations(
+    conn: Connection, clock: Clock, *, limit: int, links: Links = Links()
+) -> int:
     """Payments whose cardholder did not confirm them in time (`confirm_by`): the invoice is
-    overdue — past_due, and the final rule as after the last retry — and the payment is
-    withdrawn at the provider in this round (P2). A new card, or paying, undoes it."""
+    overdue — past_due, the business told as at a failure, and the final rule as after the
+    last retry — and the payment is withdrawn at the provider in this round (P2). A new
+    card, or paying, undoes it."""
     now = clock.now()
     due = repo.expired_confirmations(conn, now, limit)
     for collection in due:
@@ -440,11 +443,13 @@ def expire_confirmations(conn: Connection, clock: Clock, *, limit: int) -> int:
             updated_at=now,
         )
         repo.poll_waiting_now(conn, fresh.invoice_id, now)
+        invoice = _invoice(conn, fresh.invoice_id)
         _past_due(conn, clock, fresh)
+        _tell_failed(conn, clock, invoice, "authentication_required", links)
         if fresh.final_rule is None:
             line = _line_of(conn, fresh)
             rule = line.final_rule if line is not None else FinalRule.KEEP
-            _exhausted(conn, clock, fresh, _invoice(conn, fresh.invoice_id), rule)
+            _exhausted(conn, clock, fresh, invoice, rule)
     return len(due)
 
 
