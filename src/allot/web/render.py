@@ -9,7 +9,6 @@ language, built once: it holds templates and translations, never data.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,6 @@ def render(
             money_of=lambda value, currency: money(Money.of(value, currency), lang),
             number=lambda n: format_decimal(n, locale=lang),
             day=lambda d: day(d, lang),
-            percent=percent,
             **context,
         )
     )
@@ -87,10 +85,3 @@ def money(amount: Money, lang: str) -> str:
 
 def day(when: date | datetime | str, lang: str) -> str:
     return format_day(date.fromisoformat(when) if isinstance(when, str) else when, lang)
-
-
-def percent(used: int, of: int | None) -> int:
-    """How full a bar is, 0-100 (an unlimited or empty allowance draws no bar)."""
-    if not of:
-        return 0
-    return min(100, int(Decimal(used) * 100 / Decimal(of)))
