@@ -20,6 +20,7 @@ IMPORT_NAMES = {"pyyaml": "yaml", "email-validator": "email_validator"}
 # Declared for what they bring, not for an import of their own.
 NOT_IMPORTED = {
     "psycopg": "the PostgreSQL driver SQLAlchemy loads from the URL",
+    "python-multipart": "the form parser FastAPI loads for the pages' Form fields",
 }
 
 

@@ -334,8 +334,8 @@ def post_card(
         session, collector = _paying(request, db, now, secret, csrf_token)
         payments.sandbox_card(
             db, now, collector.gateway, account_id=session.account_id, number=number[:64],
-            exp_month=_whole(exp_month, "exp_month", 1, 12, code="invalid_expiry"),
-            exp_year=_whole(exp_year, "exp_year", 2000, 2100, code="invalid_expiry"),
+            exp_month=_expiry(exp_month, "exp_month", 1, 12),
+            exp_year=_expiry(exp_year, "exp_year", 2000, 2100),
         )  # fmt: skip
     except DomainError as error:
         return _refusal(request, lang, error)
@@ -488,12 +488,30 @@ def post_top_up(
 CAP = re.compile(r"\d{1,9}(\.\d{1,4})?")  # a top-up cap as a person types it: 150 or 150.50
 
 
-def _whole(value: str, field: str, low: int, high: int, *, code: str = "invalid_number") -> int:
-    """A form's number field, or a refusal naming it."""
+def _within(value: str, low: int, high: int) -> int | None:
+    """A form's whole-number field as typed, or None when it is not one from low to high."""
     text = value.strip()
     if not text.isdigit() or len(text) > 10 or not low <= int(text) <= high:
-        raise InvalidInput(code, f"{field} is a number from {low} to {high}", field=field)
+        return None
     return int(text)
+
+
+def _whole(value: str, field: str, low: int, high: int) -> int:
+    """A form's number field, or a refusal naming it."""
+    number = _within(value, low, high)
+    if number is None:
+        reason = f"{field} is a number from {low} to {high}"
+        raise InvalidInput("invalid_number", reason, field=field)
+    return number
+
+
+def _expiry(value: str, field: str, low: int, high: int) -> int:
+    """A card's expiry month or year, or a refusal naming it."""
+    number = _within(value, low, high)
+    if number is None:
+        reason = f"{field} is a number from {low} to {high}"
+        raise InvalidInput("invalid_expiry", reason, field=field)
+    return number
 
 
 @router.post("/billing/sign-out")
