@@ -59,7 +59,7 @@ test-system:
 
 # The pages' gettext catalogs (W2), compiled from the .po files kept in the repo: the .mo
 # files are build output (git ignores them), rebuilt whenever a .po file changes.
-PO_FILES := $(wildcard src/allot/web/translations/*/LC_MESSAGES/messages.po)
+PO_FILES := $(wildcard src/allot/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 %.mo: %.po .venv/.synced-run
@@ -70,10 +70,10 @@ translations: $(MO_FILES)
 # After changing a page's strings: the template (messages.pot) and each language's .po file
 # again; then translate what `tests/web/test_translations.py` says is missing.
 messages: .venv/.synced-dev
-	$(UV) run --no-sync pybabel extract -F babel.cfg -o src/allot/web/translations/messages.pot \
+	$(UV) run --no-sync pybabel extract -F babel.cfg -o src/allot/translations/messages.pot \
 	  --no-location --omit-header --sort-output -k _ -k N_ .
-	$(UV) run --no-sync pybabel update -i src/allot/web/translations/messages.pot \
-	  -d src/allot/web/translations -D messages --no-fuzzy-matching --width 100
+	$(UV) run --no-sync pybabel update -i src/allot/translations/messages.pot \
+	  -d src/allot/translations -D messages --no-fuzzy-matching --width 100
 
 env: system .venv/.synced-run translations
 

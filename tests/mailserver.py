@@ -71,3 +71,10 @@ def mail_server() -> Iterator[MailServer]:
         yield server
     finally:
         server.stop()
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The plain-text part of a message (of a multipart/alternative one, its first part)."""
+    body = message.get_body(("plain",))
+    assert body is not None, "the message has no text/plain part"
+    return str(body.get_content())

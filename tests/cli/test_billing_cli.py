@@ -100,7 +100,7 @@ def test_b5_an_account_created_with_a_tax_rate_is_taxed(allot: CliRunner) -> Non
     run(allot, "subscribe", "cafe", "monthly")
     run(allot, "bill")
     shown = " ".join(run(allot, "invoices", "show", "INV-2026-000001").split())
-    assert "tax 21 % on 29.00 EUR: 6.09 EUR" in shown
+    assert "tax 21% on 29.00 EUR: 6.09 EUR" in shown
     assert "total 35.09 EUR" in shown
 
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.cli.test_cli import allot, run  # noqa: F401  (the fixture and the runner helper)
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, plain_text
 from tests.scenarios.world import PRESETS
 
 
@@ -50,7 +50,7 @@ def test_K2_a_partner_e_mails_the_activation_link_from_the_command_line(
     sent = run(allot, "worker", "--once")
     assert "1 e-mails attempted" in sent
     (message,) = mail_server.received
-    assert f"https://cards.example/activate/{code}" in message.get_content()
+    assert f"https://cards.example/activate/{code}" in plain_text(message)
     assert message["From"] == "Cards <billing@cards.example>"
     assert "e-mail #1 to owner@cafe.example: sent" in run(allot, "codes", "show", "brew", "1")
     assert "Code #1 claimed by cafe" in run(allot, "codes", "claim", "cafe", code)

@@ -140,7 +140,7 @@ def test_k3_a_fixed_term_codes_email_says_until_when(world: Database, clock: Fix
         ends_at=datetime(2026, 7, 31, 22, 0, tzinfo=UTC),
     )
     body = send(world, clock).body
-    assert "valid from 1 February 2026 (UTC) until 31 July 2026 (UTC)" in body
+    assert "valid from February 1, 2026 (UTC) until July 31, 2026 (UTC)" in body
 
 
 def test_k2_emails_of_a_code_are_listed_oldest_first_with_their_state(

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from allot.app import create_app
 from allot.notify.smtp import SmtpSettings, send_due
 from tests.e2e.conftest import Api
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, plain_text
 
 EMAILS = "/v1/partners/agency-1/codes/1/emails"
 LINK = re.compile(r"https://app\.example\.com/billing/activate\?code=([0-9A-Z-]+)")
@@ -40,7 +40,7 @@ def test_K2_K7_the_partner_e_mails_the_link_and_the_business_claims_through_it(
     assert message["To"] == "owner@cafe.example"
     assert message["Subject"] == "Agency-1 sent you an Access Code"
     assert message["Reply-To"] == "agency-1@example.com"  # answers go to the partner
-    body = message.get_content()
+    body = plain_text(message)
     assert "Card operations: 18 per month" in body
     assert "Staff seats: 36 per month" in body
     assert "Welcome aboard!" in body

@@ -379,6 +379,38 @@ def test_the_operator_on_any_invoice(
     assert response.status_code == (201 if path.endswith("credit-notes") else 200), response.text
 
 
+CREDIT_NOTE_PDF = "/v1/credit-notes/{number}/pdf"
+
+
+@pytest.mark.parametrize(
+    ("who", "owner", "status"),
+    [
+        ("cafe", "cafe", 200),
+        ("partner", "agency-1", 200),
+        ("operator", "store", 200),
+        ("cafe", "store", 404),
+        ("store", "cafe", 404),
+        ("partner", "cafe", 404),
+        ("cafe", "agency-1", 404),
+    ],
+)
+def test_a_credit_note_pdf_is_seen_by_whoever_sees_its_invoice(
+    api: Api, invoices: dict[str, int], who: str, owner: str, status: int
+) -> None:
+    issued = call(
+        api, "operator", "POST", f"/v1/invoices/{invoices[owner]}/credit-notes",
+        {"reason": "goodwill", "lines": [{"position": 0, "amount": "1.00"}]},
+    )  # fmt: skip
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["number"]
+    response = call(api, who, "GET", CREDIT_NOTE_PDF.format(number=number), None)
+    assert response.status_code == status, response.text
+    if status == 404:
+        assert response.json()["code"] == "credit_note_not_found"
+    else:
+        assert response.content.startswith(b"%PDF")
+
+
 def _shape(path: str) -> str:
     """A path with its parameters and literal ids blanked, to compare table and spec."""
     return re.sub(r"\{[^}]+\}|(?<=/)\d+(?=/|$)", "{}", path.split("?")[0])
@@ -388,6 +420,7 @@ def test_every_route_is_in_the_matrix(api: Api) -> None:
     listed = {(m, _shape(p)) for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES + INVOICE_ROUTES}
     listed |= {(m, _shape(p)) for m, p, _b in PARTNER_ROUTES}
     listed.add(("POST", _shape(CHARGES)))
+    listed.add(("GET", _shape(CREDIT_NOTE_PDF)))
     spec = api.client.get("/openapi.json").json()
     routes = {
         (method.upper(), _shape(path))

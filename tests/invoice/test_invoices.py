@@ -245,7 +245,7 @@ def test_b5_json_and_csv_exports(world: World) -> None:
     assert (line["quantity"], line["unit_price"], line["amount"]) == (300, "0.20", "60.00")
     rows = list(csv.DictReader(io.StringIO(service.to_csv(world.invoices("store")))))
     assert len(rows) == 4
-    assert rows[2]["description"].startswith("Orders over the allowance in 2026-06")
+    assert rows[2]["description"].startswith("Orders over the allowance in June 2026")
     assert sum(Decimal(r["amount"]) for r in rows) == Decimal("897.00")
 
 
@@ -277,7 +277,7 @@ def test_b5_the_pdf_of_a_real_invoice(world: World, tmp_path: Path) -> None:
         ).stdout.split()
     )
     assert "INV-2026-000003" in text
-    assert "Orders over the allowance in 2026-06" in text
+    assert "Orders over the allowance in June 2026" in text
     assert "60.00 USD" in text
     assert "Total 60.00 USD" in text
 

@@ -121,9 +121,9 @@ def test_b5_invoice_pdf_text_has_number_lines_and_total(tmp_path: Path) -> None:
     assert "279.00 USD" in text
     assert "60.00 USD" in text
     assert "Subtotal 339.00 USD" in text
-    assert "Tax 20 % on 339.00 USD 67.80 USD" in text
+    assert "Tax 20% on 339.00 USD 67.80 USD" in text
     assert "Total 406.80 USD" in text
-    assert "1 June 2026 – 30 June 2026" in text  # the end is exclusive: June ends on the 30th
+    assert "June 1, 2026 – June 30, 2026" in text  # the end is exclusive: June ends on the 30th
     assert "half_up per line" in text
     assert "Payment due within 14 days." in text
 
@@ -226,14 +226,97 @@ def test_b5_unit_price_is_exact(price: Decimal, currency: str, shown: str) -> No
 
 
 def test_b5_rates_and_periods() -> None:
-    assert format_rate(Decimal("0.20")) == "20 %"
-    assert format_rate(Decimal("0.075")) == "7.5 %"
-    assert format_rate(Decimal("0")) == "0 %"
-    assert format_period(*JUNE) == "1 June 2026 – 30 June 2026"
-    assert format_period(*JUNE, short=True) == "1 Jun 2026 – 30 Jun 2026"
-    assert format_period(date(2026, 6, 3), date(2026, 6, 4)) == "3 June 2026"
+    assert format_rate(Decimal("0.20")) == "20%"
+    assert format_rate(Decimal("0.075")) == "7.5%"
+    assert format_rate(Decimal("0")) == "0%"
+    assert format_rate(Decimal("0.075"), "uk") == "7,5%"
+    assert format_period(*JUNE) == "June 1, 2026 – June 30, 2026"
+    assert format_period(*JUNE, short=True) == "Jun 1, 2026 – Jun 30, 2026"
+    assert format_period(date(2026, 6, 3), date(2026, 6, 4)) == "June 3, 2026"
+    assert format_period(*JUNE, "th") == "1 มิถุนายน 2569 – 30 มิถุนายน 2569"
     assert format_period(None, None) == ""
 
 
 def test_b5_module_examples() -> None:
     assert doctest.testmod(pdf).failed == 0
+
+
+# W2: the document in each language the business may read it in — its words from the
+# catalogs, its figures in the language's CLDR formats, its fonts embedded. (pdftotext reads
+# a few shaped Thai and Devanagari clusters back in another order — a pre-base vowel, a
+# split sara am — so the strings looked for here are ones it reads back whole.)
+IN_EACH_LANGUAGE = {
+    "en": ("Invoice", "Bill to", "Subtotal 339.00 USD", "Total 406.80 USD", "July 1, 2026"),
+    "ko": ("인보이스", "청구 대상", "소계 339.00 USD", "합계 406.80 USD", "2026년 7월 1일"),
+    "th": ("ใบแจ้งหนี้", "เรียกเก็บจาก", "ยอดรวมย่อย 339.00 USD", "1 กรกฎาคม 2569"),
+    "hi": ("इनवॉइस", "मुद्रा USD", "उप-योग 339.00 USD", "कुल 406.80 USD", "1 जुलाई 2026"),
+    "uk": ("Рахунок", "Платник", "339,00 USD", "406,80 USD", "1 липня 2026"),
+}
+
+
+def _fonts(path: Path) -> list[list[str]]:
+    """pdffonts' table: one row per font, its columns split (name … emb sub uni …)."""
+    out = subprocess.run(
+        [_tool("pdffonts"), str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return [row.split() for row in out.splitlines()[2:] if row.strip()]
+
+
+@pytest.mark.parametrize("lang", sorted(IN_EACH_LANGUAGE))
+def test_w2_the_invoice_pdf_in_each_language_with_every_font_embedded(
+    tmp_path: Path, lang: str
+) -> None:
+    text = _pdf_text(b5_invoice(locale=lang), tmp_path)
+    for expected in IN_EACH_LANGUAGE[lang]:
+        assert expected in text, (lang, expected, text)
+    fonts = _fonts(tmp_path / "document.pdf")
+    assert fonts
+    for row in fonts:
+        # columns from the right: emb sub uni object ID
+        assert row[-5] == "yes", f"{lang}: font {row[0]} is not embedded"
+
+
+def test_w2_the_thai_pdf_counts_years_in_the_buddhist_era(tmp_path: Path) -> None:
+    text = _pdf_text(b5_invoice(locale="th"), tmp_path)
+    assert "วันที่ออก 1 กรกฎาคม 2569" in text  # the issue date, 1 July 2026
+    assert "1 มิ.ย. 2569 – 30 มิ.ย. 2569" in text  # a line's period, June 2026
+    assert "กรกฎาคม 2026" not in text
+    assert "มิ.ย. 2026" not in text
+
+
+def test_w2_an_explicit_language_overrides_the_documents_own(tmp_path: Path) -> None:
+    html = render_html(b5_invoice(locale="th"), "uk")
+    assert 'lang="uk"' in html
+    assert "Рахунок" in html
+    assert "ใบแจ้งหนี้" not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "font"),
+    [
+        ("커피하우스 서울", "Noto-Sans-CJK-KR"),
+        ("Кав’ярня «Львів»", "Noto-Sans"),
+    ],
+)
+def test_w2_hangul_and_cyrillic_names_render_with_noto(
+    tmp_path: Path, name: str, font: str
+) -> None:
+    text = _pdf_text(b5_invoice(bill_to=Party(name, "acct-intl")), tmp_path)
+    assert name in text
+    assert any(font in row[0] for row in _fonts(tmp_path / "document.pdf"))
+
+
+def test_w2_mixed_scripts_on_one_line_of_an_english_invoice(tmp_path: Path) -> None:
+    """A Thai shop name, a Hindi note and a Korean line on one English invoice: every glyph
+    found (pdftotext reads each back) and each script's font embedded."""
+    line = dataclasses.replace(
+        b5_invoice().lines[0], description="Full Suite — ร้านกาแฟสมชาย / सुनील / 서울 / Київ"
+    )
+    doc = b5_invoice(lines=(line,), bill_to=Party("ร้านกาแฟสมชาย Coffee", "acct-th"))
+    text = _pdf_text(doc, tmp_path)
+    assert "ร้านกาแฟสมชาย Coffee" in text
+    assert "Full Suite — ร้านกาแฟสมชาย / सुनील / 서울 /" in text
+    assert "Київ" in text
+    names = [row[0].split("+")[-1] for row in _fonts(tmp_path / "document.pdf")]
+    for family in ("Noto-Sans-Thai", "Noto-Sans-Devanagari", "Noto-Sans-CJK-KR", "Noto-Sans"):
+        assert family in names, (family, names)

@@ -11,6 +11,7 @@ from allot.kit.backoff import RETRY_DELAYS
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 from allot.notify import repository as repo
+from allot.notify.letters import Letter
 from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 from allot.notify.service import queue_email
@@ -31,8 +32,7 @@ def queue(db: Database, clock: FixedClock, to: str = "owner@cafe.example") -> Em
             clock,
             kind=EmailKind.ACTIVATION_LINK,
             to=to,
-            subject="Your Access Code",
-            body="Привіт! Hello.\n",
+            letter=Letter("Your Access Code", "Привіт! Hello.\n", "<p>Привіт! Hello.</p>"),
             reply_to="agency-1@example.com",
         )
 
@@ -57,7 +57,11 @@ def test_a_queued_e_mail_is_sent_once_with_its_headers(
     assert message["Reply-To"] == "agency-1@example.com"
     assert message["Subject"] == "Your Access Code"
     assert message["Message-ID"] == f"<{queued.message_key}@platform.example>"
-    assert message.get_content() == "Привіт! Hello.\n"
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.iter_parts()
+    assert plain.get_content() == "Привіт! Hello.\n"
+    assert html.get_content_type() == "text/html"
+    assert html.get_content() == "<p>Привіт! Hello.</p>\n"
     assert mail_server.envelopes == [("billing@platform.example", ["owner@cafe.example"])]
     sent = row(db, queued.id)
     assert (sent.state, sent.attempts, sent.sent_at) == ("sent", 1, clock.now())
@@ -136,7 +140,9 @@ def test_a_bad_address_is_refused_and_nothing_is_queued(
     db: Database, clock: FixedClock, to: str, field: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused, db.transaction() as conn:
-        queue_email(conn, clock, kind=EmailKind.ACTIVATION_LINK, to=to, subject="Hi", body="x")
+        queue_email(
+            conn, clock, kind=EmailKind.ACTIVATION_LINK, to=to, letter=Letter("Hi", "x", "")
+        )
     assert (refused.value.code, refused.value.field) == ("invalid_email", field)
     with db.read() as conn:
         assert repo.counts(conn) == {}
@@ -212,7 +218,7 @@ def test_a_kind_the_outbox_does_not_name_is_refused_and_nothing_is_queued(
     db: Database, clock: FixedClock
 ) -> None:
     with pytest.raises(InvalidInput) as refused, db.transaction() as conn:
-        queue_email(conn, clock, kind="newsletter", to="a@b.example", subject="Hi", body="x")  # type: ignore[arg-type]
+        queue_email(conn, clock, kind="newsletter", to="a@b.example", letter=Letter("Hi", "x", ""))  # type: ignore[arg-type]
     assert (refused.value.code, refused.value.field) == ("invalid_email_kind", "kind")
     with db.read() as conn:
         assert repo.counts(conn) == {}

@@ -86,7 +86,7 @@ def test_B7_a_late_january_order_goes_on_the_next_usage_invoice_once(world: Worl
         date(2026, 1, 1),
         date(2026, 2, 1),
     )
-    assert "2026-01" in line.charge.description
+    assert "January 2026" in line.charge.description
     assert march.total_minor == 20
 
     world.at(NY, 2026, 3, 10, 9)

@@ -111,12 +111,12 @@ def test_U7_the_alerts_are_also_emailed_to_the_billing_address(world: World) -> 
         (
             "usage_alert",
             "owner@cafe.example",
-            "80 % of the card operations included by your plan used (2026-03)",
+            "80% of the card operations included by your plan used (March 2026)",
         ),
         (
             "usage_alert",
             "owner@cafe.example",
-            "100 % of the card operations included by your plan used (2026-03)",
+            "100% of the card operations included by your plan used (March 2026)",
         ),
     ]
     assert "you have used 80 of the 100 card operations" in sent[0].body

@@ -114,7 +114,7 @@ def test_w1_the_store_downloads_its_invoice_and_sees_the_failed_payment_banner(a
     assert "A payment failed" in page
     assert "$279.00" in page
     assert 'href="#payment">Update my payment method' in page  # the card form below
-    invoice = re.search(r'href="(/billing/invoices/(\d+)/pdf)"', page)
+    invoice = re.search(r'href="(/billing/invoices/(\d+)/pdf\?lang=en)"', page)
     assert invoice is not None
     pdf = b.get(invoice.group(1))
     assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")

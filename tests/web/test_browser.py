@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from allot.account.service import update_account
 from allot.billing.collect import Collector
 from allot.invoice.run import run
 from allot.kit.db import Database
 from allot.kit.i18n import LANGUAGES
+from allot.notify.models import emails
 from tests.e2e.conftest import Api, make_api
 from tests.e2e.live import serve
 
@@ -193,3 +196,27 @@ def test_r2_the_shop_sets_its_top_up_limit_in_the_browser(
     for lang in LANGUAGES:
         page.goto(f"{base}/billing?lang={lang}")
         accessible(page, f"shop-reviews-{lang}")
+
+
+def test_w1_the_business_asks_for_a_link_by_e_mail_with_the_keyboard(
+    live: tuple[Api, str], page: Page
+) -> None:
+    api, base = live
+    with api.db.transaction() as conn:
+        update_account(
+            conn, api.clock, account_id="cafe", billing_details={"email": "owner@cafe.example"}
+        )
+    for lang in LANGUAGES:
+        page.goto(f"{base}/portal/sign-in?lang={lang}")
+        assert page.locator("html").get_attribute("lang") == lang
+        accessible(page, f"sign-in-{lang}")
+    page.goto(f"{base}/portal/sign-in?lang=en")
+    page.get_by_label("Billing e-mail address").focus()
+    page.keyboard.type("owner@cafe.example")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/portal/sign-in?sent=true")
+    assert page.get_by_role("status").inner_text().startswith("If this address is the billing")
+    accessible(page, "sign-in-sent-en")
+    with api.db.read() as conn:
+        kinds = conn.execute(sa.select(emails.c.kind, emails.c.account_id)).all()
+    assert [tuple(k) for k in kinds] == [("sign_in_link", "cafe")]

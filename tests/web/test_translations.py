@@ -1,6 +1,6 @@
-"""W2: every string of the pages in every language, and the languages' own formats.
+"""W2: every string of the pages, PDFs and e-mails in every language, and their own formats.
 
-The catalogs are the .po files in `src/allot/web/translations` (compiled by `make
+The catalogs are the .po files in `src/allot/translations` (compiled by `make
 translations`); the template `messages.pot` is what the pages and their Python mark with
 `_()` / `N_()` now. A string added to a page and not translated fails here, naming it.
 """
@@ -11,22 +11,20 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from allot.kit.i18n import LANGUAGES
-from allot.web.render import TRANSLATIONS, translations
+from allot.kit.i18n import LANGUAGES, TRANSLATIONS, translations
 
 ROOT = Path(__file__).parents[2]
 PLACEHOLDER = r"%\(\w+\)s"
 
 
 def marked() -> set[str]:
-    """What the pages mark for translation today (as `make messages` extracts it)."""
-    methods = [
-        ("src/allot/web/**.py", "python"),
-        ("src/allot/web/templates/**.html", "jinja2"),
-    ]
-    options = {"src/allot/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    """What the pages, PDFs and e-mails mark for translation today, read with `babel.cfg`
+    as `make messages` extracts it."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        methods, options = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     found = extract_from_dir(
         ROOT, method_map=methods, options_map=options, keywords={"_": None, "N_": None}
     )

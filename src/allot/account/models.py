@@ -42,10 +42,13 @@ accounts = sa.Table(
     # A1: legal name, billing e-mail, tax id and postal address (`allot.kit.parties`), as JSON;
     # copied onto every invoice when it is finalized (B8)
     sa.Column("billing_details", sa.JSON, nullable=True),
+    # its e-mail in lower case, written with it: a sign-in link is asked for by address (W1)
+    sa.Column("billing_email", sa.String(320), nullable=True),
     # P4: credit (money paid and given back as credit) taken off the next invoices; equals
     # the sum of the account's `credit_balance_entries`, and read from this row by the run
     sa.Column("credit_balance_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("referral_credit_minor >= 0", name="referral_credit_not_negative"),
     sa.CheckConstraint("credit_balance_minor >= 0", name="credit_balance_not_negative"),
     one_of("billing_channel", BillingChannel),
+    sa.Index("ix_accounts_billing_email", "billing_email"),
 )

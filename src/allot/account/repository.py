@@ -32,6 +32,7 @@ class AccountRow:
     timezone_before: str | None = None
     timezone_since: datetime | None = None
     billing_details: dict[str, Any] | None = None  # as `BillingDetails.to_json` wrote it
+    billing_email: str | None = None  # its e-mail, lower case, kept here to be looked up by
 
     @property
     def details(self) -> BillingDetails:
@@ -70,8 +71,25 @@ def _values(account: AccountRow) -> dict[str, object]:
         "created_at": account.created_at,
         "revision": account.revision,
         "tax_rate": account.tax_rate,
-        "billing_details": account.billing_details,
+        **_email_of(account.billing_details),
     }
+
+
+def _email_of(details: dict[str, Any] | None) -> dict[str, object]:
+    """The details and the address they give, written together so the two never differ."""
+    email = BillingDetails.from_json(details).email
+    return {"billing_details": details, "billing_email": email.lower() if email else None}
+
+
+def by_billing_email(conn: Connection, address: str, *, limit: int) -> list[AccountRow]:
+    """The accounts billed at `address` (any case), by id."""
+    stmt = (
+        sa.select(accounts)
+        .where(accounts.c.billing_email == address.lower())
+        .order_by(accounts.c.id)
+        .limit(limit)
+    )
+    return [AccountRow(**r._mapping) for r in conn.execute(stmt)]
 
 
 def list_all(conn: Connection, *, limit: int = 100, after: str | None = None) -> list[AccountRow]:
@@ -86,6 +104,9 @@ def new_revision() -> int:
 
 
 def update(conn: Connection, account_id: str, values: dict[str, object]) -> None:
+    if "billing_details" in values:
+        details = values["billing_details"]
+        values = {**values, **_email_of(details if isinstance(details, dict) else None)}
     conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))
 
 

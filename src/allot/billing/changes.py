@@ -42,11 +42,13 @@ from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
 from allot.core.periods import Month, zone
 from allot.invoice import service as invoice_service
+from allot.invoice import wording
 from allot.invoice.parties import account_snapshot
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import bill_account
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.kit.i18n import language
 from allot.reviews.gate import make_room
 from allot.subscription import repository as repo
 from allot.subscription.repository import LiveSubscription
@@ -152,7 +154,12 @@ def _raise_quantity(
             account,
             sub,
             billing_key=f"quantity:{change_id}",
-            what=f"{sub.plan.name}: {preview.from_quantity} → {preview.to_quantity} locations",
+            what=wording.more_locations(
+                language(account.locale),
+                sub.plan.name,
+                preview.from_quantity,
+                preview.to_quantity,
+            ),
             proration=Proration(
                 preview.period, preview.days_left, preview.days_in_period, preview.charge
             ),
@@ -286,6 +293,7 @@ def _invoice_proration(
         return None
     start, end = proration.period
     amount = proration.charge.amount
+    lang = language(account.locale)
     return invoice_service.issue(
         conn,
         clock,
@@ -295,7 +303,7 @@ def _invoice_proration(
         charges=[
             Charge(
                 ChargeKind.PRORATION,
-                f"{what}: {proration.days_left} of {proration.days_in_period} days",
+                wording.prorated(lang, what, proration.days_left, proration.days_in_period),
                 1,
                 amount,
                 amount,
@@ -311,7 +319,7 @@ def _invoice_proration(
         credit_balance_minor=account.credit_balance_minor,
         subscription_id=sub.id,
         period=(effective_on, end),
-        notes=[f"Prorated for the period {start} – {end}."],
+        notes=[wording.prorated_note(lang, start, end)],
     )
 
 
@@ -384,13 +392,14 @@ def change_plan(
     if preview.immediate:
         repo.set_plan(conn, sub.id, plan_id=target, pending_plan_id=None)
         if preview.period is not None:
+            account = get_account(conn, account_id)
             invoice = _invoice_proration(
                 conn,
                 clock,
-                get_account(conn, account_id),
+                account,
                 sub,
                 billing_key=f"change:{change_id}",
-                what=f"Upgrade {preview.from_plan} → {preview.to_plan}",
+                what=wording.upgrade(language(account.locale), preview.from_plan, preview.to_plan),
                 proration=Proration(
                     preview.period, preview.days_left, preview.days_in_period, preview.charge
                 ),

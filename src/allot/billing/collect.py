@@ -54,6 +54,8 @@ from allot.invoice.pdf import format_money
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.kit.db import Database
+from allot.kit.i18n import N_, gettext, language
+from allot.notify.letters import Letter, compose
 from allot.notify.models import EmailKind
 from allot.notify.service import queue_email
 from allot.payment import repository as repo
@@ -788,62 +790,64 @@ def _tell(
     clock: Clock,
     account_id: str,
     kind: EmailKind,
-    subject: Callable[[AccountRow], str],
-    body: Callable[[AccountRow], str],
+    letter: Callable[[AccountRow, str], Letter],
 ) -> None:
-    """An e-mail to the account's billing address, if it gave one (A1)."""
+    """An e-mail to the account's billing address, if it gave one (A1), in its language."""
     account = get_account(conn, account_id)
     to = account.details.email
     if to is None:
         return
-    queue_email(
-        conn, clock, kind=kind, to=to, subject=subject(account), body=body(account),
-        account_id=account_id,
-    )  # fmt: skip
+    lang = language(account.locale)
+    queue_email(conn, clock, kind=kind, to=to, letter=letter(account, lang), account_id=account_id)
+
+
+# Why a card was declined, as the e-mail says it (the provider's decline codes).
+DECLINES = {
+    "card_declined": N_("the card was declined"),
+    "insufficient_funds": N_("the card has insufficient funds"),
+    "processing_error": N_("the card could not be processed"),
+    "lost_card": N_("the card was reported lost"),
+    "stolen_card": N_("the card was reported stolen"),
+    "expired_card": N_("the card has expired"),
+    "authentication_required": N_("the payment was not confirmed with the bank in time"),
+    "authentication_failed": N_("the payment was not confirmed with the bank"),
+}
 
 
 def _tell_failed(
     conn: Connection, clock: Clock, invoice: InvoiceRow, decline_code: str, links: Links
 ) -> None:
     assert invoice.account_id is not None
-    amount = format_money(owed(conn, invoice), invoice.currency)
-    why = (
-        "there is no card on file"
-        if decline_code == "no_payment_method"
-        else f"the card was declined ({decline_code.replace('_', ' ')})"
-    )
-    link = links.payment_method.format(account=invoice.account_id)
-    _tell(
-        conn,
-        clock,
-        invoice.account_id,
-        EmailKind.PAYMENT_FAILED,
-        lambda a: f"Payment failed: invoice {invoice.number} ({amount})",
-        lambda a: (
-            f"Hello {a.name},\n\nwe could not collect {amount} for invoice {invoice.number}: "
-            f"{why}.\n\nUpdate my payment method: {link}\n\nWe will try again on our "
-            "schedule; updating the card retries at once.\n"
-        ),
-    )
+    owes = owed(conn, invoice)
+
+    def letter(account: AccountRow, lang: str) -> Letter:
+        _ = gettext(lang)
+        reason = DECLINES.get(decline_code)
+        return compose(
+            "payment_failed", lang, name=account.name, number=invoice.number,
+            amount=format_money(owes, invoice.currency, lang),
+            decline=None if decline_code == "no_payment_method" else (
+                _(reason) if reason else _("the card was declined (%(code)s)", code=decline_code)
+            ),
+            url=links.payment_method.format(account=invoice.account_id),
+        )  # fmt: skip
+
+    _tell(conn, clock, invoice.account_id, EmailKind.PAYMENT_FAILED, letter)
 
 
 def _tell_action_required(
     conn: Connection, clock: Clock, attempt: AttemptRow, invoice: InvoiceRow, links: Links
 ) -> None:
     assert invoice.account_id is not None
-    amount = format_money(attempt.amount_minor, attempt.currency)
-    link = links.payment_action.format(account=invoice.account_id, payment=attempt.id)
-    _tell(
-        conn,
-        clock,
-        invoice.account_id,
-        EmailKind.PAYMENT_ACTION,
-        lambda a: f"Confirm your payment of {amount} for invoice {invoice.number}",
-        lambda a: (
-            f"Hello {a.name},\n\nyour bank asks you to confirm the payment of {amount} for "
-            f"invoice {invoice.number}.\n\nConfirm your payment: {link}\n"
-        ),
-    )
+    url = links.payment_action.format(account=invoice.account_id, payment=attempt.id)
+
+    def letter(account: AccountRow, lang: str) -> Letter:
+        return compose(
+            "payment_action", lang, name=account.name, number=invoice.number,
+            amount=format_money(attempt.amount_minor, attempt.currency, lang), url=url,
+        )  # fmt: skip
+
+    _tell(conn, clock, invoice.account_id, EmailKind.PAYMENT_ACTION, letter)
 
 
 # --- a new card -----------------------------------------------------------------------------

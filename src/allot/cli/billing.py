@@ -14,6 +14,7 @@ from allot.cli.parse import instant as _instant
 from allot.core.errors import InvalidInput, NotFound
 from allot.core.money import Money
 from allot.core.periods import Month, zone
+from allot.kit.i18n import Language
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -216,8 +217,13 @@ def invoices_show(
 def invoices_pdf(
     ref: str,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the PDF.")],
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="en, ko, th, hi or uk; by default the document's own."),
+    ] = None,
 ) -> None:
-    """Write an invoice (or a credit note, by its CN- number) as a PDF."""
+    """Write an invoice (or a credit note, by its CN- number) as a PDF, in the language it was
+    issued in (its account's then) unless --lang asks for another."""
     from allot.invoice import repository as invoice_repo
     from allot.invoice import service as invoices
     from allot.invoice.pdf import render_pdf
@@ -230,7 +236,7 @@ def invoices_pdf(
         else:
             inv = _find(conn, ref)
             doc = invoices.document(inv)
-    output.write_bytes(render_pdf(doc))
+    output.write_bytes(render_pdf(doc, lang))
     console.print(f"wrote {output}")
 
 

@@ -12,6 +12,7 @@ from allot.cli.context import clock, console, domain_errors, open_database
 from allot.cli.parse import allowances, instant, pairs
 from allot.core.codes import display
 from allot.core.periods import Month
+from allot.kit.i18n import Language
 
 if TYPE_CHECKING:
     from allot.grant.repository import GrantRow
@@ -139,6 +140,10 @@ def codes_email(
     number: int,
     to: Annotated[str, typer.Option(help="The business's e-mail address.")],
     note: Annotated[str | None, typer.Option(help="A line from the partner.")] = None,
+    lang: Annotated[
+        Language,
+        typer.Option("--lang", help="The language the business reads: en, ko, th, hi, uk."),
+    ] = "en",
 ) -> None:
     """E-mail the code's activation link to a business (sent by `allot worker`)."""
     from allot.code.mail import check_template, email_activation_link, require_email
@@ -154,6 +159,7 @@ def codes_email(
             number=number,
             to=to,
             note=note,
+            lang=lang,
             link_template=check_template(settings.activation_link),
         )
     console.print(

@@ -10,7 +10,7 @@ when that is an address. It is queued in the caller's transaction and sent by
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
@@ -20,7 +20,9 @@ from allot.core.codes import display, link
 from allot.core.errors import Conflict, InvalidInput, Refused
 from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
+from allot.kit.i18n import LANGUAGES, format_day, format_number
 from allot.notify import repository as mail_repo
+from allot.notify.letters import Letter, compose
 from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 from allot.notify.service import is_address, queue_email
@@ -51,51 +53,28 @@ def check_template(template: str) -> str:
     return template
 
 
-def _package(conn: Connection, code: GrantRow) -> list[str]:
-    lines = []
+def _package(conn: Connection, code: GrantRow, lang: str) -> list[tuple[str, str]]:
+    package = []
     for metric, quantity in sorted(code.allowances.items()):
         found = catalog_repo.get_metric(conn, metric)
-        name = found.name if found is not None else metric
-        lines.append(f"  - {name}: {quantity:,} per month")
-    return lines
+        package.append((found.name if found is not None else metric, format_number(quantity, lang)))
+    return package
 
 
-def _term(code: GrantRow) -> str:
-    def day(at: datetime) -> str:
-        return f"{at.day} {at:%B %Y} (UTC)"
-
-    if code.ends_at is None:
-        return "It does not expire, and is full again at the start of every month."
-    start = f"from {day(code.starts_at)} " if code.starts_at is not None else ""
-    return f"It is valid {start}until {day(code.ends_at)}, full again at the start of every month."
-
-
-def activation_body(
-    conn: Connection, code: GrantRow, partner_name: str, url: str, note: str | None
-) -> str:
+def activation_letter(
+    conn: Connection, code: GrantRow, partner_name: str, url: str, note: str | None, lang: str
+) -> Letter:
+    """The e-mail that hands a business the code: what it gives, for how long, and the link."""
     assert code.code is not None
-    parts = [
-        "Hello,",
-        "",
-        f"{partner_name} has sent you an Access Code ({code.label}). It gives your business:",
-        "",
-        *_package(conn, code),
-        "",
-        _term(code),
-        "",
-        "Activate it here:",
-        url,
-        "",
-        f"Or type the code on your billing page: {display(code.code)}",
-    ]
-    if note:
-        parts += ["", f"A note from {partner_name}:", note]
-    parts += [
-        "",
-        "The code can be claimed once, by one business. If you did not expect it, ignore this"
-        " e-mail; nothing happens until the code is claimed.",
-    ]
-    return "\n".join(parts) + "\n"
+
+    def day(at: datetime | None) -> str | None:
+        return None if at is None else f"{format_day(at.astimezone(UTC), lang)} (UTC)"
+
+    return compose(
+        "activation_link", lang, partner=partner_name, label=code.label,
+        package=_package(conn, code, lang), starts=day(code.starts_at), ends=day(code.ends_at),
+        url=url, code=display(code.code), note=note,
+    )  # fmt: skip
 
 
 def email_activation_link(
@@ -107,8 +86,10 @@ def email_activation_link(
     to: str,
     link_template: str = DEFAULT_LINK,
     note: str | None = None,
+    lang: str = "en",
 ) -> EmailRow:
-    """Queue the activation e-mail of the partner's `Code #number` to `to` (K2)."""
+    """Queue the activation e-mail of the partner's `Code #number` to `to` (K2), in `lang` —
+    the business is not a customer yet, so the partner says which language it reads."""
     partner = get_partner(conn, partner_id, lock=True)
     code = partner_code(conn, partner_id, number)
     now = clock.now()
@@ -127,14 +108,15 @@ def email_activation_link(
             field="number",
         )
     assert code.code is not None
+    if lang not in LANGUAGES:
+        raise InvalidInput("invalid_language", f"one of {', '.join(LANGUAGES)}", field="lang")
     url = link(check_template(link_template), code.code)
     return queue_email(
         conn,
         clock,
         kind=ACTIVATION_LINK,
         to=to,
-        subject=f"{partner.name} sent you an Access Code",
-        body=activation_body(conn, code, partner.name, url, (note or "").strip() or None),
+        letter=activation_letter(conn, code, partner.name, url, (note or "").strip() or None, lang),
         reply_to=partner.contact if is_address(partner.contact) else None,
         partner_id=partner.id,
         grant_id=code.id,

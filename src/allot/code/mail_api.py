@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
 from allot.code.mail import code_emails, email_activation_link, require_email
+from allot.kit.i18n import Language
 from allot.notify.repository import EmailRow
 
 router = APIRouter(tags=["partners and codes"])
@@ -22,6 +23,7 @@ class ActivationEmail(BaseModel):
     note: str | None = Field(
         None, max_length=1000, description="A line from the partner, added to the message."
     )
+    lang: Language = Field("en", description="The language the business reads the e-mail in.")
 
 
 class EmailRead(BaseModel):
@@ -75,6 +77,7 @@ def post_email(
             number=number,
             to=body.to,
             note=body.note,
+            lang=body.lang,
             link_template=request.app.state.activation_link,
         )
         return 202, email_read(sent)

@@ -161,6 +161,7 @@ CODES: tuple[ErrorCode, ...] = (
         "A1",
     ),
     _e("invalid_locale", _I, "Not a locale like 'en' or 'th_TH'.", "A1, W2"),
+    _e("invalid_language", _I, "Not a language allot writes in: en, ko, th, hi or uk.", "W2"),
     _e("invalid_billing_channel", _I, "`billing_channel` must be card or external.", "A1"),
     _e(
         "unknown_time_zone",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
@@ -41,6 +41,7 @@ from allot.invoice.schemas import (
 )
 from allot.kit import simclock
 from allot.kit.clock import Clock
+from allot.kit.i18n import Language
 from allot.kit.simclock import StoredClock
 from allot.partner.service import get_partner
 
@@ -166,21 +167,62 @@ def get_one_invoice(invoice_id: PathId, db: Db, caller: Caller) -> InvoiceRead:
         return _read(conn, visible(conn, caller.check(conn), invoice_id))
 
 
+DocumentLanguage = Annotated[
+    Language | None, Query(description="en, ko, th, hi or uk; by default the document's own.")
+]
+
+
 @router.get(
     "/invoices/{invoice_id}/pdf",
     response_class=PdfResponse,
     response_model=None,
     responses=PDF_DOC,
 )
-def get_invoice_pdf(invoice_id: PathId, db: Db, caller: Caller) -> Response:
+def get_invoice_pdf(
+    invoice_id: PathId, db: Db, caller: Caller, lang: DocumentLanguage = None
+) -> Response:
+    """The invoice as PDF, in the language it was issued in (its account's then), or `lang`.
+    Its lines read as they were written when it was issued."""
     from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
 
     with db.read() as conn:
         invoice = visible(conn, caller.check(conn), invoice_id)
-        doc = service.document(invoice)
+        doc = service.document(invoice, locale=lang)
     name = invoice.number or f"invoice-{invoice.id}"
     return PdfResponse(
         render_pdf(doc), headers={"Content-Disposition": f'inline; filename="{name}.pdf"'}
+    )
+
+
+@router.get(
+    "/credit-notes/{number}/pdf",
+    response_class=PdfResponse,
+    response_model=None,
+    responses=PDF_DOC,
+)
+def get_credit_note_pdf(
+    number: Annotated[str, Path(max_length=32)],
+    db: Db,
+    caller: Caller,
+    lang: DocumentLanguage = None,
+) -> Response:
+    """A credit note as PDF (CN-2026-000001), seen by whoever sees the invoice it corrects;
+    in the language it was issued in, or `lang`."""
+    from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
+
+    with db.read() as conn:
+        principal = caller.check(conn)
+        missing = NotFound("credit_note_not_found", f"no credit note {number!r}", field="number")
+        note = repo.credit_note_by_number(conn, number)
+        if note is None:
+            raise missing
+        try:
+            invoice = visible(conn, principal, note.invoice_id)
+        except NotFound:
+            raise missing from None  # another's note is as missing as one never issued
+        doc = service.credit_note_document(invoice, note, locale=lang)
+    return PdfResponse(
+        render_pdf(doc), headers={"Content-Disposition": f'inline; filename="{number}.pdf"'}
     )
 
 

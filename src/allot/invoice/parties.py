@@ -22,6 +22,7 @@ from allot.invoice.document import Party
 from allot.invoice.models import seller
 from allot.kit.clock import Clock
 from allot.kit.db import insert_for
+from allot.kit.i18n import language
 from allot.kit.parties import BillingDetails, check_details
 
 Snapshot = dict[str, Any]
@@ -56,12 +57,19 @@ def seller_snapshot(conn: Connection) -> Snapshot:
 
 
 def account_snapshot(account: AccountRow) -> Snapshot:
-    """The business as billed: its legal name if it gave one, else its name (A1)."""
+    """The business as billed: its legal name if it gave one, else its name (A1), and the
+    language its documents are written in (W2)."""
     return {
         "name": account.details.legal_name or account.name,
         "reference": account.id,
         "details": account.billing_details or {},
+        "locale": account.locale,
     }
+
+
+def language_of(snapshot: Mapping[str, Any]) -> str:
+    """The language a document was issued in: its bill-to party's, English before W2."""
+    return language(snapshot.get("locale"))
 
 
 def partner_snapshot(partner_id: str, name: str) -> Snapshot:

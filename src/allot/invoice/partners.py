@@ -20,7 +20,7 @@ from allot.catalog import repository as catalog_repo
 from allot.core.errors import NotFound
 from allot.core.invoicing import Charge, ChargeKind
 from allot.core.periods import Month
-from allot.invoice import parties, service
+from allot.invoice import parties, service, wording
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.kit.db import Database
@@ -54,8 +54,9 @@ def bill_partner(conn: Connection, clock: Clock, *, partner_id: str) -> list[Inv
         charges = [
             Charge(
                 ChargeKind.WHOLESALE,
-                f"{code.label} — {names.get(r.metric, r.metric)}: {r.available} a month"
-                + (f" (client {code.account_id})" if code.account_id else ""),
+                wording.wholesale(
+                    "en", code.label, names.get(r.metric, r.metric), r.available, code.account_id
+                ),
                 r.available,
                 r.unit_price * keep,
                 r.amount,
@@ -82,10 +83,7 @@ def bill_partner(conn: Connection, clock: Clock, *, partner_id: str) -> list[Inv
                     partner_id=partner_id,
                     bill_to=parties.partner_snapshot(partner_id, partner.name),
                     period=(month.first_day(), on),
-                    notes=[
-                        f"Wholesale terms: {partner.wholesale_discount * 100:f} % off the "
-                        "price per resource per month."
-                    ],
+                    notes=[wording.wholesale_terms("en", partner.wholesale_discount)],
                 )
             )
         month = month.next()

@@ -44,12 +44,13 @@ from allot.core.invoicing import Charge, ChargeKind
 from allot.core.periods import Month, month_of, zone
 from allot.core.reporting import late_units
 from allot.invoice import repository as invoice_repo
-from allot.invoice import service
+from allot.invoice import service, wording
 from allot.invoice.parties import account_snapshot
 from allot.invoice.partners import bill_partners
 from allot.invoice.repository import InvoiceRow
 from allot.kit.clock import Clock
 from allot.kit.db import Database
+from allot.kit.i18n import language
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import ChangeRow, LiveSubscription
 from allot.usage.billable import Billable, billable_usage
@@ -203,7 +204,7 @@ def _charge_periods(
                     charges=[
                         Charge(
                             ChargeKind.PLAN,
-                            f"{plan.name}" + (f" × {quantity}" if quantity > 1 else ""),
+                            wording.plan(language(account.locale), plan.name, quantity),
                             quantity if plan.per_quantity else 1,
                             plan.price,
                             price,
@@ -261,6 +262,7 @@ def _bill_usage(
     issued = []
     changes = sub_repo.changes(conn, sub.id)
     names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
+    lang = language(account.locale)
     while (on := calendar.usage_invoice_day(month, day)) <= today:
         plan = _plan_at(conn, sub, changes, month.end(tz), tz)
         bills = billable_usage(
@@ -274,8 +276,8 @@ def _bill_usage(
         if waived and upgrade is not None:
             bills = [b for b in bills if b.kind is ChargeKind.TOP_UP]
             upgraded_on = calendar.takes_effect(upgrade, tz).astimezone(tz).date()
-            notes.append(f"Overage of {month} waived: the plan was upgraded on {upgraded_on}.")
-        charges = [_usage_charge(b, month, plan, names[b.metric]) for b in bills]
+            notes.append(wording.overage_waived(lang, month.first_day(), upgraded_on))
+        charges = [_usage_charge(b, month, plan, names[b.metric], lang) for b in bills]
         charges += _late_charges(conn, account, sub, line, changes, month, names)
         move = sub_repo.usage_move(sub.id, usage_month=month.next().key)  # as above
         if not charges:
@@ -347,8 +349,16 @@ def _late_charges(
                 charges.append(
                     Charge(
                         ChargeKind.LATE_OVERAGE,
-                        f"Late {names[b.metric].lower()} of {earlier}, reported after its"
-                        f" invoice: {units} × {b.unit_price} {plan.currency}",
+                        wording.late_overage(
+                            language(account.locale),
+                            wording.Usage(
+                                names[b.metric],
+                                earlier.first_day(),
+                                units,
+                                b.unit_price,
+                                plan.currency,
+                            ),
+                        ),
                         units,
                         b.unit_price,
                         amount.amount,
@@ -360,19 +370,14 @@ def _late_charges(
     return charges
 
 
-def _usage_charge(b: Billable, month: Month, plan: Plan, name: str) -> Charge:
+def _usage_charge(b: Billable, month: Month, plan: Plan, name: str, lang: str) -> Charge:
+    usage = wording.Usage(name, month.first_day(), b.units, b.unit_price, plan.currency)
     if b.kind is ChargeKind.TOP_UP:
-        text = (
-            f"Top-up: {b.units} {name.lower()} past the limit in {month} "
-            f"× {b.unit_price} {plan.currency}"
-        )
+        text = wording.top_up(lang, usage)
     elif b.kind is ChargeKind.EXTRA_SEATS:
-        text = (
-            f"Extra {name.lower()}: {b.units} seat-days in {month} "
-            f"at {b.unit_price} {plan.currency} a month ÷ {b.days_in_month} days"
-        )
+        text = wording.extra_seats(lang, usage, b.days_in_month)
     else:
-        text = f"{name} over the allowance in {month}: {b.units} × {b.unit_price} {plan.currency}"
+        text = wording.overage(lang, usage)
     return Charge(
         b.kind,
         text,

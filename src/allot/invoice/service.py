@@ -26,13 +26,14 @@ from allot.account import repository as account_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
 from allot.core.money import Money
-from allot.invoice import balance, numbering, parties
+from allot.invoice import balance, numbering, parties, wording
 from allot.invoice import repository as repo
 from allot.invoice.document import Document, DocumentLine, TaxLine
 from allot.invoice.models import NoteSettlement
 from allot.invoice.repository import CreditNoteRow, InvoiceRow
 from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.kit.i18n import format_amount
 from allot.referral import service as referral
 from allot.webhook.service import checked, emit
 
@@ -488,8 +489,10 @@ def _document_line(line: Frozen, amount_minor: int) -> DocumentLine:
     )
 
 
-def document(invoice: InvoiceRow, *, locale: str = "en") -> Document:
-    """The invoice as printed: its parties as it keeps them (B8)."""
+def document(invoice: InvoiceRow, *, locale: str | None = None) -> Document:
+    """The invoice as printed: its parties as it keeps them (B8), in the language it was
+    issued in unless `locale` asks for another."""
+    locale = locale or parties.language_of(invoice.bill_to)
     return Document(
         kind="invoice",
         number=invoice.number,
@@ -512,8 +515,9 @@ def document(invoice: InvoiceRow, *, locale: str = "en") -> Document:
 
 
 def credit_note_document(
-    invoice: InvoiceRow, note: CreditNoteRow, *, locale: str = "en"
+    invoice: InvoiceRow, note: CreditNoteRow, *, locale: str | None = None
 ) -> Document:
+    locale = locale or parties.language_of(note.bill_to)
     taken = dict(note.lines)
     return Document(
         kind="credit_note",
@@ -530,17 +534,17 @@ def credit_note_document(
         rounding=invoice.rounding,
         corrects=invoice.number,
         locale=locale,
-        notes=(note.reason, *_settlement_notes(note, invoice.currency)),
+        notes=(note.reason, *_settlement_notes(note, invoice.currency, locale)),
     )
 
 
-def _settlement_notes(note: CreditNoteRow, currency: str) -> tuple[str, ...]:
+def _settlement_notes(note: CreditNoteRow, currency: str, lang: str) -> tuple[str, ...]:
     """What became of the money paid that the note gives back (P4)."""
-    amount = f"{_decimal(note.settled_minor, currency)} {currency}"
+    amount = format_amount(Money.from_minor(note.settled_minor, currency).amount, currency, lang)
     if note.settled_as == NoteSettlement.REFUND:
-        return (f"{amount} goes back to the card that paid the invoice.",)
+        return (wording.refunded(lang, amount),)
     if note.settled_as == NoteSettlement.BALANCE:
-        return (f"{amount} kept as credit, taken off your next invoices.",)
+        return (wording.kept_as_credit(lang, amount),)
     return ()
 
 

@@ -17,6 +17,7 @@ class EmailKind(StrEnum):
     PAYMENT_FAILED = "payment_failed"  # P2: the first failure, with "Update my payment method"
     PAYMENT_ACTION = "payment_action"  # P4: the cardholder must confirm a payment
     USAGE_ALERT = "usage_alert"  # U7: 80 % and 100 % of an allowance
+    SIGN_IN_LINK = "sign_in_link"  # W1: a business asks for a link to its billing page
 
 
 class EmailState(StrEnum):
@@ -38,6 +39,7 @@ emails = sa.Table(
     sa.Column("reply_to", sa.String(320), nullable=True),
     sa.Column("subject", sa.String(300), nullable=False),
     sa.Column("body", sa.Text, nullable=False),  # text/plain, UTF-8
+    sa.Column("html", sa.Text, nullable=True),  # text/html beside it, when the message has one
     # The local part of Message-ID, fixed when queued so that every attempt
     # sends the same id and a receiving server can drop a duplicate.
     sa.Column("message_key", sa.String(64), nullable=False, unique=True),
@@ -52,4 +54,5 @@ emails = sa.Table(
     one_of("state", EmailState),
     sa.Index("ix_emails_due", "state", "next_attempt_at"),
     sa.Index("ix_emails_grant", "grant_id", "id"),
+    sa.Index("ix_emails_to", "to_address", "created_at"),
 )

@@ -26,6 +26,7 @@ class EmailRow:
     reply_to: str | None
     subject: str
     body: str
+    html: str | None
     message_key: str
     state: str
     attempts: int
@@ -111,3 +112,18 @@ def recent(conn: Connection, *, state: str | None, limit: int) -> Sequence[Email
     if state is not None:
         stmt = stmt.where(emails.c.state == state)
     return _rows(conn.execute(stmt))
+
+
+def count_to(conn: Connection, address: str, *, kind: str, since: datetime) -> int:
+    """How many e-mails of `kind` were queued to `address` since then."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(emails)
+            .where(
+                emails.c.to_address == address,
+                emails.c.kind == kind,
+                emails.c.created_at >= since,
+            )
+        ).scalar_one()
+    )

@@ -11,6 +11,7 @@ from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.kit.validate import LINE_BREAKS
 from allot.notify import repository as repo
+from allot.notify.letters import Letter
 from allot.notify.models import EmailKind
 from allot.notify.repository import EmailRow
 
@@ -31,17 +32,18 @@ def queue_email(
     *,
     kind: EmailKind,
     to: str,
-    subject: str,
-    body: str,
+    letter: Letter,
     reply_to: str | None = None,
     partner_id: str | None = None,
     account_id: str | None = None,
     grant_id: int | None = None,
 ) -> EmailRow:
-    """One message for the outbox, due now; the worker sends it once the transaction commits."""
+    """One message for the outbox, due now; the worker sends it once the transaction commits
+    (its plain text, and its HTML beside it)."""
     if kind not in tuple(EmailKind):
         raise InvalidInput("invalid_email_kind", f"no e-mail of kind {kind!r}", field="kind")
     address = validate.email(to, field="to")
+    subject = letter.subject
     if any(ch in subject for ch in LINE_BREAKS) or not 0 < len(subject) <= MAX_SUBJECT:
         raise InvalidInput(
             "invalid_subject", f"one line of 1-{MAX_SUBJECT} characters", field="subject"
@@ -56,7 +58,8 @@ def queue_email(
         to_address=address,
         reply_to=None if reply_to is None else validate.email(reply_to, field="reply_to"),
         subject=subject,
-        body=body,
+        body=letter.text,
+        html=letter.html or None,
         message_key=secrets.token_hex(16),
         next_attempt_at=now,
         created_at=now,

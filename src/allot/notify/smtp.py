@@ -120,6 +120,8 @@ def message_of(email: EmailRow, smtp: SmtpSettings, clock: Clock) -> EmailMessag
     msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = f"<{email.message_key}@{smtp.domain}>"
     msg.set_content(email.body)
+    if email.html:
+        msg.add_alternative(email.html, subtype="html")  # multipart/alternative: text first
     return msg
 
 

@@ -12,18 +12,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
+from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.core.errors import Forbidden, Unauthenticated
+from allot.kit import validate
 from allot.kit.clock import Clock
+from allot.notify import repository as mail_repo
+from allot.notify.letters import compose
+from allot.notify.models import EmailKind
+from allot.notify.service import queue_email
 from allot.portal import repository as repo
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
+SIGN_IN_PER_HOUR = 3  # sign-in e-mails to one address: enough to retry, too few to flood it
+SIGN_IN_ACCOUNTS = 5  # accounts billed at one address that one ask reaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,35 @@ def open_link(conn: Connection, clock: Clock, *, account_id: str) -> Link:
         conn, token_hash=_hash(token), account_id=account_id, at=now, expires_at=expires
     )
     return Link(token, expires)
+
+
+def email_sign_in(
+    conn: Connection, clock: Clock, *, address: str, url_of: Callable[[str], str]
+) -> int:
+    """W1: a business that lost its link asks for one by e-mail, at its billing address.
+
+    Every account billed at `address` gets a link, e-mailed there in its language; the caller
+    answers the same whatever happened, so the form tells no one which addresses are on file.
+    At most `SIGN_IN_PER_HOUR` e-mails an hour go to one address (more asks queue nothing)."""
+    checked = validate.email(address, field="email").lower()
+    since = clock.now() - timedelta(hours=1)
+    if mail_repo.count_to(conn, checked, kind=EmailKind.SIGN_IN_LINK, since=since) >= (
+        SIGN_IN_PER_HOUR
+    ):
+        return 0
+    queued = 0
+    for account in account_repo.by_billing_email(conn, checked, limit=SIGN_IN_ACCOUNTS):
+        link = open_link(conn, clock, account_id=account.id)
+        letter = compose(
+            "sign_in_link", account.locale, name=account.name, url=url_of(link.token),
+            minutes=int(LINK_LIFETIME.total_seconds() // 60),
+        )  # fmt: skip
+        queue_email(
+            conn, clock, kind=EmailKind.SIGN_IN_LINK, to=checked, letter=letter,
+            account_id=account.id,
+        )  # fmt: skip
+        queued += 1
+    return queued
 
 
 def start_session(conn: Connection, clock: Clock, *, token: str) -> Session:

@@ -14,13 +14,17 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
 from allot.account import repository as account_repo
 from allot.catalog import repository as catalog_repo
 from allot.core.allocation import SourceKind
+from allot.core.periods import Month
 from allot.kit.clock import Clock
+from allot.kit.i18n import format_month, format_number, format_rate, language
+from allot.notify.letters import compose
 from allot.notify.models import EmailKind
 from allot.notify.service import queue_email
 from allot.usage.repository import counters as counter_repo
@@ -135,18 +139,25 @@ def _mail(
     account = account_repo.get(conn, account_id)
     if account is None or account.details.email is None:
         return
+    assert d.granted is not None  # a threshold is a share of an allowance
     found = catalog_repo.get_metric(conn, metric)
     name = found.name if found is not None else metric
-    where = "an Access Code" if d.kind is SourceKind.GRANT else "your plan"
+    lang = language(account.locale)
     queue_email(
         conn,
         clock,
         kind=EmailKind.USAGE_ALERT,
         to=account.details.email,
-        subject=f"{threshold} % of the {name.lower()} included by {where} used ({month})",
-        body=(
-            f"Hello {account.name},\n\nyou have used {d.used_after} of the {d.granted} "
-            f"{name.lower()} that {where} includes for {month}: {threshold} %.\n"
+        letter=compose(
+            "usage_alert",
+            lang,
+            name=account.name,
+            metric=name.lower(),
+            by_code=d.kind is SourceKind.GRANT,
+            month=format_month(Month.parse(month).first_day(), lang),
+            percent=format_rate(Decimal(threshold) / 100, lang),
+            used=format_number(d.used_after, lang),
+            granted=format_number(d.granted, lang),
         ),
         account_id=account_id,
     )

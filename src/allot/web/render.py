@@ -1,9 +1,7 @@
 """Templates → HTML responses, in the page's language (W2).
 
-Every string of a template goes through `_()` (gettext, from the catalogs compiled by
-`make translations`), and every number, amount and date through the language's CLDR formats
-(Babel; Thai dates in the Buddhist era, `allot.kit.i18n`). One Jinja environment per
-language, built once: it holds templates and translations, never data.
+Every string of a template goes through `_()` and every number, amount and date through the
+language's CLDR formats: both from `allot.kit.i18n`, which the PDFs and e-mails share.
 """
 
 from __future__ import annotations
@@ -14,46 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal
-from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from allot.core.money import Money
-from allot.kit.i18n import LANGUAGES, format_day, language
+from allot.kit.i18n import LANGUAGES, environment, format_day, language
 
-HERE = Path(__file__).parent
-TEMPLATES = HERE / "templates"
-TRANSLATIONS = HERE / "translations"
-DOMAIN = "messages"
-
-
-def N_(message: str) -> str:  # gettext's name for "translated where shown"
-    """Mark a string for the catalogs; the page translates it where it shows it."""
-    return message
-
-
-@cache
-def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of a language; English needs none."""
-    if lang == "en":
-        return NullTranslations()
-    if not (TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").exists():
-        raise RuntimeError(f"the {lang} catalog is not compiled: run `make translations`")
-    return Translations.load(TRANSLATIONS, [lang], domain=DOMAIN)
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def _environment(lang: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    return env
+    return environment(FileSystemLoader(TEMPLATES), lang)
 
 
 def render(

@@ -31,15 +31,15 @@ from allot.billing.collect import Collector
 from allot.billing.page import BillingPage, billing_page, plans_to_choose
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
-from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Refused
 from allot.core.money import to_decimal
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
-from allot.kit.i18n import language
+from allot.kit.i18n import N_, language
 from allot.portal import service as portal
 from allot.portal.service import LiveSession
 from allot.reviews.service import set_top_up_limit
-from allot.web.render import N_, render
+from allot.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,8 +81,12 @@ REFUSALS = {
     "top_up_not_on_free_plan": N_("A free plan has no top-up: move to a paid plan first."),
     "payment_not_found": N_("There is no such payment to confirm."),
     "payment_not_waiting": N_("This payment is not waiting for a confirmation any more."),
+    "invalid_email": N_("This is not an e-mail address: check it for a typo."),
+    "email_not_configured": N_("Sign-in links by e-mail are not set up here."),
 }
 SIGNED_OUT = N_("You are signed out.")
+# Refusals after which a business may ask for a new link by e-mail
+SIGN_IN_AGAIN = {"portal_link_invalid", "portal_session_required"}
 
 # U4: the three ways out of free overage, as the page offers them
 PROMPTS = {
@@ -119,6 +123,7 @@ def _refusal(request: Request, lang: str, error: DomainError) -> Response:
         lang=lang,
         status=http.status_of(error),
         message=REFUSALS.get(error.code, error.message),
+        sign_in=error.code in SIGN_IN_AGAIN and bool(request.app.state.email),
     )
     return _headers(page)
 
@@ -145,6 +150,67 @@ def _in_session(
         return work(conn, session)
 
 
+@router.get("/portal/sign-in", response_class=HTMLResponse)
+def get_sign_in(
+    request: Request,
+    sent: Annotated[bool, Query()] = False,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """W1: a business without a link asks for one at its billing e-mail address."""
+    lang = _lang(chosen, remembered)
+    nonce = secrets.token_urlsafe(16)
+    page = _remember(
+        render(
+            request, "sign_in.html", lang=lang, nonce=nonce, sent=sent,
+            enabled=bool(request.app.state.email),
+        ),
+        chosen,
+        lang,
+    )  # fmt: skip
+    return _headers(_set_nonce(request, page, nonce))
+
+
+@router.post("/portal/sign-in")
+def post_sign_in(
+    request: Request,
+    db: Db,
+    now: Now,
+    email: Annotated[str, Form()] = "",
+    nonce: Annotated[str, Form()] = "",
+    expected: NonceCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """Queue the sign-in e-mails; the answer is the same whether the address is on file."""
+    lang = _lang(None, remembered)
+    try:
+        _check_nonce(nonce, expected)
+        if not request.app.state.email:
+            raise Refused("email_not_configured", "this allot sends no e-mail")
+        base = request.app.state.public_url or str(request.base_url).rstrip("/")
+        with db.transaction() as conn:
+            portal.email_sign_in(
+                conn, now, address=email[:320], url_of=lambda token: f"{base}/portal/{token}"
+            )
+    except DomainError as error:
+        return _refusal(request, lang, error)
+    return _headers(RedirectResponse("/portal/sign-in?sent=true", status_code=303))
+
+
+def _check_nonce(presented: str, expected: str | None) -> None:
+    """A /portal form posts the nonce its page set as a SameSite=Strict cookie."""
+    if not expected or not hmac.compare_digest(presented, expected):
+        raise Forbidden("csrf_token_invalid", "reload the page and send the form again")
+
+
+def _set_nonce(request: Request, page: Response, nonce: str) -> Response:
+    page.set_cookie(
+        NONCE_COOKIE, nonce, max_age=int(portal.LINK_LIFETIME.total_seconds()), httponly=True,
+        samesite="strict", secure=_secure(request), path="/portal",
+    )  # fmt: skip
+    return page
+
+
 @router.get("/portal/{token}", response_class=HTMLResponse)
 def show_portal(
     token: str, request: Request, chosen: LangQuery = None, remembered: LangCookie = None
@@ -158,11 +224,7 @@ def show_portal(
     page = _remember(
         render(request, "portal.html", lang=lang, token=token[:128], nonce=nonce), chosen, lang
     )
-    page.set_cookie(
-        NONCE_COOKIE, nonce, max_age=int(portal.LINK_LIFETIME.total_seconds()), httponly=True,
-        samesite="strict", secure=_secure(request), path="/portal",
-    )  # fmt: skip
-    return _headers(page)
+    return _headers(_set_nonce(request, page, nonce))
 
 
 @router.post("/portal/{token}")
@@ -177,8 +239,7 @@ def open_portal(
 ) -> Response:
     """Spend the single-use link and open the session."""
     try:
-        if not expected or not hmac.compare_digest(nonce, expected):
-            raise Forbidden("csrf_token_invalid", "open the link again and use its button")
+        _check_nonce(nonce, expected)
         with db.transaction() as conn:
             session = portal.start_session(conn, now, token=token)
     except DomainError as error:
@@ -241,10 +302,12 @@ def get_invoice_pdf(
     db: Db,
     now: Now,
     secret: SessionCookie = None,
+    chosen: LangQuery = None,
     remembered: LangCookie = None,
 ) -> Response:
-    """An invoice of the session's account as PDF; another account's is a 404. Read in a read
-    transaction, rendered after it: a PDF takes long, and holds no lock meanwhile."""
+    """An invoice of the session's account as PDF, in the page's language (by default the one
+    it was issued in); another account's is a 404. Read in a read transaction, rendered after
+    it: a PDF takes long, and holds no lock meanwhile."""
     from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
 
     try:
@@ -253,11 +316,11 @@ def get_invoice_pdf(
             invoice = visible(conn, _as_principal(session), invoice_id)
             document = invoice_service.document(invoice)
     except DomainError as error:
-        return _refusal(request, _lang(None, remembered), error)
+        return _refusal(request, _lang(chosen, remembered), error)
     name = invoice.number or f"invoice-{invoice.id}"
     return _headers(
         PdfResponse(
-            render_pdf(document),
+            render_pdf(document, _lang(chosen, remembered, document.locale)),
             headers={"Content-Disposition": f'inline; filename="{quote(name)}.pdf"'},
         )
     )

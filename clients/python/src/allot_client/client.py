@@ -912,9 +912,20 @@ class Client:
     def invoice(self, invoice_id: int) -> InvoiceRead:
         return self._one(InvoiceRead, "GET", "/v1/invoices/{invoice_id}", invoice_id=invoice_id)
 
-    def invoice_pdf(self, invoice_id: int) -> bytes:
-        """The invoice document, as PDF bytes."""
-        return self._send("GET", "/v1/invoices/{invoice_id}/pdf", invoice_id=invoice_id).content
+    def invoice_pdf(self, invoice_id: int, *, lang: str | None = None) -> bytes:
+        """The invoice document, as PDF bytes: in the language it was issued in, or `lang`
+        (en, ko, th, hi, uk)."""
+        return self._send(
+            "GET", "/v1/invoices/{invoice_id}/pdf", invoice_id=invoice_id,
+            params={"lang": lang},
+        ).content  # fmt: skip
+
+    def credit_note_pdf(self, number: str, *, lang: str | None = None) -> bytes:
+        """A credit note (CN-2026-000001), as PDF bytes, in its language or `lang`."""
+        return self._send(
+            "GET", "/v1/credit-notes/{number}/pdf", number=number,
+            params={"lang": lang},
+        ).content  # fmt: skip
 
     def pay_invoice(
         self, invoice_id: int, *, note: str | None = None, idempotency_key: str | None = None

@@ -156,6 +156,10 @@ class ActivationEmail(BaseModel):
     """
     A line from the partner, added to the message.
     """
+    lang: Annotated[Literal["en", "ko", "th", "hi", "uk"] | None, Field(title="Lang")] = "en"
+    """
+    The language the business reads the e-mail in.
+    """
 
 
 class AddressBody(BaseModel):

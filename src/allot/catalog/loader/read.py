@@ -38,6 +38,7 @@ from allot.core.dunning import DEFAULT_RETRY_DAYS, FinalRule, check_retry_days
 from allot.core.errors import InvalidInput
 from allot.core.money import exponent
 from allot.core.reporting import DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS
+from allot.kit.i18n import LANGUAGES
 
 # --- building the catalog -----------------------------------------------------------------
 
@@ -88,6 +89,13 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
     plans = {code: plan for code, (plan, _extras) in read_plans.items()}
     plan_extras = {code: extras for code, (_plan, extras) in read_plans.items()}
     _check_ladders(source, product_lines, plans, frozenset(raw_plans))
+    defined = {
+        "metrics": frozenset(raw_metrics),
+        "product_lines": frozenset(raw_lines),
+        "plans": frozenset(raw_plans),
+        "features": frozenset(features),
+    }
+    names = _translations(source, top, defined)
     if source.problems or name is None:
         return None
     catalog = Catalog(
@@ -97,7 +105,48 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
         plans=plans,
         description=description,
     )
-    return LoadedCatalog(catalog, CatalogExtras(features, plan_extras, source.path))
+    return LoadedCatalog(catalog, CatalogExtras(features, plan_extras, source.path, names))
+
+
+NAMED = ("metrics", "product_lines", "plans", "features")
+MAX_NAME = 200
+
+
+def _translations(
+    source: Source, top: Fields, defined: Mapping[str, frozenset[str]]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """W2: the names of metrics, product lines, plans and features in other languages, as
+    `translations: {th: {plans: {monthly: …}}}`; `name:` (a feature's meaning) is English."""
+    names: dict[str, dict[str, dict[str, str]]] = {}
+    others = [lang for lang in LANGUAGES if lang != "en"]
+    for lang, raw in (top.mapping("translations", required=False) or {}).items():
+        loc: Loc = ("translations", lang)
+        if lang not in others:
+            source.problem(
+                loc, f"a language is one of {', '.join(others)}{did_you_mean(lang, others)}",
+                "unknown_language",
+            )  # fmt: skip
+            continue
+        if not isinstance(raw, dict):
+            source.problem(loc, f"a mapping of {', '.join(NAMED)}", "wrong_type")
+            continue
+        kinds = Fields(source, loc, raw, NAMED)
+        for kind in NAMED:
+            for code, text in (kinds.mapping(kind, required=False) or {}).items():
+                where = (*loc, kind, code)
+                one = kind.removesuffix("s")
+                if code not in defined[kind]:
+                    source.problem(
+                        where, f"no {one.replace('_', ' ')} {code!r} in this file",
+                        f"undefined_{one}",
+                    )  # fmt: skip
+                elif not isinstance(text, str) or not text.strip() or len(text) > MAX_NAME:
+                    source.problem(where, f"a name of 1-{MAX_NAME} characters", "wrong_type")
+                elif "\n" in text or "\r" in text:
+                    source.problem(where, "a name is one line", "wrong_type")
+                else:
+                    names.setdefault(lang, {}).setdefault(kind, {})[code] = text.strip()
+    return names
 
 
 def _features(source: Source, top: Fields) -> dict[str, str]:

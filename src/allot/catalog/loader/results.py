@@ -78,6 +78,8 @@ class CatalogExtras:
     features: Mapping[str, str] = field(default_factory=dict)  # code -> what it means
     plans: Mapping[str, PlanExtras] = field(default_factory=dict)
     path: str = "<string>"
+    # W2: lang -> kind (metrics, product_lines, plans, features) -> code -> name
+    names: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def plan_details(self, code: str) -> dict[str, Any]:
         """The plan's descriptive extras, JSON-able (what a store keeps beside the plan)."""

@@ -34,6 +34,7 @@ TOP_KEYS: Final = (
     "metrics",
     "product_lines",
     "plans",
+    "translations",
 )
 METRIC_KEYS: Final = ("name", "kind", "unit", "description")
 LINE_KEYS: Final = (
