@@ -13,8 +13,6 @@ from fastapi.testclient import TestClient
 from allot.account.service import create_account
 from allot.apikey.service import create_key
 from allot.app import create_app
-from allot.catalog.loader import load_catalog_with_extras
-from allot.catalog.service import load_catalog
 from allot.code.service import issue_code
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
@@ -22,7 +20,7 @@ from allot.partner.service import enroll_partner
 from allot.payment.sandbox import SandboxGateway
 from allot.subscription.service import subscribe
 from tests.factories import load
-from tests.scenarios.world import PRESETS, local
+from tests.scenarios.world import load_presets, local
 
 ACTIVATION_LINK = "https://app.example.com/billing/activate?code={code}"
 
@@ -47,9 +45,7 @@ def make_api(db: Database) -> Api:
     """The world every API test starts from: two businesses, two partners, keys of each role."""
     clock = FixedClock(local("Europe/Kyiv", 2026, 3, 2, 9))
     with db.transaction() as conn:
-        for name in ("stamp-card", "reviews-loyalty"):
-            loaded = load_catalog_with_extras(PRESETS / f"{name}.yaml")
-            load_catalog(conn, clock, catalog=loaded.catalog, details=loaded.extras.details())
+        load_presets(conn, clock)
     load(db, clock)  # adds the test catalog's blocking plan "strict"
     keys: dict[str, str] = {}
     with db.transaction() as conn:

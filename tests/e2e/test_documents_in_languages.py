@@ -97,3 +97,18 @@ def test_w2_a_document_in_an_unknown_language_or_of_another_account_is_refused(
         with pytest.raises(AllotError) as err:
             somchai.credit_note_pdf("CN-2099-000001")
         assert (err.value.status, err.value.code) == (404, "credit_note_not_found")
+
+
+def test_w2_the_lines_name_the_plan_as_the_catalog_does_in_the_accounts_language(
+    operator: tuple[Api, str, Client], tmp_path: Path
+) -> None:
+    _api, _url, op = operator
+    op.create_account("kafe", name="Кав’ярня", timezone="Europe/Kyiv", currency="EUR", locale="uk")
+    op.subscribe("kafe", "monthly")
+    op.run_billing()
+    (invoice,) = op.invoices("kafe").data
+    (line,) = op.invoice(invoice.id).lines
+    assert line.description == "Щомісячний"  # stamp-card's "Monthly", as its catalog names it
+    text = text_of(op.invoice_pdf(invoice.id), tmp_path)
+    assert "Щомісячний" in text
+    assert "29,00 EUR" in text

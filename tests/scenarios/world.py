@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Connection
+
 from allot.account.service import create_account
 from allot.billing.changes import (
     ChangePreview,
@@ -43,15 +45,23 @@ def local(tz: str, year: int, month: int, day: int, hour: int = 0, minute: int =
     return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+def load_presets(conn: Connection, clock: FixedClock) -> None:
+    """Both presets, as `allot catalog load presets/*.yaml` stores them (names too)."""
+    for name in ("stamp-card", "reviews-loyalty"):
+        loaded = load_catalog_with_extras(PRESETS / f"{name}.yaml")
+        load_catalog(
+            conn, clock, catalog=loaded.catalog, details=loaded.extras.details(),
+            names=loaded.extras.names,
+        )  # fmt: skip
+
+
 class World:
     def __init__(self, db: Database, clock: FixedClock) -> None:
         self.db = db
         self.clock = clock
         self._keys = 0
         with db.transaction() as conn:
-            for name in ("stamp-card", "reviews-loyalty"):
-                loaded = load_catalog_with_extras(PRESETS / f"{name}.yaml")
-                load_catalog(conn, clock, catalog=loaded.catalog, details=loaded.extras.details())
+            load_presets(conn, clock)
 
     def business(
         self,

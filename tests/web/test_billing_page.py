@@ -377,3 +377,23 @@ def test_u7_the_months_usage_alerts_are_notices_on_the_page(api: Api) -> None:
     page = signed_in(api).get("/billing").text
     assert "Card operations: all of plan allowance is used this month." in page
     assert "80 %" not in page  # the highest alert of the month only
+
+
+def test_w2_the_catalogs_names_in_the_pages_language(api: Api) -> None:
+    """Seed 001's Thai page: the plan and the card operations by their Thai names, as the
+    stamp-card catalog gives them; English again with ?lang=en."""
+    from allot.account.service import update_account
+
+    with api.db.transaction() as conn:
+        update_account(conn, api.clock, account_id="cafe", locale="th")
+    consume(api, "cafe", "card_operations", 9)
+    b = signed_in(api, "cafe")
+    thai = b.get("/billing").text
+    assert "เครื่องสแกนบัตร (ฟรี)" in thai  # Card scanner (free)
+    assert "การใช้งานบัตร" in thai  # Card operations
+    assert "Card scanner (free)" not in thai
+    plan = b.get("/billing/plan?subscription=1&plan=monthly").text
+    assert "เครื่องสแกนบัตร (ฟรี) → รายเดือน" in plan  # the preview, by name
+    english = b.get("/billing?lang=en").text
+    assert "Card scanner (free)" in english
+    assert "การใช้งานบัตร" not in english

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
+from allot.catalog.service import names as catalog_names
 from allot.core import calendar
 from allot.core.calendar import Proration
 from allot.core.catalog import Plan, ProductLine
@@ -156,7 +157,7 @@ def _raise_quantity(
             billing_key=f"quantity:{change_id}",
             what=wording.more_locations(
                 language(account.locale),
-                sub.plan.name,
+                catalog_names(conn, account.locale).plan(sub.plan.code, sub.plan.name),
                 preview.from_quantity,
                 preview.to_quantity,
             ),
@@ -393,13 +394,18 @@ def change_plan(
         repo.set_plan(conn, sub.id, plan_id=target, pending_plan_id=None)
         if preview.period is not None:
             account = get_account(conn, account_id)
+            named, after = catalog_names(conn, account.locale), repo.plan_of(conn, target)
             invoice = _invoice_proration(
                 conn,
                 clock,
                 account,
                 sub,
                 billing_key=f"change:{change_id}",
-                what=wording.upgrade(language(account.locale), preview.from_plan, preview.to_plan),
+                what=wording.upgrade(
+                    language(account.locale),
+                    named.plan(sub.plan.code, sub.plan.name),
+                    named.plan(after.code, after.name),
+                ),
                 proration=Proration(
                     preview.period, preview.days_left, preview.days_in_period, preview.charge
                 ),

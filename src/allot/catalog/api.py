@@ -57,7 +57,13 @@ def post_catalog(
     def work(conn: Connection, principal: Principal) -> tuple[int, dict[str, Any]]:
         principal.require_operator()
         loaded = parse_catalog_with_extras(body.yaml, path=body.name)
-        report = load_catalog(conn, now, catalog=loaded.catalog, details=loaded.extras.details())
+        report = load_catalog(
+            conn,
+            now,
+            catalog=loaded.catalog,
+            details=loaded.extras.details(),
+            names=loaded.extras.names,
+        )
         return 200, report.__dict__
 
     return idempotent(db, now, caller, key, body, work)

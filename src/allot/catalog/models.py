@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from allot.core.catalog import MetricKind
+from allot.core.catalog import MetricKind, NameKind
 from allot.core.dunning import FinalRule
 from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
@@ -58,4 +58,20 @@ plans = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("code", "version", name="uq_plans_code_version"),
+)
+
+
+# W2: the names of metrics, product lines, plans and features in the languages beside
+# English, as the catalog file's `translations:` gives them; replaced whole whenever its
+# catalog is loaded. Not part of a plan's terms: a better word makes no new version.
+catalog_names = sa.Table(
+    "catalog_names",
+    metadata,
+    sa.Column("lang", sa.String(8), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # metrics, product_lines, plans, features
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("catalog", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Index("ix_catalog_names_catalog", "catalog"),
+    one_of("kind", NameKind),
 )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from allot.catalog.codec import plan_from_json, plan_to_json
-from allot.catalog.models import metrics, plans, product_lines
+from allot.catalog.models import catalog_names, metrics, plans, product_lines
 from allot.core.catalog import Metric, MetricKind, Plan, ProductLine
 from allot.core.dunning import FinalRule
 
@@ -139,3 +139,28 @@ def latest_plans(conn: Connection) -> list[tuple[int, Plan, dict[str, Any]]]:
         .order_by(plans.c.product_line, plans.c.id)
     )
     return [(r.id, plan_from_json(r.definition), dict(r.details)) for r in rows]
+
+
+def replace_names(
+    conn: Connection, catalog: str, names: Mapping[str, Mapping[str, Mapping[str, str]]]
+) -> None:
+    """The catalog's translated names, all of them at once (lang → kind → code → name)."""
+    conn.execute(sa.delete(catalog_names).where(catalog_names.c.catalog == catalog))
+    rows = [
+        {"lang": lang, "kind": kind, "code": code, "catalog": catalog, "name": name}
+        for lang, kinds in names.items()
+        for kind, named in kinds.items()
+        for code, name in named.items()
+    ]
+    if rows:
+        conn.execute(sa.insert(catalog_names), rows)
+
+
+def names_in(conn: Connection, lang: str) -> dict[tuple[str, str], str]:
+    """Every translated name of one language, by (kind, code)."""
+    rows = conn.execute(
+        sa.select(catalog_names.c.kind, catalog_names.c.code, catalog_names.c.name).where(
+            catalog_names.c.lang == lang
+        )
+    )
+    return {(r[0], r[1]): r[2] for r in rows}

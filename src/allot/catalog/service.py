@@ -12,6 +12,7 @@ from allot.catalog import repository as repo
 from allot.core.catalog import Catalog
 from allot.core.errors import Conflict
 from allot.kit.clock import Clock
+from allot.kit.i18n import language
 
 
 @dataclass
@@ -28,8 +29,10 @@ def load_catalog(
     *,
     catalog: Catalog,
     details: Mapping[str, Mapping[str, Any]] | None = None,
+    names: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> LoadReport:
-    """Store metrics, product lines and plans; a plan whose terms changed gets a new version.
+    """Store metrics, product lines and plans; a plan whose terms changed gets a new version;
+    `names` (the file's `translations:`) replace the catalog's translated names.
 
     Loading the same file twice changes nothing. Existing subscriptions point at
     the version they signed, so a price change never touches them.
@@ -61,4 +64,29 @@ def load_catalog(
             stored = replace(plan, version=current[1].version + 1)
             repo.insert_plan(conn, stored, catalog=catalog.name, details=plan_details, at=now)
             report.new_versions.append(f"{plan.code} v{stored.version}")
+    repo.replace_names(conn, catalog.name, names or {})
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """The catalog's names in one language (W2): a translated one where the catalog gives it,
+    else the name as written (English)."""
+
+    lang: str
+    translated: Mapping[tuple[str, str], str]
+
+    def __call__(self, kind: str, code: str, name: str) -> str:
+        return self.translated.get((kind, code), name)
+
+    def metric(self, code: str, name: str) -> str:
+        return self("metrics", code, name)
+
+    def plan(self, code: str, name: str) -> str:
+        return self("plans", code, name)
+
+
+def names(conn: Connection, lang: str) -> Names:
+    """What the catalog calls things in `lang` (English: every name as written)."""
+    lang = language(lang)
+    return Names(lang, {} if lang == "en" else repo.names_in(conn, lang))

@@ -100,7 +100,11 @@ def catalog_load(files: list[Path]) -> None:
             loaded = load_catalog_with_extras(path)
             with db.transaction() as conn:
                 report = load_catalog(
-                    conn, clock(), catalog=loaded.catalog, details=loaded.extras.details()
+                    conn,
+                    clock(),
+                    catalog=loaded.catalog,
+                    details=loaded.extras.details(),
+                    names=loaded.extras.names,
                 )
             console.print(
                 f"{report.catalog}: {len(report.added)} added, "

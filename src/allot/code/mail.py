@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Connection
 
 from allot.catalog import repository as catalog_repo
+from allot.catalog.service import names as catalog_names
 from allot.code.service import partner_code
 from allot.core.codes import display, link
 from allot.core.errors import Conflict, InvalidInput, Refused
@@ -55,9 +56,11 @@ def check_template(template: str) -> str:
 
 def _package(conn: Connection, code: GrantRow, lang: str) -> list[tuple[str, str]]:
     package = []
+    named = catalog_names(conn, lang)
     for metric, quantity in sorted(code.allowances.items()):
         found = catalog_repo.get_metric(conn, metric)
-        package.append((found.name if found is not None else metric, format_number(quantity, lang)))
+        name = named.metric(metric, found.name if found is not None else metric)
+        package.append((name, format_number(quantity, lang)))
     return package
 
 

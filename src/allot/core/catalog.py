@@ -43,6 +43,15 @@ class Interval(StrEnum):
         return 12 if self is Interval.YEAR else 1
 
 
+class NameKind(StrEnum):
+    """What a catalog names in other languages (W2), as its file's `translations:` lists them."""
+
+    METRICS = "metrics"
+    PRODUCT_LINES = "product_lines"
+    PLANS = "plans"
+    FEATURES = "features"
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     code: str

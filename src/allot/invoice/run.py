@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
+from allot.catalog.service import names as catalog_names
 from allot.core import calendar
 from allot.core.catalog import Plan, ProductLine
 from allot.core.charges import overage_charge
@@ -204,7 +205,11 @@ def _charge_periods(
                     charges=[
                         Charge(
                             ChargeKind.PLAN,
-                            wording.plan(language(account.locale), plan.name, quantity),
+                            wording.plan(
+                                language(account.locale),
+                                catalog_names(conn, account.locale).plan(plan.code, plan.name),
+                                quantity,
+                            ),
                             quantity if plan.per_quantity else 1,
                             plan.price,
                             price,
@@ -261,8 +266,9 @@ def _bill_usage(
     tz = zone(account.timezone)
     issued = []
     changes = sub_repo.changes(conn, sub.id)
-    names = {m.code: m.name for m in catalog_repo.list_metrics(conn)}
     lang = language(account.locale)
+    named = catalog_names(conn, lang)
+    names = {m.code: named.metric(m.code, m.name) for m in catalog_repo.list_metrics(conn)}
     while (on := calendar.usage_invoice_day(month, day)) <= today:
         plan = _plan_at(conn, sub, changes, month.end(tz), tz)
         bills = billable_usage(

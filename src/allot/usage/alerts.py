@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from allot.account import repository as account_repo
 from allot.catalog import repository as catalog_repo
+from allot.catalog.service import names as catalog_names
 from allot.core.allocation import SourceKind
 from allot.core.periods import Month
 from allot.kit.clock import Clock
@@ -141,8 +142,8 @@ def _mail(
         return
     assert d.granted is not None  # a threshold is a share of an allowance
     found = catalog_repo.get_metric(conn, metric)
-    name = found.name if found is not None else metric
     lang = language(account.locale)
+    name = catalog_names(conn, lang).metric(metric, found.name if found is not None else metric)
     queue_email(
         conn,
         clock,

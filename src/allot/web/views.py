@@ -29,6 +29,7 @@ from allot.billing import payments
 from allot.billing.changes import change_plan, preview_change
 from allot.billing.collect import Collector
 from allot.billing.page import BillingPage, billing_page, plans_to_choose
+from allot.catalog.service import names as catalog_names
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
 from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Refused
@@ -289,6 +290,7 @@ def get_billing(
             prompts=PROMPTS,
             payers=PAYERS,
             card_form=_card_form(request),
+            named=catalog_names(conn, lang),
         )
         return _remember(response, chosen, lang)
 
@@ -426,7 +428,7 @@ def get_confirm(
         sandbox = collector is not None and collector.gateway.name == "sandbox"
         response = render(
             request, "confirm.html", lang=lang, page=data, attempt=waiting, sandbox=sandbox,
-            csrf_token=session.csrf_token,
+            csrf_token=session.csrf_token, named=catalog_names(conn, lang),
         )  # fmt: skip
         return _remember(response, chosen, lang)
 
@@ -487,9 +489,11 @@ def get_plan(
             preview = preview_change(
                 conn, now, account_id=session.account_id, subscription_id=sub.id, plan_code=plan
             )
+        plans, named = plans_to_choose(conn, sub), catalog_names(conn, lang)
         response = render(
-            request, "plan.html", lang=lang, page=data, sub=sub, preview=preview,
-            plans=plans_to_choose(conn, sub), csrf_token=session.csrf_token,
+            request, "plan.html", lang=lang, page=data, sub=sub, preview=preview, plans=plans,
+            csrf_token=session.csrf_token, named=named,
+            plan_names={p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]},
         )  # fmt: skip
         return _remember(response, chosen, lang)
 

@@ -30,6 +30,7 @@ from allot.core.catalog import (
     Metric,
     MetricKind,
     MetricRule,
+    NameKind,
     OveragePolicy,
     Plan,
     ProductLine,
@@ -108,7 +109,7 @@ def read_catalog(source: Source, root: object) -> LoadedCatalog | None:
     return LoadedCatalog(catalog, CatalogExtras(features, plan_extras, source.path, names))
 
 
-NAMED = ("metrics", "product_lines", "plans", "features")
+NAMED = tuple(k.value for k in NameKind)
 MAX_NAME = 200
 
 

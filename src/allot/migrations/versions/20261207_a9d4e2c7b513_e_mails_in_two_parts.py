@@ -1,4 +1,7 @@
-"""e-mails in two parts, and the sign-in link (W2, W1)
+"""e-mails in two parts, the sign-in link, and the catalog's names in other languages (W2, W1)
+
+`catalog_names`: what a catalog calls its metrics, product lines, plans and features in the
+languages beside English (its file's `translations:`).
 
 `emails.html`: the HTML part sent beside the plain text (multipart/alternative);
 none on the messages queued before. `sign_in_link`: a business asks for a link to
@@ -33,6 +36,20 @@ def _kinds(batch: object, kinds: tuple[str, ...]) -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "catalog_names",
+        sa.Column("lang", sa.String(8), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("code", sa.String(64), nullable=False),
+        sa.Column("catalog", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("lang", "kind", "code", name=op.f("pk_catalog_names")),
+        sa.CheckConstraint(
+            "kind IN ('metrics', 'product_lines', 'plans', 'features')",
+            name=op.f("ck_catalog_names_kind"),
+        ),
+    )
+    op.create_index("ix_catalog_names_catalog", "catalog_names", ["catalog"])
     with op.batch_alter_table("emails") as batch:
         batch.add_column(sa.Column("html", sa.Text, nullable=True))
         _kinds(batch, AFTER)
@@ -59,6 +76,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_catalog_names_catalog", "catalog_names")
+    op.drop_table("catalog_names")
     op.drop_index("ix_emails_to", "emails")
     op.drop_index("ix_accounts_billing_email", "accounts")
     # not a batch: SQLite would copy `accounts`, and the triggers that name it break
