@@ -220,3 +220,70 @@ def test_w1_the_business_asks_for_a_link_by_e_mail_with_the_keyboard(
     with api.db.read() as conn:
         kinds = conn.execute(sa.select(emails.c.kind, emails.c.account_id)).all()
     assert [tuple(k) for k in kinds] == [("sign_in_link", "cafe")]
+
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const label = e.labels && e.labels.length ? e.labels[0].innerText : "";
+  return [label, e.innerText || "", e.getAttribute("aria-label") || ""].join("|");
+}"""
+
+
+def tab_to(page: Page, name: str, limit: int = 120) -> None:
+    """Press Tab until the focused control is called `name` (its label or its text): what a
+    person does who uses no mouse. Fails if the page never lets the keyboard reach it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if name in page.evaluate(FOCUSED):
+            return
+    raise AssertionError(f"the keyboard never reaches {name!r}")
+
+
+def test_w1_the_main_story_with_the_keyboard_alone(live: tuple[Api, str], page: Page) -> None:
+    """The store's failed payment, its new card, its upgrade and its invoice: every step with
+    Tab, arrows, typing and Enter, no click."""
+    api, base = live
+    api.client.post(
+        "/v1/accounts/store/payment-method/sandbox-card",
+        json={"number": "4000000000000002", "exp_month": 12, "exp_year": 2030},
+        headers=api.as_("store"),
+    )
+    run(api.db, api.clock)  # the 1 March renewal: declined
+    collector: Collector = api.client.app.state.collector  # type: ignore[attr-defined]
+    collector.round(50)
+    url = api.client.post("/v1/accounts/store/portal-sessions", headers=api.as_("store")).json()
+    page.goto(base + url["url"].removeprefix("http://testserver"))
+    tab_to(page, "Open my billing page")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing")
+    assert "A payment failed" in page.get_by_role("alert").inner_text()
+
+    tab_to(page, "Update my payment method")
+    page.keyboard.press("Enter")  # to the card form, on this page
+    tab_to(page, "Card number")
+    page.keyboard.type("4242 4242 4242 4242")
+    tab_to(page, "Save the card")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing?done=card#payment")
+    collector.round(50)
+    page.reload()
+    assert page.get_by_role("alert").count() == 0  # paid: the banner is gone
+
+    tab_to(page, "EDIT TARIFF PLAN")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing/plan?subscription=*")
+    tab_to(page, "Full Suite Business")  # the radio group: focus on the plan it is on
+    page.keyboard.press("ArrowDown")  # the next plan up
+    tab_to(page, "Preview the change")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing/plan?subscription=*&plan=*")
+    assert page.get_by_text("Charged now:").is_visible()
+    tab_to(page, "Confirm the change")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/billing?done=plan#plan")
+    assert page.get_by_text("Your plan is changed.").is_visible()
+
+    tab_to(page, "Download INV-2026-000001")
+    href = page.evaluate("() => document.activeElement.getAttribute('href')")
+    pdf = page.request.get(base + href)
+    assert (pdf.status, pdf.body()[:4]) == (200, b"%PDF")
