@@ -397,3 +397,18 @@ def test_w2_the_catalogs_names_in_the_pages_language(api: Api) -> None:
     english = b.get("/billing?lang=en").text
     assert "Card scanner (free)" in english
     assert "การใช้งานบัตร" not in english
+
+
+def test_w2_after_a_refused_form_the_language_links_lead_to_a_page(api: Api) -> None:
+    """A form's answer is a POST's: its language links go to the page the form was on."""
+    b = signed_in(api)
+    token = csrf(b.get("/billing").text)
+    refused = b.post("/billing/codes/claim", data={"code": "NOPE-NOPE", "csrf_token": token})
+    assert refused.status_code in (404, 422)
+    links = re.findall(r'<a href="([^"]+)" lang="(\w+)"', refused.text)
+    assert [lang for _href, lang in links] == ["en", "ko", "th", "hi", "uk"]
+    for href, lang in links:
+        assert href == f"/billing?lang={lang}"
+        page = b.get(href.replace("&amp;", "&"))
+        assert page.status_code == 200
+        assert f'<html lang="{lang}">' in page.text
