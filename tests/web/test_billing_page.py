@@ -10,7 +10,7 @@ session never reaches another account.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from allot.billing.collect import Collector
 from allot.invoice.run import run
+from allot.kit.i18n import format_day
 from tests.e2e.conftest import Api
 
 
@@ -293,6 +294,8 @@ def test_b4_edit_tariff_plan_previews_the_exact_charge_then_changes_it(api: Api)
         headers=api.as_("cafe"),
     ).json()
     assert charged.group(1) == f"€{api_preview['charge_rounded']}"  # the API's figure
+    last = date.fromisoformat(api_preview["period_end"]) - timedelta(days=1)  # [start, end)
+    assert f"in this period, to {format_day(last, 'en')}." in preview.text
     nothing = b.get("/billing").text  # the preview changed nothing
     assert "Card scanner" in nothing
     done = b.post(

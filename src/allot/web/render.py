@@ -6,7 +6,7 @@ language's CLDR formats: both from `allot.kit.i18n`, which the PDFs and e-mails 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ def render(
             money_of=lambda value, currency: money(Money.of(value, currency), lang),
             number=lambda n: format_decimal(n, locale=lang),
             day=lambda d: day(d, lang),
+            last_day=lambda end: day(end - timedelta(days=1), lang),  # of a period [start, end)
             **context,
         )
     )
