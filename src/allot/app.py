@@ -37,6 +37,7 @@ from allot.reviews.api import router as reviews
 from allot.subscription.api import router as subscriptions
 from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
+from allot.web.stripe_js import StripeJs
 from allot.web.views import router as pages
 from allot.webhook.api import router as webhooks
 
@@ -62,6 +63,7 @@ def create_app(
     gateway: PaymentGateway | None = None,
     payment_links: Links | None = None,
     public_url: str | None = None,
+    stripe_js: StripeJs | None = None,
 ) -> FastAPI:
     """The API over `db`. `rate_limit` is per API key and per process ('1000/s', 'off').
 
@@ -72,7 +74,8 @@ def create_app(
     `future_tolerance` is how far ahead of the clock an action may be dated (U8).
     `gateway` charges the cards (none: the payment routes answer `payments_not_configured`).
     `public_url` is where browsers reach this API (the billing page's links); by default the
-    address each request came to.
+    address each request came to. `stripe_js` puts Stripe.js's card field on the billing page
+    (with the Stripe gateway).
     """
     app = FastAPIOffline(
         lifespan=_lifespan(threads),
@@ -99,6 +102,7 @@ def create_app(
     app.state.email = email
     app.state.future_tolerance = future_tolerance
     app.state.public_url = public_url.rstrip("/") if public_url else None
+    app.state.stripe_js = stripe_js
     app.state.payment_links = payment_links or Links()
     app.state.collector = (
         None

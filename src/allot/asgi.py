@@ -21,4 +21,5 @@ app = create_app(
     gateway=_settings.gateway(),
     payment_links=_settings.payment_links(),
     public_url=_settings.public_url,
+    stripe_js=_settings.stripe_js(),
 )

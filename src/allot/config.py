@@ -13,6 +13,7 @@ from allot.notify.smtp import SmtpSettings
 if TYPE_CHECKING:
     from allot.billing.collect import Links
     from allot.payment.gateway import PaymentGateway
+    from allot.web.stripe_js import StripeJs
 
 DEFAULT_DATABASE_URL = "sqlite:///var/allot.db"
 
@@ -41,6 +42,8 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # another Stripe-compatible API (a test server)
+    stripe_publishable_key: str | None = None  # Stripe.js on the billing page (pk_…)
+    stripe_js_url: str = "https://js.stripe.com/v3/"
     # P2: the platform's pages for "Update my payment method" and "Confirm your payment";
     # {account} becomes the account's id, {payment} the payment attempt's id
     payment_method_link: str = "/billing?account={account}"
@@ -70,6 +73,8 @@ class Settings:
             stripe_secret_key=os.environ.get("ALLOT_STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("ALLOT_STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=os.environ.get("ALLOT_STRIPE_API_BASE") or None,
+            stripe_publishable_key=os.environ.get("ALLOT_STRIPE_PUBLISHABLE_KEY") or None,
+            stripe_js_url=os.environ.get("ALLOT_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
             payment_method_link=os.environ.get(
                 "ALLOT_PAYMENT_METHOD_LINK", "/billing?account={account}"
             ),
@@ -104,6 +109,14 @@ class Settings:
             stripe_api_base=self.stripe_api_base,
             latency=self.sandbox_latency,
         )
+
+    def stripe_js(self) -> StripeJs | None:
+        """Stripe.js on the billing page: with the Stripe gateway and a publishable key."""
+        from allot.web.stripe_js import StripeJs
+
+        if self.payment_gateway != "stripe" or not self.stripe_publishable_key:
+            return None
+        return StripeJs(self.stripe_publishable_key, self.stripe_js_url)
 
     def payment_links(self) -> Links:
         from allot.billing.collect import Links

@@ -15,11 +15,12 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
 from allot import http
@@ -41,6 +42,7 @@ from allot.portal import service as portal
 from allot.portal.service import LiveSession
 from allot.reviews.service import set_top_up_limit
 from allot.web.render import render
+from allot.web.stripe_js import StripeJs
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +55,8 @@ NonceCookie = Annotated[str | None, Cookie(alias=NONCE_COOKIE)]
 LangQuery = Annotated[str | None, Query(alias="lang", max_length=16)]
 CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 
+STATIC = Path(__file__).parent / "static"
+
 # What a redirect after a form tells the page to say (`?done=…`), by key: no free text in URLs.
 NOTICES = {
     "claimed": N_("The code is claimed: its resources are yours until it ends."),
@@ -61,6 +65,10 @@ NOTICES = {
     "plan": N_("Your plan is changed."),
     "top_up": N_("Your top-up limit is saved."),
     "not_confirmed": N_("The payment was not confirmed: the invoice is still due."),
+    "confirming": N_(
+        "Thank you: your bank confirmed it. The invoice is marked paid as soon as the payment"
+        " provider tells us, within a minute."
+    ),
 }
 
 # Refusals the pages show in the page's language, by code; any other keeps its English text.
@@ -109,8 +117,9 @@ def _headers(response: Response) -> Response:
     """Private pages: never cached, never framed, the URL never sent on."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    response.headers.setdefault(  # a page that runs Stripe.js sets its own, wider one
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -280,6 +289,7 @@ def get_billing(
     def page(conn: Connection, session: LiveSession) -> Response:
         data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
+        form = _card_form(request)
         response = render(
             request,
             "billing.html",
@@ -289,10 +299,11 @@ def get_billing(
             notice=NOTICES.get(done or ""),
             prompts=PROMPTS,
             payers=PAYERS,
-            card_form=_card_form(request),
+            card_form=form,
+            stripe_js=request.app.state.stripe_js,
             named=catalog_names(conn, lang),
         )
-        return _remember(response, chosen, lang)
+        return _with_stripe(request, _remember(response, chosen, lang), form)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, page)
 
@@ -360,9 +371,70 @@ def _page_of(request: Request, conn: Connection, now: Now, session: LiveSession)
 
 
 def _card_form(request: Request) -> str | None:
-    """Which card form the page shows: the sandbox's own (test cards), or none."""
+    """Which card form the page shows: the sandbox's own (test cards), Stripe.js's (with a
+    publishable key configured), or none."""
     collector: Collector | None = request.app.state.collector
-    return "sandbox" if collector is not None and collector.gateway.name == "sandbox" else None
+    if collector is None:
+        return None
+    if collector.gateway.name == "sandbox":
+        return "sandbox"
+    return "stripe" if collector.gateway.name == "stripe" and request.app.state.stripe_js else None
+
+
+def _with_stripe(request: Request, response: Response, form: str | None) -> Response:
+    """A page running Stripe.js allows its origin and Stripe's API, and only then."""
+    stripe_js: StripeJs | None = request.app.state.stripe_js
+    if form == "stripe" and stripe_js is not None:
+        response.headers["Content-Security-Policy"] = stripe_js.csp()
+    return response
+
+
+@router.get("/billing/card.js")
+def get_card_script() -> Response:
+    """The page's only script: Stripe.js's card field and 3-D Secure confirmation."""
+    return FileResponse(STATIC / "card.js", media_type="text/javascript")
+
+
+@router.post("/billing/card/setup")
+def post_card_setup(
+    request: Request,
+    db: Db,
+    now: Now,
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+) -> Response:
+    """A card setup at Stripe for the session's account: its client secret, for Stripe.js to
+    confirm with the card typed into Stripe's field (JSON, called by the page's script)."""
+    try:
+        session, collector = _paying(request, db, now, secret, csrf_token)
+        setup = payments.start_card_setup(db, now, collector.gateway, account_id=session.account_id)
+    except DomainError as error:
+        return _headers(http.domain_problem(error))
+    return _headers(
+        JSONResponse({"setup_ref": setup.setup_ref, "client_secret": setup.client_secret})
+    )
+
+
+@router.post("/billing/card/saved")
+def post_card_saved(
+    request: Request,
+    db: Db,
+    now: Now,
+    setup_ref: Annotated[str, Form(max_length=255)] = "",
+    csrf_token: CsrfField = None,
+    secret: SessionCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """The card Stripe.js confirmed becomes the account's card; open invoices are retried."""
+    lang = _lang(None, remembered)
+    try:
+        session, collector = _paying(request, db, now, secret, csrf_token)
+        payments.save_card(
+            db, now, collector.gateway, account_id=session.account_id, setup_ref=setup_ref
+        )
+    except DomainError as error:
+        return _refusal(request, lang, error)
+    return _headers(RedirectResponse("/billing?done=card#payment", status_code=303))
 
 
 def _paying(
@@ -418,19 +490,19 @@ def get_confirm(
     remembered: LangCookie = None,
 ) -> Response:
     """P4 "Confirm your payment" (the e-mail's and the banner's link): the payment waiting on
-    its cardholder, with the sandbox's own 3-D Secure step."""
-    collector: Collector | None = request.app.state.collector
+    its cardholder, with the sandbox's own 3-D Secure step or Stripe.js's."""
 
     def confirm(conn: Connection, session: LiveSession) -> Response:
         data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
         waiting = payments.waiting_payment(conn, account_id=session.account_id, payment_id=payment)
-        sandbox = collector is not None and collector.gateway.name == "sandbox"
+        form = _card_form(request)
         response = render(
-            request, "confirm.html", lang=lang, page=data, attempt=waiting, sandbox=sandbox,
-            csrf_token=session.csrf_token, named=catalog_names(conn, lang),
+            request, "confirm.html", lang=lang, page=data, attempt=waiting,
+            sandbox=form == "sandbox", stripe_js=request.app.state.stripe_js if form == "stripe"
+            else None, csrf_token=session.csrf_token, named=catalog_names(conn, lang),
         )  # fmt: skip
-        return _remember(response, chosen, lang)
+        return _with_stripe(request, _remember(response, chosen, lang), form)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, confirm)
 
