@@ -80,3 +80,22 @@ def test_w2_names_are_stored_replaced_on_reload_and_make_no_new_version(
     load(db, clock, GOOD)  # the file without translations: none are left
     with db.read() as conn:
         assert names(conn, "th").plan("monthly", "Monthly") == "Monthly"
+
+
+def test_w2_two_catalogs_naming_one_metric_load_and_the_last_name_stands(
+    db: Database, clock: FixedClock
+) -> None:
+    load(db, clock, GOOD + THAI)
+    other = (
+        GOOD.replace("catalog: coffee", "catalog: tea")
+        .replace("  free:", "  tea-free:")
+        .replace("  monthly:", "  tea-monthly:")
+        .replace("ladder: [free, monthly]", "ladder: [tea-free, tea-monthly]")
+        .replace("  cards:", "  tea-cards:")
+        .replace("product_line: cards", "product_line: tea-cards")
+    ) + "translations:\n  th:\n    metrics: {card_operations: การใช้บัตร}\n"
+    load(db, clock, other)  # card_operations is both catalogs' metric
+    with db.read() as conn:
+        thai = names(conn, "th")
+        assert thai.metric("card_operations", "Card operations") == "การใช้บัตร"
+        assert thai.plan("monthly", "Monthly") == "รายเดือน"  # coffee's own names stay

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from allot.kit import i18n
 from allot.kit.i18n import format_day, language
 
 
@@ -30,3 +34,23 @@ def test_w2_a_locale_names_its_page_language() -> None:
     assert [language(x) for x in ("uk-UA", "th_TH", "KO", None, "", "pt-BR")] == [
         "uk", "th", "ko", "en", "en", "en",
     ]  # fmt: skip
+
+
+def test_w2_a_catalog_never_compiled_is_read_from_its_po_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install that skipped `make translations` still writes Thai invoices and e-mails."""
+    copy = tmp_path / "translations"
+    shutil.copytree(i18n.TRANSLATIONS, copy, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(i18n, "TRANSLATIONS", copy)
+    i18n.translations.cache_clear()
+    try:
+        assert not list(copy.rglob("*.mo"))
+        assert i18n.gettext("th")("Invoice") == "ใบแจ้งหนี้"
+        assert i18n.gettext("uk")("Tax %(rate)s", rate="20%") == "Податок 20%"
+    finally:
+        i18n.translations.cache_clear()
+
+
+def test_w2_module_examples() -> None:
+    assert doctest.testmod(i18n).failed == 0

@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from allot.account.service import update_account
+from allot.app import create_app
 from allot.billing.collect import Collector
 from allot.invoice.run import run
 from allot.kit.db import Database
@@ -199,9 +200,11 @@ def test_r2_the_shop_sets_its_top_up_limit_in_the_browser(
 
 
 def test_w1_the_business_asks_for_a_link_by_e_mail_with_the_keyboard(
-    live: tuple[Api, str], page: Page
+    live: tuple[Api, str], server: tuple[Switch, str], page: Page
 ) -> None:
     api, base = live
+    # as `allot serve` with e-mail and ALLOT_PUBLIC_URL: the links are made with that address
+    server[0].app = create_app(api.db, api.clock, email=True, public_url=base, rate_limit="off")
     with api.db.transaction() as conn:
         update_account(
             conn, api.clock, account_id="cafe", billing_details={"email": "owner@cafe.example"}

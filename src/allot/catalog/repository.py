@@ -144,7 +144,9 @@ def latest_plans(conn: Connection) -> list[tuple[int, Plan, dict[str, Any]]]:
 def replace_names(
     conn: Connection, catalog: str, names: Mapping[str, Mapping[str, Mapping[str, str]]]
 ) -> None:
-    """The catalog's translated names, all of them at once (lang → kind → code → name)."""
+    """The catalog's translated names, all of them at once (lang → kind → code → name). A
+    code another catalog also names (a shared metric) takes the name loaded last, as the
+    metric itself does."""
     conn.execute(sa.delete(catalog_names).where(catalog_names.c.catalog == catalog))
     rows = [
         {"lang": lang, "kind": kind, "code": code, "catalog": catalog, "name": name}
@@ -152,6 +154,14 @@ def replace_names(
         for kind, named in kinds.items()
         for code, name in named.items()
     ]
+    for row in rows:
+        conn.execute(
+            sa.delete(catalog_names).where(
+                catalog_names.c.lang == row["lang"],
+                catalog_names.c.kind == row["kind"],
+                catalog_names.c.code == row["code"],
+            )
+        )
     if rows:
         conn.execute(sa.insert(catalog_names), rows)
 

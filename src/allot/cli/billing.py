@@ -232,11 +232,11 @@ def invoices_pdf(
         note = invoice_repo.credit_note_by_number(conn, ref)
         if note is not None:
             inv = invoices.get_invoice(conn, note.invoice_id)
-            doc = invoices.credit_note_document(inv, note)
+            doc = invoices.credit_note_document(inv, note, locale=lang)
         else:
             inv = _find(conn, ref)
-            doc = invoices.document(inv)
-    output.write_bytes(render_pdf(doc, lang))
+            doc = invoices.document(inv, locale=lang)
+    output.write_bytes(render_pdf(doc))
     console.print(f"wrote {output}")
 
 

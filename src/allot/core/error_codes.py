@@ -888,6 +888,13 @@ CODES: tuple[ErrorCode, ...] = (
         "R1",
     ),
     _e(
+        "sign_in_not_configured",
+        _R,
+        "Sign-in links by e-mail need ALLOT_SMTP_URL and ALLOT_PUBLIC_URL: the link is made "
+        "with the public address, never with the request's Host header.",
+        "W1",
+    ),
+    _e(
         "email_not_configured",
         _R,
         "This allot sends no e-mail: the operator sets ALLOT_SMTP_URL (and runs allot worker). "

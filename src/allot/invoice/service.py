@@ -318,7 +318,8 @@ def _bill_to_now(conn: Connection, invoice: InvoiceRow) -> parties.Snapshot:
     if invoice.account_id is not None:
         account = account_repo.get(conn, invoice.account_id)
         assert account is not None
-        return parties.account_snapshot(account)
+        # its lines are the invoice's, written in the invoice's language: so is the note
+        return {**parties.account_snapshot(account), "locale": parties.language_of(invoice.bill_to)}
     return dict(invoice.bill_to)
 
 

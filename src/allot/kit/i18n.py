@@ -31,6 +31,7 @@ mistakes one dollar for another; a unit price keeps every digit it was priced wi
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -41,6 +42,8 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from babel import Locale
 from babel.dates import format_date, get_date_format
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -67,12 +70,20 @@ def N_(message: str) -> str:  # gettext's name for "translated where shown"
 
 @cache
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of a language; English needs none."""
+    """The compiled catalog of a language; English needs none. Where the .mo file was not
+    built (`make translations`; an install that skipped it), the .po file is compiled in
+    memory instead: a missing build step never stops an invoice or an e-mail."""
     if lang == "en":
         return NullTranslations()
-    if not (TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").exists():
-        raise RuntimeError(f"the {lang} catalog is not compiled: run `make translations`")
-    return Translations.load(TRANSLATIONS, [lang], domain=DOMAIN)
+    folder = TRANSLATIONS / lang / "LC_MESSAGES"
+    if (folder / f"{DOMAIN}.mo").exists():
+        return Translations.load(TRANSLATIONS, [lang], domain=DOMAIN)
+    with open(folder / f"{DOMAIN}.po", "rb") as po:
+        catalog = read_po(po, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 def gettext(lang: str) -> Callable[..., str]:

@@ -29,6 +29,7 @@ from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, ChargeKind
 from allot.core.money import Money
 from allot.kit.clock import Clock
+from allot.kit.i18n import gettext, language
 from allot.referral import repository as repo
 from allot.referral.repository import ProgramRow, ReferralRow
 from allot.webhook.service import emit
@@ -210,7 +211,13 @@ def credit_lines(
     """
     charges: list[Charge] = []
     room = up_to_minor
-    for row in repo.unapplied(conn, account_id, currency):
+    rows = repo.unapplied(conn, account_id, currency)
+    if not rows:
+        return charges
+    account = account_repo.get(conn, account_id)  # the lines in its language (W2)
+    lang = account.locale if account is not None else None
+    _ = gettext(language(lang))
+    for row in rows:
         if room <= 0:
             break
         assert row.reward_minor is not None
@@ -220,7 +227,7 @@ def credit_lines(
         charges.append(
             Charge(
                 ChargeKind.REFERRAL_CREDIT,
-                f"Referral reward: {row.referred_name}",
+                _("Referral reward: %(name)s", name=row.referred_name),
                 1,
                 amount,
                 amount,

@@ -35,6 +35,7 @@ from allot.code.api import throttle_claims
 from allot.code.service import claim_code
 from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Refused
 from allot.core.money import to_decimal
+from allot.invoice import parties
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
 from allot.kit.i18n import N_, language
@@ -91,7 +92,7 @@ REFUSALS = {
     "payment_not_found": N_("There is no such payment to confirm."),
     "payment_not_waiting": N_("This payment is not waiting for a confirmation any more."),
     "invalid_email": N_("This is not an e-mail address: check it for a typo."),
-    "email_not_configured": N_("Sign-in links by e-mail are not set up here."),
+    "sign_in_not_configured": N_("Sign-in links by e-mail are not set up here."),
 }
 SIGNED_OUT = N_("You are signed out.")
 # Refusals after which a business may ask for a new link by e-mail
@@ -133,7 +134,7 @@ def _refusal(request: Request, lang: str, error: DomainError) -> Response:
         lang=lang,
         status=http.status_of(error),
         message=REFUSALS.get(error.code, error.message),
-        sign_in=error.code in SIGN_IN_AGAIN and bool(request.app.state.email),
+        sign_in=error.code in SIGN_IN_AGAIN and _signs_in_by_email(request),
     )
     return _headers(page)
 
@@ -173,7 +174,8 @@ def get_sign_in(
     page = _remember(
         render(
             request, "sign_in.html", lang=lang, nonce=nonce, sent=sent,
-            enabled=bool(request.app.state.email),
+            enabled=_signs_in_by_email(request),
+            minutes=int(portal.LINK_LIFETIME.total_seconds() // 60),
         ),
         chosen,
         lang,
@@ -195,9 +197,13 @@ def post_sign_in(
     lang = _lang(None, remembered)
     try:
         _check_nonce(nonce, expected)
-        if not request.app.state.email:
-            raise Refused("email_not_configured", "this allot sends no e-mail")
-        base = request.app.state.public_url or str(request.base_url).rstrip("/")
+        base: str | None = request.app.state.public_url
+        if not request.app.state.email or base is None:
+            # the link's address from the request's Host header would be anyone's to choose
+            raise Refused(
+                "sign_in_not_configured",
+                "sign-in by e-mail needs ALLOT_SMTP_URL and ALLOT_PUBLIC_URL",
+            )
         with db.transaction() as conn:
             portal.email_sign_in(
                 conn, now, address=email[:320], url_of=lambda token: f"{base}/portal/{token}"
@@ -205,6 +211,11 @@ def post_sign_in(
     except DomainError as error:
         return _refusal(request, lang, error)
     return _headers(RedirectResponse("/portal/sign-in?sent=true", status_code=303))
+
+
+def _signs_in_by_email(request: Request) -> bool:
+    """E-mail configured, and the public address the link is made with (never the Host's)."""
+    return bool(request.app.state.email) and request.app.state.public_url is not None
 
 
 def _check_nonce(presented: str, expected: str | None) -> None:
@@ -327,13 +338,16 @@ def get_invoice_pdf(
         with db.read() as conn:
             session = portal.session_of(conn, now, secret=secret)
             invoice = visible(conn, _as_principal(session), invoice_id)
-            document = invoice_service.document(invoice)
+            issued_in = parties.language_of(invoice.bill_to)
+            document = invoice_service.document(
+                invoice, locale=_lang(chosen, remembered, issued_in)
+            )
     except DomainError as error:
         return _refusal(request, _lang(chosen, remembered), error)
     name = invoice.number or f"invoice-{invoice.id}"
     return _headers(
         PdfResponse(
-            render_pdf(document, _lang(chosen, remembered, document.locale)),
+            render_pdf(document),
             headers={"Content-Disposition": f'inline; filename="{quote(name)}.pdf"'},
         )
     )
