@@ -122,8 +122,16 @@ class Settings:
         from allot.billing.collect import Links
 
         return Links(
-            payment_method=self.payment_method_link, payment_action=self.payment_action_link
+            payment_method=self._absolute(self.payment_method_link),
+            payment_action=self._absolute(self.payment_action_link),
         )
+
+    def _absolute(self, link: str) -> str:
+        """A link e-mailed to a business: a path becomes an address under ALLOT_PUBLIC_URL
+        (a mail client has no page to resolve it against)."""
+        if link.startswith("/") and self.public_url:
+            return self.public_url.rstrip("/") + link
+        return link
 
     def smtp(self) -> SmtpSettings | None:
         """Where e-mail goes, checked; None when no SMTP server is configured."""
