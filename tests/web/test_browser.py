@@ -8,85 +8,17 @@ or critical violation. Screenshots are kept in `var/test-artifacts/screens/`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from allot.account.service import update_account
 from allot.app import create_app
 from allot.billing.collect import Collector
 from allot.invoice.run import run
-from allot.kit.db import Database
 from allot.kit.i18n import LANGUAGES
 from allot.notify.models import emails
-from tests.e2e.conftest import Api, make_api
-from tests.e2e.live import serve
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENS = Path(__file__).parents[2] / "var" / "test-artifacts" / "screens"
-
-
-class Switch:
-    """One server per module, each test's own app behind it."""
-
-    app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with serve(switch) as url:  # type: ignore[arg-type]
-        yield switch, url
-
-
-@pytest.fixture
-def live(db: Database, server: tuple[Switch, str]) -> tuple[Api, str]:
-    api = make_api(db)
-    server[0].app = api.client.app
-    return api, server[1]
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 390, "height": 844})  # a phone
-    yield context.new_page()
-    context.close()
-
-
-def open_billing(api: Api, base: str, page: Page, who: str) -> None:
-    url = api.client.post(f"/v1/accounts/{who}/portal-sessions", headers=api.as_(who)).json()
-    page.goto(base + url["url"].removeprefix("http://testserver"))
-    page.get_by_role("button", name="Open my billing page").click()
-    page.wait_for_url(f"{base}/billing")
-
-
-def accessible(page: Page, name: str) -> None:
-    """No serious or critical axe-core violation; a screenshot kept."""
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-    found = Axe().run(page)
-    bad = [
-        (v["id"], v["impact"], v["help"])
-        for v in found.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
+from tests.e2e.conftest import Api
+from tests.web.browser import Switch, accessible, open_billing
 
 
 def test_w1_the_coffee_shop_claims_a_code_with_the_keyboard(

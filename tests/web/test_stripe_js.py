@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from allot.account.service import update_account
 from allot.app import create_app
@@ -25,7 +25,7 @@ from tests.e2e.conftest import Api
 from tests.payment import localstripe_server
 from tests.payment.localstripe_server import API_KEY
 from tests.scenarios.world import World, local
-from tests.web.test_browser import Switch, accessible, chromium, server  # noqa: F401
+from tests.web.browser import Switch, accessible, open_billing
 
 SECRET = "whsec_allot_page"
 KYIV = "Europe/Kyiv"
@@ -41,7 +41,7 @@ def stripe_base() -> Iterator[str]:
 def shop(
     api: Api,
     stripe_base: str,
-    server: tuple[Switch, str],  # noqa: F811  (the module's one server, from test_browser)
+    server: tuple[Switch, str],
 ) -> tuple[Api, str, Collector, World]:
     gateway = StripeGateway(api_key=API_KEY, webhook_secret=SECRET, api_base=stripe_base)
     js = StripeJs("pk_test_allot", f"{stripe_base}/js.stripe.com/v3/")
@@ -59,20 +59,6 @@ def shop(
     hook = {"url": f"{url}/v1/providers/stripe/webhook", "secret": SECRET}
     assert httpx.post(f"{stripe_base}/_config/webhooks/allot-{url[-5:]}", data=hook).is_success
     return api, url, app.state.collector, world
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:  # noqa: F811
-    context = chromium.new_context(viewport={"width": 390, "height": 844})
-    yield context.new_page()
-    context.close()
-
-
-def open_billing(api: Api, base: str, page: Page) -> None:
-    made = api.client.post("/v1/accounts/cafe-s/portal-sessions", headers=api.as_("operator"))
-    page.goto(base + made.json()["url"].removeprefix("http://testserver"))
-    page.get_by_role("button", name="Open my billing page").click()
-    page.wait_for_url(f"{base}/billing")
 
 
 def type_card(page: Page, number: str) -> None:
@@ -98,7 +84,7 @@ def test_p2_the_card_is_saved_through_stripe_js_and_never_reaches_allot(
             else None
         ),
     )
-    open_billing(api, base, page)
+    open_billing(api, base, page, "cafe-s", by="operator")
     policy = page.evaluate("() => document.querySelector('#card-element') !== null")
     assert policy
     type_card(page, "4242424242424242")
@@ -118,7 +104,7 @@ def test_p4_a_payment_waiting_for_3ds_is_confirmed_with_stripe_js(
     shop: tuple[Api, str, Collector, World], page: Page
 ) -> None:
     api, base, collector, world = shop
-    open_billing(api, base, page)
+    open_billing(api, base, page, "cafe-s", by="operator")
     type_card(page, "4000002760003184")  # every charge asks for authentication
     page.get_by_role("button", name="Save the card").click()
     page.get_by_role("button", name="Complete authentication").click()  # 3DS on saving, too
