@@ -18,6 +18,7 @@ from starlette.datastructures import State
 
 from allot.apikey.service import Principal, authenticate, claim_request, complete_request
 from allot.core.errors import RateLimited
+from allot.kit.acting import Actor, ActorKind, identify
 from allot.kit.clock import Clock, monotonic
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets
@@ -51,6 +52,7 @@ class Credentials:
     def check(self, conn: Connection) -> Principal:
         """Who is calling (401 if nobody), within its key's rate limit (429 + Retry-After)."""
         caller = authenticate(conn, self.secret)
+        identify(conn, Actor(ActorKind.API_KEY, str(caller.key_id), caller.role, caller.subject))
         wait = self.limiter.take(str(caller.key_id), now=monotonic())
         if wait > 0:
             raise RateLimited(wait)

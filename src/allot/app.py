@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from allot import __version__, http
 from allot.account.api import router as accounts
 from allot.api_context import Db
+from allot.audit.api import router as audit
 from allot.billing.api import accounts as signups
 from allot.billing.api import router as plans
 from allot.billing.collect import Collector, Links
@@ -159,6 +160,7 @@ def _include_routers(app: FastAPI) -> None:
         payments,
         payment_providers,
         portal,
+        audit,
     ):
         app.include_router(
             router, prefix="" if router is v1 else "/v1", responses=http.PROBLEM_RESPONSES

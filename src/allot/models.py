@@ -2,6 +2,7 @@
 
 from allot.account.models import accounts
 from allot.apikey.models import api_keys, idempotency_requests
+from allot.audit.models import audit_events
 from allot.backlog.models import orders, review_gates, review_months
 from allot.catalog.models import metrics, plans, product_lines
 from allot.grant.models import grant_allowances, grants
@@ -50,6 +51,7 @@ from allot.webhook.models import (
 __all__ = [
     "accounts",
     "api_keys",
+    "audit_events",
     "collections",
     "credit_balance_entries",
     "credit_note_lines",

@@ -92,7 +92,7 @@ def test_b5_the_finalized_event_is_the_invoice_summary_and_reaches_its_subscribe
         gone = create_endpoint(
             conn, world.clock, url=url, event_types=["invoice.finalized"], allow_private=True
         )
-        remove_endpoint(conn, endpoint_id=gone.id)
+        remove_endpoint(conn, world.clock, endpoint_id=gone.id)
     world.at(NY, 2026, 9, 15)
     world.bill()
     invoices = world.invoices("store")

@@ -93,7 +93,7 @@ def test_only_enabled_endpoints_subscribed_to_the_type_get_a_delivery(
     add_endpoint(db, clock, receiver, ("usage.overage_recorded",))
     removed = add_endpoint(db, clock, receiver, ("usage.threshold_reached",))
     with db.transaction() as conn:
-        remove_endpoint(conn, endpoint_id=removed.id)
+        remove_endpoint(conn, clock, endpoint_id=removed.id)
     event_id = _emit(db, clock)
     assert [(d.endpoint_id, d.event_id, d.state) for d in _all(db)] == [
         (wants.id, event_id, "pending")

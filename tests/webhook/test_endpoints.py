@@ -95,8 +95,8 @@ def test_removing_an_endpoint_fails_what_it_had_pending_and_keeps_its_log(
     row = _create(db, clock)
     with db.transaction() as conn:
         emit(conn, clock, type="usage.threshold_reached", payload={}, account_id=None)
-        removed = remove_endpoint(conn, endpoint_id=row.id)
-        again = remove_endpoint(conn, endpoint_id=row.id)  # a second removal changes nothing
+        removed = remove_endpoint(conn, clock, endpoint_id=row.id)
+        again = remove_endpoint(conn, clock, endpoint_id=row.id)  # a second removal changes nothing
         [delivery] = list_deliveries(conn)
     assert removed.disabled
     assert again.disabled
@@ -111,7 +111,7 @@ def test_removing_an_endpoint_fails_what_it_had_pending_and_keeps_its_log(
 def test_unknown_ids_are_404s(db: Database, clock: FixedClock) -> None:
     with db.transaction() as conn:
         with pytest.raises(NotFound) as endpoint:
-            remove_endpoint(conn, endpoint_id=99)
+            remove_endpoint(conn, clock, endpoint_id=99)
         with pytest.raises(NotFound) as delivery:
             redeliver(conn, clock, delivery_id=99)
     assert (endpoint.value.code, endpoint.value.field) == (
@@ -147,7 +147,7 @@ def test_the_delivery_log_filters_and_pages(db: Database, clock: FixedClock) -> 
         for _ in range(3):
             emit(conn, clock, type="usage.threshold_reached", payload={}, account_id="a")
         emit(conn, clock, type="subscription.updated", payload={}, account_id="a")
-        remove_endpoint(conn, endpoint_id=second.id)
+        remove_endpoint(conn, clock, endpoint_id=second.id)
         everything = list_deliveries(conn)
         assert [d.id for d in everything] == sorted((d.id for d in everything), reverse=True)
         assert {d.endpoint_id for d in list_deliveries(conn, endpoint_id=first.id)} == {first.id}

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account import repository as repo
 from allot.account.models import BillingChannel
 from allot.account.repository import AccountRow
@@ -59,7 +60,17 @@ def create_account(
         billing_details=_details(billing_details),
     )
     repo.insert(conn, account)
+    _log(conn, clock, "account.created", None, account)
     return account
+
+
+def _log(
+    conn: Connection, clock: Clock, change: str, was: AccountRow | None, now: AccountRow
+) -> None:
+    audit.record(
+        conn, clock, change=change, subject_kind="account", subject_id=now.id,
+        account_id=now.id, before=was, after=now, hide=("revision",),
+    )  # fmt: skip
 
 
 def _check_locale(locale: str) -> None:
@@ -128,9 +139,12 @@ def update_account(
         values["tax_rate"] = _tax_rate(tax_rate)  # on documents issued from now on
     if billing_details is not None:
         values["billing_details"] = _details(billing_details)
-    if values:
-        repo.update(conn, account_id, values)
-    return get_account(conn, account_id)
+    if not values:
+        return account
+    repo.update(conn, account_id, values)
+    changed = get_account(conn, account_id)
+    _log(conn, clock, "account.updated", account, changed)
+    return changed
 
 
 def list_accounts(

@@ -103,10 +103,15 @@ def list_keys(conn: Connection) -> list[KeyRow]:
     return repo.list_all(conn)
 
 
-def revoke_key(conn: Connection, clock: Clock, *, key_id: int) -> KeyRow:
+def get_key(conn: Connection, key_id: int) -> KeyRow:
     row = repo.get(conn, key_id)
     if row is None:
         raise NotFound("key_not_found", f"no API key {key_id}", field="key_id")
+    return row
+
+
+def revoke_key(conn: Connection, clock: Clock, *, key_id: int) -> KeyRow:
+    row = get_key(conn, key_id)
     if row.revoked_at is None:
         repo.revoke(conn, key_id, clock.now())
     revoked = repo.get(conn, key_id)

@@ -120,7 +120,7 @@ def change_quantity(
     else:  # the quantity in force, asked for again: the scheduled decrease is dropped
         repo.set_pending_quantity(conn, sub.id, None, at=None)
     changed = _live(conn, account_id, subscription_id)
-    announce(conn, clock, changed, change="quantity")
+    announce(conn, clock, changed, change="quantity", before=sub)
     return preview, invoice
 
 
@@ -415,7 +415,7 @@ def change_plan(
     else:
         repo.set_pending(conn, sub.id, target)
     changed = _live(conn, account_id, subscription_id)
-    announce(conn, clock, changed, change=preview.direction)
+    announce(conn, clock, changed, change=preview.direction, before=sub)
     return preview, invoice
 
 

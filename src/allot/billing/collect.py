@@ -39,6 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.models import accounts
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
@@ -64,7 +65,7 @@ from allot.payment.models import AttemptState, CollectionState, collections
 from allot.payment.repository import AttemptRow, CollectionRow, MethodRow
 from allot.subscription import repository as sub_repo
 from allot.subscription.repository import LiveSubscription
-from allot.subscription.service import announce
+from allot.subscription.service import announce, seen
 from allot.webhook.service import emit
 
 LEASE = timedelta(minutes=5)  # how long a pending attempt is presumed in flight
@@ -629,6 +630,11 @@ def _past_due(conn: Connection, clock: Clock, collection: CollectionRow) -> None
     if sub is None or sub.state != "active":
         return
     sub_repo.set_state(conn, sub.id, "past_due", at=clock.now())
+    audit.record(
+        conn, clock, change="subscription.past_due", subject_kind="subscription",
+        subject_id=sub.id, account_id=sub.account_id, before=seen(sub),
+        after=seen(sub_repo.by_id(conn, sub.id) or sub),
+    )  # fmt: skip
     emit(
         conn,
         clock,
@@ -658,7 +664,9 @@ def _back_in_good_standing(conn: Connection, clock: Clock, collection: Collectio
     ]
     if not overdue:
         sub_repo.set_state(conn, sub.id, "active", at=clock.now())
-        announce(conn, clock, sub_repo.by_id(conn, sub.id) or sub, change="payment_recovered")
+        announce(
+            conn, clock, sub_repo.by_id(conn, sub.id) or sub, change="payment_recovered", before=sub
+        )
 
 
 def _exhausted(
@@ -673,7 +681,9 @@ def _exhausted(
             restore = _downgrade(conn, clock, sub)
         elif rule is FinalRule.CANCEL:
             sub_repo.set_state(conn, sub.id, "canceled", at=clock.now())
-            announce(conn, clock, sub_repo.by_id(conn, sub.id) or sub, change="canceled")
+            announce(
+                conn, clock, sub_repo.by_id(conn, sub.id) or sub, change="canceled", before=sub
+            )
     repo.update_collection(conn, invoice.id, final_rule=rule, restore_plan_id=restore)
     emit(
         conn,
@@ -725,7 +735,7 @@ def _move_plan(
     sub_repo.set_plan(conn, sub.id, plan_id=plan_id, pending_plan_id=None)
     changed = sub_repo.by_id(conn, sub.id)
     assert changed is not None
-    announce(conn, clock, changed, change=direction)
+    announce(conn, clock, changed, change=direction, before=sub)
 
 
 def _undo_final_rule(conn: Connection, clock: Clock, collection: CollectionRow) -> None:
@@ -756,7 +766,7 @@ def _resume(conn: Connection, clock: Clock, sub: LiveSubscription) -> None:
     sub_repo.resume(conn, sub.id, billed_months=months, next_bill_on=next_on)
     resumed = sub_repo.by_id(conn, sub.id)
     assert resumed is not None
-    announce(conn, clock, resumed, change="resumed")
+    announce(conn, clock, resumed, change="resumed", before=sub)
 
 
 # --- telling the business -------------------------------------------------------------------

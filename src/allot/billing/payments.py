@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.service import get_account
 from allot.billing import collect
 from allot.billing.collect import Collector, Links
@@ -91,7 +92,18 @@ def save_card(
             },
         )
         collect.card_changed(conn, clock, account_id=account_id)
-        return repo.get_method(conn, method_id)
+        saved = repo.get_method(conn, method_id)
+        audit.record(
+            conn, clock, change="payment_method.saved", subject_kind="payment_method",
+            subject_id=method_id, account_id=account_id,
+            before=None if same is None else _card(same), after=_card(saved),
+        )  # fmt: skip
+        return saved
+
+
+def _card(card: MethodRow) -> dict[str, object]:
+    """A card as the audit log keeps it: its brand, last four digits and expiry (P3)."""
+    return {"brand": card.brand, "last4": card.last4, "exp": f"{card.exp_month}/{card.exp_year}"}
 
 
 def sandbox_card(
@@ -228,6 +240,12 @@ def retry_now(conn: Connection, clock: Clock, *, invoice_id: int) -> CollectionR
     )
     done = repo.get_collection(conn, invoice_id)
     assert done is not None
+    audit.record(
+        conn, clock, change="collection.retry_now", subject_kind="invoice", subject_id=invoice_id,
+        account_id=invoice.account_id,
+        before={"state": collection.state, "next_try_at": collection.next_try_at},
+        after={"state": done.state, "next_try_at": done.next_try_at},
+    )  # fmt: skip
     return done
 
 
@@ -251,7 +269,7 @@ def cancel(
     sub_repo.set_state(conn, sub.id, "canceled", at=clock.now())
     done = sub_repo.by_id(conn, sub.id)
     assert done is not None
-    announce(conn, clock, done, change="canceled")
+    announce(conn, clock, done, change="canceled", before=sub)
     return done
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.service import get_account
 from allot.billing.collect import Collector
 from allot.core.errors import Conflict, NotFound
@@ -154,6 +155,12 @@ def _begin(conn: Connection, clock: Clock, number: str) -> tuple[RefundRow, str]
         created_at=clock.now(),
         lease_until=clock.now() + LEASE,
     )
+    audit.record(
+        conn, clock, change="refund.requested", subject_kind="credit_note", subject_id=note.number,
+        account_id=invoice.account_id,
+        after={"amount_minor": refund.amount_minor, "currency": invoice.currency,
+               "invoice": invoice.number, "payment_id": payment.id},
+    )  # fmt: skip
     return refund, provider_ref
 
 

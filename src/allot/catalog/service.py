@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.catalog import repository as repo
 from allot.core.catalog import Catalog
 from allot.core.errors import Conflict
@@ -65,6 +66,12 @@ def load_catalog(
             repo.insert_plan(conn, stored, catalog=catalog.name, details=plan_details, at=now)
             report.new_versions.append(f"{plan.code} v{stored.version}")
     repo.replace_names(conn, catalog.name, names or {})
+    if report.added or report.new_versions:
+        audit.record(
+            conn, clock, change="catalog.loaded", subject_kind="catalog",
+            subject_id=catalog.name,
+            after={"added": report.added, "new_versions": report.new_versions},
+        )  # fmt: skip
     return report
 
 

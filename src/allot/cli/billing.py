@@ -55,11 +55,11 @@ def clock_show() -> None:
 @domain_errors
 def clock_set(when: Annotated[str, typer.Argument(help="ISO 8601 with an offset.")]) -> None:
     """Freeze this database's clock at WHEN (it moves only when told to)."""
-    from allot.kit import simclock
+    from allot.invoice.simulation import set_clock
 
     at = _instant(when, field="when")
     with open_database() as db, db.transaction() as conn:
-        simclock.store(conn, at)
+        set_clock(conn, clock(), at=at)
         _show_clock(conn)
 
 
@@ -71,11 +71,10 @@ def clock_advance(
     hours: Annotated[int, typer.Option(min=0, max=1_000_000)] = 0,
 ) -> None:
     """Move the clock forward (from real time if none was set yet)."""
-    from allot.kit import simclock
+    from allot.invoice.simulation import advance_clock
 
     with open_database() as db, db.transaction() as conn:
-        base = simclock.stored(conn) or clock().now()
-        simclock.store(conn, simclock.advanced(base, months=months, days=days, hours=hours))
+        advance_clock(conn, clock(), months=months, days=days, hours=hours)
         _show_clock(conn)
 
 
@@ -83,10 +82,10 @@ def clock_advance(
 @domain_errors
 def clock_reset() -> None:
     """Back to real time."""
-    from allot.kit import simclock
+    from allot.invoice.simulation import set_clock
 
     with open_database() as db, db.transaction() as conn:
-        simclock.store(conn, None)
+        set_clock(conn, clock(), at=None)
         _show_clock(conn)
 
 

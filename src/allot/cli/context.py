@@ -9,6 +9,8 @@ loads no database code at all (`tests/cli/test_startup.py` checks it).
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -22,6 +24,7 @@ from allot.core.errors import DomainError
 from allot.kit.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from allot.kit.acting import Actor
     from allot.kit.db import Database
 
 # Wide enough for the billing tables when output goes to a file or CI log.
@@ -36,18 +39,35 @@ _open: list[Database] = []
 
 
 @contextmanager
-def open_database() -> Iterator[Database]:
+def open_database(*, as_system: bool = False) -> Iterator[Database]:
+    """The configured database; what its commands change is the operator's at this terminal
+    in the audit log (the worker's rounds, `as_system`, the system's)."""
     from allot.config import Settings
+    from allot.kit.acting import SYSTEM
     from allot.kit.db import Database
 
     settings = Settings.from_env()
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        actor=SYSTEM if as_system else _operator(),
+    )
     _open.append(db)
     try:
         yield db
     finally:
         _open.remove(db)
         db.dispose()
+
+
+def _operator() -> Actor:
+    from allot.kit.acting import Actor, ActorKind
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = f"uid-{os.getuid()}"
+    return Actor(ActorKind.CLI, user[:64], "operator")
 
 
 def clock() -> Clock:

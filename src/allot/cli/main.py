@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from allot.cli import render
+from allot.cli.audit import audit_app
 from allot.cli.billing import advice, bill, clock_app, invoices_app, plans_app
 from allot.cli.codes import codes_app, partners_app
 from allot.cli.context import clock, console, domain_errors, fail, open_database
@@ -50,6 +51,7 @@ app.add_typer(topup_app, name="topup")
 app.add_typer(seller_app, name="seller")
 app.add_typer(payments_app, name="payments")
 app.add_typer(dunning_app, name="dunning")
+app.add_typer(audit_app, name="audit")
 app.command("cancel")(cancel)
 accounts_app.command("billing")(accounts_billing)
 app.command()(worker)
@@ -465,10 +467,10 @@ def keys_list() -> None:
 @domain_errors
 def keys_revoke(key_id: int) -> None:
     """Revoke an API key at once."""
-    from allot.apikey.service import revoke_key
+    from allot.billing.keys import revoke
 
     with open_database() as db, db.transaction() as conn:
-        row = revoke_key(conn, clock(), key_id=key_id)
+        row = revoke(conn, clock(), key_id=key_id)
     console.print(f"key {row.id} revoked")
 
 

@@ -73,7 +73,7 @@ def webhooks_remove(endpoint_id: int) -> None:
     from allot.webhook.service import remove_endpoint
 
     with open_database() as db, db.transaction() as conn:
-        row = remove_endpoint(conn, endpoint_id=endpoint_id)
+        row = remove_endpoint(conn, clock(), endpoint_id=endpoint_id)
     console.print(f"endpoint {row.id} removed ({escape(row.url)})")
 
 

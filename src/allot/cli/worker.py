@@ -57,7 +57,7 @@ def worker(
     def report(exc: Exception) -> None:
         err_console.print(f"[yellow]worker:[/] {escape(str(exc).splitlines()[0])}; retrying")
 
-    with open_database() as db, new_http_client() as http:
+    with open_database(as_system=True) as db, new_http_client() as http:
         now = clock()
         charging = collector(db)
         rounds = [webhook_round(db, now, http=http), payments_round(charging)]

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import InvalidInput, NotFound
@@ -21,6 +22,40 @@ from allot.grant.repository import GrantRow
 from allot.kit import validate
 from allot.kit.clock import Clock
 from allot.usage.seats import settle_seats
+
+
+def seen(grant: GrantRow) -> dict[str, object]:
+    """A grant or code as the audit log keeps it: everything but a code's secret text."""
+    return {
+        "label": grant.label,
+        "account_id": grant.account_id,
+        "allowances": dict(grant.allowances),
+        "starts_at": grant.starts_at,
+        "ends_at": grant.ends_at,
+        "paused": grant.paused,
+        "claimed_at": grant.claimed_at,
+        "revoked_at": grant.revoked_at,
+    }
+
+
+def log(conn: Connection, clock: Clock, verb: str, was: GrantRow | None, now: GrantRow) -> None:
+    """Into the audit log: `code.<verb>` (a partner's code, by its number) or `grant.<verb>`."""
+    kind, subject = (
+        ("grant", str(now.id))
+        if now.partner_id is None
+        else ("code", f"{now.partner_id}/{now.number}")
+    )
+    audit.record(
+        conn,
+        clock,
+        change=f"{kind}.{verb}",
+        subject_kind=kind,
+        subject_id=subject,
+        account_id=now.account_id,
+        partner_id=now.partner_id,
+        before=None if was is None else seen(was),
+        after=seen(now),
+    )
 
 
 def grant(
@@ -54,6 +89,7 @@ def grant(
     settle_seats(conn, clock, account_id=account_id)
     found = repo.get(conn, grant_id)
     assert found is not None
+    log(conn, clock, "given", None, found)
     return found
 
 
@@ -98,4 +134,6 @@ def set_paused(conn: Connection, clock: Clock, *, grant_id: int, paused: bool) -
     repo.set_paused(conn, grant_id, paused)
     if not paused and found.account_id is not None:
         settle_seats(conn, clock, account_id=found.account_id)
-    return get_grant(conn, grant_id)
+    done = get_grant(conn, grant_id)
+    log(conn, clock, "paused" if paused else "resumed", found, done)
+    return done

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.catalog import repository as catalog_repo
 from allot.catalog.service import names as catalog_names
 from allot.code.service import partner_code
@@ -114,7 +115,7 @@ def email_activation_link(
     if lang not in LANGUAGES:
         raise InvalidInput("invalid_language", f"one of {', '.join(LANGUAGES)}", field="lang")
     url = link(check_template(link_template), code.code)
-    return queue_email(
+    queued = queue_email(
         conn,
         clock,
         kind=ACTIVATION_LINK,
@@ -124,6 +125,12 @@ def email_activation_link(
         partner_id=partner.id,
         grant_id=code.id,
     )
+    audit.record(
+        conn, clock, change="code.emailed", subject_kind="code",
+        subject_id=f"{partner.id}/{number}", partner_id=partner.id,
+        after={"email_id": queued.id, "to": queued.to_address, "lang": lang},
+    )  # fmt: skip
+    return queued
 
 
 def code_emails(conn: Connection, *, partner_id: str, number: int) -> list[EmailRow]:

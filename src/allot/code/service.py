@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from allot.account.service import get_account
-from allot.code.grants import check_package, set_paused
+from allot.code.grants import check_package, log, set_paused
 from allot.core.codes import ENTROPY_BYTES, format_code, is_well_formed, normalize
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.grant import repository as grant_repo
@@ -62,6 +62,7 @@ def issue_code(
     )
     found = grant_repo.get(conn, grant_id)
     assert found is not None
+    log(conn, clock, "issued", None, found)
     return found
 
 
@@ -78,13 +79,14 @@ def list_codes(conn: Connection, partner_id: str) -> list[GrantRow]:
     return grant_repo.of_partner(conn, partner_id)
 
 
-def _give(conn: Connection, clock: Clock, code: GrantRow, account_id: str) -> GrantRow:
+def _give(conn: Connection, clock: Clock, code: GrantRow, account_id: str, verb: str) -> GrantRow:
     get_account(conn, account_id, lock=True)
     if not grant_repo.claim(conn, code.id, account_id, clock.now()):
         raise NotFound("code_not_found", NO_SUCH_CODE, field="code")
     settle_seats(conn, clock, account_id=account_id)
     claimed = grant_repo.get(conn, code.id)
     assert claimed is not None
+    log(conn, clock, verb, code, claimed)
     return claimed
 
 
@@ -99,7 +101,7 @@ def claim_code(conn: Connection, clock: Clock, *, account_id: str, code: str) ->
     found = grant_repo.by_code(conn, normalize(code))
     if found is None or found.account_id is not None or found.revoked_at is not None:
         raise NotFound("code_not_found", NO_SUCH_CODE, field="code")
-    return _give(conn, clock, found, account_id)
+    return _give(conn, clock, found, account_id, "claimed")
 
 
 def assign_code(
@@ -111,7 +113,7 @@ def assign_code(
         raise Conflict(
             "code_not_available", f"Code #{number} is claimed or revoked", field="number"
         )
-    return _give(conn, clock, found, account_id)
+    return _give(conn, clock, found, account_id, "assigned")
 
 
 def pause_code(
@@ -137,4 +139,5 @@ def revoke_code(conn: Connection, clock: Clock, *, partner_id: str, number: int)
         grant_repo.revoke(conn, found.id, clock.now())
     revoked = grant_repo.get(conn, found.id)
     assert revoked is not None
+    log(conn, clock, "revoked", found, revoked)
     return revoked

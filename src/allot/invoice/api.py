@@ -22,7 +22,7 @@ from allot.account.service import get_account
 from allot.api_context import Caller, Db, IdempotencyKey, Now, PathId, idempotent
 from allot.apikey.service import Principal
 from allot.core.errors import NotFound
-from allot.invoice import parties, service
+from allot.invoice import parties, service, simulation
 from allot.invoice import repository as repo
 from allot.invoice.repository import InvoiceRow
 from allot.invoice.run import run
@@ -356,12 +356,10 @@ def put_clock(body: ClockSet, db: Db, now: Now, caller: Caller) -> ClockRead:
     with db.transaction() as conn:
         caller.check(conn).require_operator()
         if body.now is not None:
-            at = body.now
+            at = simulation.set_clock(conn, now, at=body.now)
         else:
             assert body.advance is not None
-            base = simclock.stored(conn) or now.now()
-            at = simclock.advanced(base, **body.advance.model_dump())
-        simclock.store(conn, at)
+            at = simulation.advance_clock(conn, now, **body.advance.model_dump())
     _seen_at_once(now, at)
     return _clock_read(now, at)
 
@@ -371,7 +369,7 @@ def delete_clock(db: Db, now: Now, caller: Caller) -> ClockRead:
     """Back to real time (operator)."""
     with db.transaction() as conn:
         caller.check(conn).require_operator()
-        simclock.store(conn, None)
+        simulation.set_clock(conn, now, at=None)
     _seen_at_once(now, None)
     return _clock_read(now, None)
 

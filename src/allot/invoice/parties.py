@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.repository import AccountRow
 from allot.core.errors import InvalidInput
 from allot.invoice.document import Party
@@ -43,9 +44,14 @@ def set_seller(conn: Connection, clock: Clock, details: Mapping[str, Any]) -> Bi
     for name, value in (("legal_name", checked.legal_name), ("address", checked.address)):
         if value is None:
             raise InvalidInput("required", "the seller's documents need it", field=f"seller.{name}")
+    was = seller_details(conn)
     values = {"details": checked.to_json(), "updated_at": clock.now()}
     insert = insert_for(conn, seller).values(id=1, **values)
     conn.execute(insert.on_conflict_do_update(index_elements=["id"], set_=values))
+    audit.record(
+        conn, clock, change="seller.set", subject_kind="seller", subject_id="operator",
+        before=None if was is None else was.to_json(), after=checked.to_json(),
+    )  # fmt: skip
     return checked
 
 

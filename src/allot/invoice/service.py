@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account import repository as account_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.invoicing import Charge, Frozen, credit, freeze, net_left
@@ -111,6 +112,7 @@ def issue(
         existing = repo.id_by_key(conn, billing_key)
         assert existing is not None
         return get_invoice(conn, existing)
+    _log(conn, clock, "invoice.finalized", None, done)
     if from_balance > 0:
         assert account_id is not None
         balance.applied(conn, clock, account_id=account_id, invoice_id=done.id, amount=from_balance)
@@ -193,6 +195,7 @@ def _settle(
         )
     repo.set_state(conn, invoice_id, state=state, from_states=allowed, at=clock.now(), note=note)
     done = get_invoice(conn, invoice_id)
+    _log(conn, clock, f"invoice.{state}", invoice, done)
     if state == "void" and done.account_id is not None:
         # never owed: the credit taken off it at issue goes back to the balance (P4)
         balance.unapplied(
@@ -212,6 +215,16 @@ def _settle(
     if event is not None:
         _event(conn, clock, event, done)
     return done
+
+
+def _log(
+    conn: Connection, clock: Clock, change: str, was: InvoiceRow | None, now: InvoiceRow
+) -> None:
+    audit.record(
+        conn, clock, change=change, subject_kind="invoice", subject_id=now.id,
+        account_id=now.account_id, partner_id=now.partner_id,
+        before=None if was is None else summary(was), after=summary(now),
+    )  # fmt: skip
 
 
 def _lock_payer(conn: Connection, invoice_id: int) -> None:
@@ -292,24 +305,24 @@ def credit_note(
     if settled_as == NoteSettlement.BALANCE:
         assert invoice.account_id is not None
         balance.keep(conn, clock, account_id=invoice.account_id, note_id=note.id, amount=settled)
-    emit(
-        conn,
-        clock,
-        type="credit_note.issued",
-        account_id=invoice.account_id,
-        payload={
-            "number": note.number,
-            "invoice": invoice.number,
-            "invoice_id": invoice.id,
-            "account_id": invoice.account_id,
-            "partner_id": invoice.partner_id,
-            "currency": invoice.currency,
-            "total": _decimal(note.total_minor, invoice.currency),
-            "reason": note.reason,
-            "settled_as": note.settled_as,
-            "settled": _decimal(note.settled_minor, invoice.currency),
-        },
-    )
+    issued = {
+        "number": note.number,
+        "invoice": invoice.number,
+        "invoice_id": invoice.id,
+        "account_id": invoice.account_id,
+        "partner_id": invoice.partner_id,
+        "currency": invoice.currency,
+        "total": _decimal(note.total_minor, invoice.currency),
+        "reason": note.reason,
+        "settled_as": note.settled_as,
+        "settled": _decimal(note.settled_minor, invoice.currency),
+    }
+    audit.record(
+        conn, clock, change="credit_note.issued", subject_kind="credit_note",
+        subject_id=note.number, account_id=invoice.account_id, partner_id=invoice.partner_id,
+        after=issued,
+    )  # fmt: skip
+    emit(conn, clock, type="credit_note.issued", account_id=invoice.account_id, payload=issued)
     return note
 
 

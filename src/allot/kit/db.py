@@ -31,6 +31,8 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import PoolProxiedConnection
 
+from allot.kit.acting import SYSTEM, Actor, act_as, request_actor
+
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 # How the next SQLite transaction begins: IMMEDIATE (take the write lock now)
@@ -110,7 +112,9 @@ class Database:
         sqlite_synchronous: str = "FULL",
         pool_size: int = 20,
         echo: bool = False,
+        actor: Actor = SYSTEM,
     ) -> None:
+        self.actor = actor  # who acts when the entry point names nobody (`kit.acting`)
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
@@ -137,6 +141,7 @@ class Database:
         """One read-write transaction: commit on success, roll back on any exception."""
         if self._write_lock is None:
             with self.engine.begin() as conn:
+                act_as(conn, request_actor() or self.actor)
                 yield conn
             return
         # SQLite: the lock's holder reuses the writer connection rather than
@@ -147,6 +152,7 @@ class Database:
             conn = self._writer
             try:
                 with conn.begin():
+                    act_as(conn, request_actor() or self.actor)
                     yield conn
             except BaseException:
                 # rolled back; the next transaction starts on a fresh connection, in case

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.catalog import repository as catalog_repo
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.core.money import exponent, to_decimal
@@ -68,6 +69,10 @@ def enroll_partner(
         clock.now(),
     )
     repo.insert(conn, row)
+    audit.record(
+        conn, clock, change="partner.enrolled", subject_kind="partner", subject_id=row.id,
+        partner_id=row.id, after=row,
+    )  # fmt: skip
     return row
 
 

@@ -22,6 +22,7 @@ from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.core.errors import Forbidden, Unauthenticated
 from allot.kit import validate
+from allot.kit.acting import Actor, ActorKind, identify
 from allot.kit.clock import Clock
 from allot.notify import repository as mail_repo
 from allot.notify.letters import compose
@@ -132,6 +133,7 @@ def session_of(conn: Connection, clock: Clock, *, secret: str | None) -> LiveSes
             "portal_session_required",
             "your session has ended: open the billing page again from your account",
         )
+    identify(conn, Actor(ActorKind.PORTAL, found.account_id, "account", found.account_id))
     return LiveSession(found.account_id, found.csrf_token, found.expires_at)
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account import repository as account_repo
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
@@ -65,6 +66,7 @@ def enable_referral(conn: Connection, clock: Clock, *, account_id: str) -> Progr
     """Switch referral on; the account keeps the code it had if it was on before."""
     get_account(conn, account_id, lock=True)
     program = repo.program_of(conn, account_id)
+    was = None if program is None else {"enabled": program.enabled}
     if program is None:
         repo.insert_program(
             conn,
@@ -74,7 +76,16 @@ def enable_referral(conn: Connection, clock: Clock, *, account_id: str) -> Progr
         )
     elif not program.enabled:
         repo.set_enabled(conn, account_id, enabled=True, at=clock.now())
+    _log(conn, clock, account_id, was, enabled=True)
     return get_program(conn, account_id=account_id)
+
+
+def _log(conn: Connection, clock: Clock, account_id: str, was: object, *, enabled: bool) -> None:
+    audit.record(
+        conn, clock, change="referral.enabled" if enabled else "referral.disabled",
+        subject_kind="referral", subject_id=account_id, account_id=account_id,
+        before=was, after={"enabled": enabled},
+    )  # fmt: skip
 
 
 def disable_referral(conn: Connection, clock: Clock, *, account_id: str) -> ProgramRow:
@@ -83,6 +94,7 @@ def disable_referral(conn: Connection, clock: Clock, *, account_id: str) -> Prog
     program = get_program(conn, account_id=account_id)
     if program.enabled:
         repo.set_enabled(conn, account_id, enabled=False, at=clock.now())
+    _log(conn, clock, account_id, {"enabled": program.enabled}, enabled=False)
     return get_program(conn, account_id=account_id)
 
 

@@ -46,6 +46,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.backlog import repository as repo
@@ -397,8 +398,14 @@ def set_top_up_limit(
     price = terms.top_up_price if terms.policy is OveragePolicy.TOP_UP_THEN_BACKLOG else None
     core.check_top_up(limit, top_up_price=price, free_plan=terms.free)
     gate_row, released = roll(conn, clock, account, terms)
+    was = {"mode": gate_row.top_up, "cap": gate_row.top_up_cap}
     gate_row = updated(gate_row, clock, top_up=mode, top_up_cap=cap)
     repo.update_gate(conn, gate_row)
+    audit.record(
+        conn, clock, change="top_up_limit.set", subject_kind="top_up_limit",
+        subject_id=account_id, account_id=account_id, before=was,
+        after={"mode": mode, "cap": cap},
+    )  # fmt: skip
     announce(conn, clock, account_id, released)
     make_room(conn, clock, account_id=account_id)
     found = repo.gate(conn, account_id)

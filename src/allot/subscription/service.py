@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.account.repository import AccountRow
 from allot.account.service import get_account
 from allot.catalog import repository as catalog_repo
@@ -114,26 +115,44 @@ def _check_alone(conn: Connection, account_id: str, plan: Plan) -> None:
             )
 
 
-def announce(conn: Connection, clock: Clock, sub: LiveSubscription, *, change: str) -> None:
-    """`subscription.updated` to the webhooks' outbox, in the same transaction."""
+def seen(sub: LiveSubscription) -> dict[str, object]:
+    """What a subscription is, as its webhook and the audit log tell it."""
+    return {
+        "subscription_id": sub.id,
+        "account_id": sub.account_id,
+        "product_line": sub.product_line,
+        "plan": sub.plan.code,
+        "plan_version": sub.plan.version,
+        "quantity": sub.quantity,
+        "pending_quantity": sub.pending_quantity,
+        "pending_quantity_on": (
+            None if sub.pending_quantity_on is None else sub.pending_quantity_on.isoformat()
+        ),
+        "started_on": sub.started_on.isoformat(),
+        "state": sub.state,
+    }
+
+
+def announce(
+    conn: Connection,
+    clock: Clock,
+    sub: LiveSubscription,
+    *,
+    change: str,
+    before: LiveSubscription | None = None,
+) -> None:
+    """`subscription.updated` to the webhooks' outbox and `subscription.<change>` to the
+    audit log (with `before`, when the caller had it), in the same transaction."""
+    after = seen(sub)
     emit(
         conn,
         clock,
         type="subscription.updated",
         account_id=sub.account_id,
-        payload={
-            "change": change,
-            "subscription_id": sub.id,
-            "account_id": sub.account_id,
-            "product_line": sub.product_line,
-            "plan": sub.plan.code,
-            "plan_version": sub.plan.version,
-            "quantity": sub.quantity,
-            "pending_quantity": sub.pending_quantity,
-            "pending_quantity_on": (
-                None if sub.pending_quantity_on is None else sub.pending_quantity_on.isoformat()
-            ),
-            "started_on": sub.started_on.isoformat(),
-            "state": sub.state,
-        },
+        payload={"change": change, **after},
     )
+    audit.record(
+        conn, clock, change=f"subscription.{change}", subject_kind="subscription",
+        subject_id=sub.id, account_id=sub.account_id,
+        before=None if before is None else seen(before), after=after,
+    )  # fmt: skip

@@ -100,11 +100,11 @@ def get_endpoints(db: Db, caller: Caller, include_disabled: bool = False) -> lis
 
 
 @router.delete("/endpoints/{endpoint_id}", status_code=204)
-def delete_endpoint(endpoint_id: EndpointId, db: Db, caller: Caller) -> Response:
+def delete_endpoint(endpoint_id: EndpointId, db: Db, now: Now, caller: Caller) -> Response:
     """Stop sending to an endpoint; what it still had pending is marked failed."""
     with db.transaction() as conn:
         caller.check(conn).require_operator()
-        remove_endpoint(conn, endpoint_id=endpoint_id)
+        remove_endpoint(conn, now, endpoint_id=endpoint_id)
     return Response(status_code=204)
 
 

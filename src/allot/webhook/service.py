@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from allot import audit
 from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.kit import validate
 from allot.kit.clock import Clock
@@ -87,7 +88,18 @@ def create_endpoint(
         description=text,
         at=clock.now(),
     )
-    return get_endpoint(conn, endpoint_id)
+    made = get_endpoint(conn, endpoint_id)
+    _log(conn, clock, "webhook_endpoint.created", None, made)
+    return made
+
+
+def _log(
+    conn: Connection, clock: Clock, change: str, was: EndpointRow | None, now: EndpointRow
+) -> None:
+    audit.record(
+        conn, clock, change=change, subject_kind="webhook_endpoint", subject_id=now.id,
+        before=was, after=now, hide=("secret",),
+    )  # fmt: skip
 
 
 def _event_types(event_types: Sequence[str]) -> list[str]:
@@ -154,13 +166,15 @@ def list_endpoints(conn: Connection, *, include_disabled: bool = False) -> list[
     return repo.list_endpoints(conn, include_disabled=include_disabled)
 
 
-def remove_endpoint(conn: Connection, *, endpoint_id: int) -> EndpointRow:
+def remove_endpoint(conn: Connection, clock: Clock, *, endpoint_id: int) -> EndpointRow:
     """Stop sending to an endpoint: it is disabled (its log stays) and what was pending fails."""
     found = get_endpoint(conn, endpoint_id, lock=True)
     if not found.disabled:
         repo.disable_endpoint(conn, endpoint_id)
         repo.fail_pending(conn, endpoint_id=endpoint_id, error="endpoint removed")
-    return get_endpoint(conn, endpoint_id)
+    gone = get_endpoint(conn, endpoint_id)
+    _log(conn, clock, "webhook_endpoint.removed", found, gone)
+    return gone
 
 
 def get_delivery(conn: Connection, delivery_id: int, *, lock: bool = False) -> DeliveryRow:
@@ -215,4 +229,22 @@ def redeliver(conn: Connection, clock: Clock, *, delivery_id: int) -> DeliveryRo
             field="delivery_id",
         )
     repo.restart(conn, delivery_id=delivery_id, at=now)
-    return get_delivery(conn, delivery_id)
+    again = get_delivery(conn, delivery_id)
+    audit.record(
+        conn, clock, change="webhook_delivery.redelivered", subject_kind="webhook_delivery",
+        subject_id=delivery_id, account_id=again.account_id,
+        before=_delivery_seen(found), after=_delivery_seen(again),
+    )  # fmt: skip
+    return again
+
+
+def _delivery_seen(row: DeliveryRow) -> dict[str, object]:
+    return {
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "endpoint_id": row.endpoint_id,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at,
+        "last_status_code": row.last_status_code,
+    }

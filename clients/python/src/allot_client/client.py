@@ -28,6 +28,7 @@ from allot_client.models import (
     AccountPage,
     AccountRead,
     AckRead,
+    AuditPage,
     BatchAction,
     BatchResponse,
     BillingDetailsBody,
@@ -902,6 +903,50 @@ class Client:
             partner_id=partner_id,
             params={"after": after, "limit": limit},
         )
+
+    def audit_events(
+        self,
+        *,
+        actor_id: str | None = None,
+        change: str | None = None,
+        subject_kind: str | None = None,
+        subject_id: str | None = None,
+        account_id: str | None = None,
+        partner_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> AuditPage:
+        """The audit log, newest first (operator): `change` is exact (`code.paused`) or a
+        family (`code.`); pass `next_before` as `before` for older events."""
+        params = {
+            "actor_id": actor_id, "change": change, "subject_kind": subject_kind,
+            "subject_id": subject_id, "account_id": account_id, "partner_id": partner_id,
+            "since": since, "until": until, "before": before, "limit": limit,
+        }  # fmt: skip
+        return self._one(AuditPage, "GET", "/v1/audit-events", params=params)
+
+    def audit_events_csv(
+        self,
+        *,
+        actor_id: str | None = None,
+        change: str | None = None,
+        subject_kind: str | None = None,
+        subject_id: str | None = None,
+        account_id: str | None = None,
+        partner_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+    ) -> str:
+        """The same events as CSV (up to 100,000), `before` and `after` as JSON text."""
+        params = {
+            "actor_id": actor_id, "change": change, "subject_kind": subject_kind,
+            "subject_id": subject_id, "account_id": account_id, "partner_id": partner_id,
+            "since": since, "until": until, "before": before,
+        }  # fmt: skip
+        return self._send("GET", "/v1/audit-events.csv", params=params).text
 
     def invoices_csv(self, account_id: str) -> str:
         """The account's invoices as CSV, one row each, for an accountant."""

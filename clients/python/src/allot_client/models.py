@@ -230,6 +230,45 @@ class AttemptRead(BaseModel):
     duration_ms: Annotated[int, Field(title="Duration Ms")]
 
 
+class AuditEventRead(BaseModel):
+    id: Annotated[int, Field(title="Id")]
+    at: Annotated[AwareDatetime, Field(title="At")]
+    actor_kind: Annotated[str, Field(title="Actor Kind")]
+    """
+    api_key, user, portal, cli or system
+    """
+    actor_id: Annotated[str, Field(title="Actor Id")]
+    """
+    The key's id, the user's name, the account, …
+    """
+    actor_role: Annotated[str, Field(title="Actor Role")]
+    acting_for: Annotated[str | None, Field(title="Acting For")]
+    """
+    The partner or account the actor acts for.
+    """
+    change: Annotated[str, Field(examples=["code.paused"], title="Change")]
+    subject_kind: Annotated[str, Field(examples=["code"], title="Subject Kind")]
+    subject_id: Annotated[str, Field(examples=["agency-1/3"], title="Subject Id")]
+    account_id: Annotated[str | None, Field(title="Account Id")]
+    partner_id: Annotated[str | None, Field(title="Partner Id")]
+    before: Annotated[dict[str, Any] | None, Field(title="Before")]
+    """
+    None: it did not exist before.
+    """
+    after: Annotated[dict[str, Any] | None, Field(title="After")]
+    """
+    None: it no longer exists.
+    """
+
+
+class AuditPage(BaseModel):
+    data: Annotated[list[AuditEventRead], Field(title="Data")]
+    next_before: Annotated[int | None, Field(title="Next Before")] = None
+    """
+    Pass as `before` for the next page.
+    """
+
+
 class BalanceEntryRead(BaseModel):
     id: Annotated[int, Field(title="Id")]
     move: Annotated[
