@@ -16,7 +16,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEV_TOOLS = {"pytest", "hypothesis", "mypy", "ruff", "import-linter", "schemathesis", "aiosmtpd"}
 # The import name of each runtime distribution whose name differs from it.
-IMPORT_NAMES = {"pyyaml": "yaml", "email-validator": "email_validator"}
+IMPORT_NAMES = {"pyyaml": "yaml", "email-validator": "email_validator", "argon2-cffi": "argon2"}
 # Declared for what they bring, not for an import of their own.
 NOT_IMPORTED = {
     "psycopg": "the PostgreSQL driver SQLAlchemy loads from the URL",

@@ -28,6 +28,7 @@ from allot.core.reporting import FUTURE_TOLERANCE
 from allot.hot import HotRoutes
 from allot.invoice.api import billing
 from allot.invoice.api import router as invoices
+from allot.kit.acting import ActorScope
 from allot.kit.clock import Clock, SystemClock
 from allot.kit.db import Database
 from allot.kit.ratelimit import Buckets, parse_rate
@@ -38,6 +39,7 @@ from allot.reviews.api import router as reviews
 from allot.subscription.api import router as subscriptions
 from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
+from allot.web.staff import router as staff_pages
 from allot.web.stripe_js import StripeJs
 from allot.web.views import router as pages
 from allot.webhook.api import router as webhooks
@@ -113,9 +115,11 @@ def create_app(
     # Inside the body limit (added after it, so outside it in the stack): the hot
     # routes are served here, every other request goes on to FastAPI.
     app.add_middleware(HotRoutes, routes=hot_usage)
+    app.add_middleware(ActorScope)  # who acts is known for one request, and only for it
     http.install(app)
     _include_routers(app)
     app.include_router(pages)  # the business's pages, outside /v1 (not in the API's schema)
+    app.include_router(staff_pages)  # the partner portal and the admin
     return app
 
 

@@ -41,6 +41,7 @@ from allot.usage.models import (
     usage_events,
     usage_routes,
 )
+from allot.user.models import user_links, user_sessions, users
 from allot.webhook.models import (
     webhook_attempts,
     webhook_deliveries,
@@ -91,6 +92,9 @@ __all__ = [
     "usage_entries",
     "usage_events",
     "usage_routes",
+    "user_links",
+    "user_sessions",
+    "users",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoints",

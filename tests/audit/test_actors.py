@@ -182,3 +182,20 @@ def test_s1_the_cli_lists_and_exports_the_log(
     bad = allot.invoke(app, ["audit", "--since", "yesterday"])
     assert bad.exit_code == 2
     assert "since" in bad.output
+
+
+def test_s1_a_card_saved_around_the_providers_call_is_still_the_callers(api: Api) -> None:
+    """`save_card` opens its own transactions (the provider is called outside any): the
+    request's actor is named in each of them, not the system."""
+    saved = api.client.post(
+        "/v1/accounts/store/payment-method/sandbox-card",
+        json={"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2030},
+        headers=api.as_("store"),
+    )
+    assert saved.status_code == 200, saved.text
+    [card] = events(api, change="payment_method.saved")
+    assert (card["actor_kind"], card["actor_role"], card["acting_for"]) == (
+        "api_key", "account", "store",
+    )  # fmt: skip
+    assert card["after"] == {"brand": "visa", "last4": "4242", "exp": "12/2030"}
+    assert "4242 4242 4242 4242" not in json.dumps(card)

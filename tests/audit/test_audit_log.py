@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from allot.audit.models import audit_events
 from allot.audit.service import Search, record, search, to_csv
-from allot.kit.acting import SYSTEM, Actor, ActorKind, act_as, actor
+from allot.kit.acting import SYSTEM, Actor, ActorKind, act_as, actor, identify
 from allot.kit.clock import FixedClock
 from allot.kit.db import Database
 
@@ -137,3 +137,13 @@ def test_s1_the_csv_export_has_one_row_per_event_with_json_sides(
     header, row = text.splitlines()
     assert header.startswith("id,at,actor_kind,actor_id,actor_role,acting_for,change,")
     assert '"{""name"": ""Café Ünter""}","{""name"": ""Café Über""}"' in row
+
+
+def test_s1_outside_a_request_identifying_names_one_transaction_only(
+    db: Database, clock: FixedClock
+) -> None:
+    with db.transaction() as conn:
+        identify(conn, ANA)  # as a page's session check does, but called directly
+        assert actor(conn) == ANA
+    with db.transaction() as conn:
+        assert actor(conn) == SYSTEM

@@ -21,6 +21,7 @@ from allot.cli.parties import accounts_billing, print_details, seller_app
 from allot.cli.payments import cancel, dunning_app, payments_app
 from allot.cli.referral import referral_app
 from allot.cli.reviews import orders_app, reviews_app, topup_app
+from allot.cli.users import users_app
 from allot.cli.webhooks import webhooks_app
 from allot.cli.worker import worker
 from allot.core.errors import InvalidInput
@@ -52,6 +53,7 @@ app.add_typer(seller_app, name="seller")
 app.add_typer(payments_app, name="payments")
 app.add_typer(dunning_app, name="dunning")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 app.command("cancel")(cancel)
 accounts_app.command("billing")(accounts_billing)
 app.command()(worker)

@@ -15,6 +15,7 @@ from allot.apikey.service import Principal
 from allot.code.service import (
     assign_code,
     claim_code,
+    code_state,
     issue_code,
     list_codes,
     partner_code,
@@ -116,16 +117,6 @@ def partner_read(p: PartnerRow) -> PartnerRead:
         prices={m: str(v) for m, v in p.prices.items()},
         created_at=p.created_at,
     )
-
-
-def code_state(code: GrantRow, now: datetime) -> str:
-    if code.revoked_at is not None:
-        return "revoked"
-    if code.ends_at is not None and code.ends_at <= now:
-        return "ended"
-    if code.account_id is None:
-        return "issued"
-    return "paused" if code.paused else "claimed"
 
 
 def code_read(code: GrantRow, now: datetime) -> CodeRead:

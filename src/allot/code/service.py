@@ -66,6 +66,17 @@ def issue_code(
     return found
 
 
+def code_state(code: GrantRow, now: datetime) -> str:
+    """issued, claimed, paused, ended or revoked: what the partner sees of a code."""
+    if code.revoked_at is not None:
+        return "revoked"
+    if code.ends_at is not None and code.ends_at <= now:
+        return "ended"
+    if code.account_id is None:
+        return "issued"
+    return "paused" if code.paused else "claimed"
+
+
 def partner_code(conn: Connection, partner_id: str, number: int) -> GrantRow:
     """One of the partner's own codes; another partner's code is simply not found."""
     found = grant_repo.by_number(conn, partner_id, number)

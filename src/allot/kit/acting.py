@@ -9,10 +9,11 @@ argument would thread a parameter that no rule reads through every use case.
 one was identified) or else the database's own default (the CLI's user, the system): so
 an actor never carries over to the next transaction on a pooled connection, and a use
 case that opens transactions of its own (a card saved around a provider's call) still
-records who asked. The request's actor lives in a context variable that an API key's or
-a page session's check sets (`identify`); every ASGI request, and every call into the
-thread pool, runs in a copy of the context, so it ends with the request. Nothing here
-decides anything: it only labels.
+records who asked. The request's actor is kept for the request alone: the ASGI app
+opens a scope per request (`ActorScope`), and an API key's or a page session's check
+fills it (`identify`). Outside a request — the CLI, the worker, a test calling a use
+case — there is no scope, and `identify` names the actor of its own transaction only.
+Nothing here decides anything: it only labels.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -47,7 +48,10 @@ class Actor:
 SYSTEM = Actor(ActorKind.SYSTEM, "allot", "system")
 
 
-_request: ContextVar[Actor | None] = ContextVar("allot_request_actor", default=None)
+# The request's scope: a one-slot holder that `ActorScope` installs for one request. A
+# holder, not the actor itself, since a sync route runs in a copy of the request's context
+# (the thread pool's): what it puts in the shared holder is seen by the whole request.
+_request: ContextVar[list[Actor] | None] = ContextVar("allot_request_actor", default=None)
 
 
 def act_as(conn: Connection, actor: Actor) -> None:
@@ -57,13 +61,33 @@ def act_as(conn: Connection, actor: Actor) -> None:
 
 def identify(conn: Connection, actor: Actor) -> None:
     """The request's caller is known (a key, a session): it makes this transaction's
-    changes and those of every transaction the request opens after it."""
+    changes and, within a request, those of every transaction the request opens after it."""
     act_as(conn, actor)
-    _request.set(actor)
+    holder = _request.get()
+    if holder is not None:
+        holder[:] = [actor]
 
 
 def request_actor() -> Actor | None:
-    return _request.get()
+    holder = _request.get()
+    return holder[0] if holder else None
+
+
+class ActorScope:
+    """ASGI middleware: each HTTP request gets an empty scope of its own, gone when it ends."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _request.set([])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _request.reset(token)
 
 
 def actor(conn: Connection) -> Actor:

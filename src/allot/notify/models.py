@@ -18,6 +18,7 @@ class EmailKind(StrEnum):
     PAYMENT_ACTION = "payment_action"  # P4: the cardholder must confirm a payment
     USAGE_ALERT = "usage_alert"  # U7: 80 % and 100 % of an allowance
     SIGN_IN_LINK = "sign_in_link"  # W1: a business asks for a link to its billing page
+    PARTNER_SIGN_IN_LINK = "partner_sign_in_link"  # W3: a partner's user asks for a link
 
 
 class EmailState(StrEnum):

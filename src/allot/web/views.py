@@ -11,7 +11,6 @@ another account's is a 404.
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -33,28 +32,28 @@ from allot.billing.page import BillingPage, billing_page, plans_to_choose
 from allot.catalog.service import names as catalog_names
 from allot.code.api import throttle_claims
 from allot.code.service import claim_code
-from allot.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Refused
+from allot.core.errors import Conflict, DomainError, InvalidInput, NotFound, Refused
 from allot.core.money import to_decimal
 from allot.invoice import parties
 from allot.invoice import service as invoice_service
 from allot.invoice.api import PdfResponse, visible
-from allot.kit.i18n import N_, language
+from allot.kit.i18n import N_
 from allot.portal import service as portal
 from allot.portal.service import LiveSession
 from allot.reviews.service import set_top_up_limit
+from allot.web.common import CsrfField, LangCookie, LangQuery, remember, secure, set_nonce
+from allot.web.common import check_nonce as _check_nonce
+from allot.web.common import headers as _headers
+from allot.web.common import page_language as _lang
 from allot.web.render import render
 from allot.web.stripe_js import StripeJs
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "allot_session"
-LANG_COOKIE = "allot_lang"
 NONCE_COOKIE = "allot_portal"
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE)]
-LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
 NonceCookie = Annotated[str | None, Cookie(alias=NONCE_COOKIE)]
-LangQuery = Annotated[str | None, Query(alias="lang", max_length=16)]
-CsrfField = Annotated[str | None, Form(alias="csrf_token")]
 
 STATIC = Path(__file__).parent / "static"
 
@@ -114,18 +113,6 @@ PAYERS = {
 }
 
 
-def _headers(response: Response) -> Response:
-    """Private pages: never cached, never framed, the URL never sent on."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault(  # a page that runs Stripe.js sets its own, wider one
-        "Content-Security-Policy",
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _refusal(request: Request, lang: str, error: DomainError) -> Response:
     """A refusal as a page: the same status as the API's, the message in words."""
     page = render(
@@ -137,20 +124,6 @@ def _refusal(request: Request, lang: str, error: DomainError) -> Response:
         sign_in=error.code in SIGN_IN_AGAIN and _signs_in_by_email(request),
     )
     return _headers(page)
-
-
-def _lang(chosen: str | None, remembered: str | None, account_locale: str | None = None) -> str:
-    """`?lang=` first, then the language this browser chose before, then the account's."""
-    for candidate in (chosen, remembered):
-        if candidate and language(candidate) == candidate:
-            return candidate
-    return language(account_locale)
-
-
-def _remember(response: Response, chosen: str | None, lang: str) -> Response:
-    if chosen is not None and chosen == lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
-    return response
 
 
 def _in_session(
@@ -171,7 +144,7 @@ def get_sign_in(
     """W1: a business without a link asks for one at its billing e-mail address."""
     lang = _lang(chosen, remembered)
     nonce = secrets.token_urlsafe(16)
-    page = _remember(
+    page = remember(
         render(
             request, "sign_in.html", lang=lang, nonce=nonce, sent=sent,
             enabled=_signs_in_by_email(request),
@@ -213,23 +186,14 @@ def post_sign_in(
     return _headers(RedirectResponse("/portal/sign-in?sent=true", status_code=303))
 
 
+def _set_nonce(request: Request, page: Response, nonce: str) -> Response:
+    seconds = int(portal.LINK_LIFETIME.total_seconds())
+    return set_nonce(request, page, nonce, name=NONCE_COOKIE, path="/portal", seconds=seconds)
+
+
 def _signs_in_by_email(request: Request) -> bool:
     """E-mail configured, and the public address the link is made with (never the Host's)."""
     return bool(request.app.state.email) and request.app.state.public_url is not None
-
-
-def _check_nonce(presented: str, expected: str | None) -> None:
-    """A /portal form posts the nonce its page set as a SameSite=Strict cookie."""
-    if not expected or not hmac.compare_digest(presented, expected):
-        raise Forbidden("csrf_token_invalid", "reload the page and send the form again")
-
-
-def _set_nonce(request: Request, page: Response, nonce: str) -> Response:
-    page.set_cookie(
-        NONCE_COOKIE, nonce, max_age=int(portal.LINK_LIFETIME.total_seconds()), httponly=True,
-        samesite="strict", secure=_secure(request), path="/portal",
-    )  # fmt: skip
-    return page
 
 
 @router.get("/portal/{token}", response_class=HTMLResponse)
@@ -242,7 +206,7 @@ def show_portal(
     sign a visitor into the account its own link opens)."""
     nonce = secrets.token_urlsafe(16)
     lang = _lang(chosen, remembered)
-    page = _remember(
+    page = remember(
         render(request, "portal.html", lang=lang, token=token[:128], nonce=nonce), chosen, lang
     )
     return _headers(_set_nonce(request, page, nonce))
@@ -272,16 +236,11 @@ def open_portal(
         max_age=int(portal.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure(request),
         path="/",
     )
     response.delete_cookie(NONCE_COOKIE, path="/portal")
     return _headers(response)
-
-
-def _secure(request: Request) -> bool:
-    public: str | None = request.app.state.public_url
-    return request.url.scheme == "https" or bool(public and public.startswith("https:"))
 
 
 @router.get("/billing", response_class=HTMLResponse)
@@ -314,7 +273,7 @@ def get_billing(
             stripe_js=request.app.state.stripe_js,
             named=catalog_names(conn, lang),
         )
-        return _with_stripe(request, _remember(response, chosen, lang), form)
+        return _with_stripe(request, remember(response, chosen, lang), form)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, page)
 
@@ -516,7 +475,7 @@ def get_confirm(
             sandbox=form == "sandbox", stripe_js=request.app.state.stripe_js if form == "stripe"
             else None, csrf_token=session.csrf_token, named=catalog_names(conn, lang),
         )  # fmt: skip
-        return _with_stripe(request, _remember(response, chosen, lang), form)
+        return _with_stripe(request, remember(response, chosen, lang), form)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, confirm)
 
@@ -581,7 +540,7 @@ def get_plan(
             csrf_token=session.csrf_token, named=named,
             plan_names={p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]},
         )  # fmt: skip
-        return _remember(response, chosen, lang)
+        return remember(response, chosen, lang)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, choose)
 
