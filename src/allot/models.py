@@ -18,7 +18,12 @@ from allot.invoice.models import (
 from allot.kit.schema import metadata
 from allot.kit.simclock import simulated_clock
 from allot.notify.models import emails
-from allot.partner.models import partner_charges, partners
+from allot.partner.models import (
+    partner_charges,
+    partner_inventory,
+    partner_inventory_moves,
+    partners,
+)
 from allot.payment.models import (
     collections,
     payment_attempts,
@@ -68,6 +73,8 @@ __all__ = [
     "number_series",
     "orders",
     "partner_charges",
+    "partner_inventory",
+    "partner_inventory_moves",
     "partners",
     "payment_attempts",
     "payment_customers",

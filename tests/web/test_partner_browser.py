@@ -1,10 +1,11 @@
 """W3 in a real browser (Debian's Chromium): a partner's day on its portal, the operator's
 audit log — axe-core on every page in every language.
 
-A partner's user signs in with the keyboard, issues a code, e-mails its activation link (a
-real SMTP server on 127.0.0.1 catches it), the business claims it on its billing page from
-the link's code, the partner sees the use, pauses the code and revokes another never used;
-the operator then finds each of those changes in the admin's audit log.
+A partner's user signs in with the keyboard, issues a code from its inventory (and is
+refused past it), e-mails its activation link (a real SMTP server on 127.0.0.1 catches it),
+the business claims it on its billing page from the link's code, the partner sees the
+use, pauses the code and revokes another never used; the operator then finds each of
+those changes in the admin's audit log.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ def test_w3_a_partners_day_and_the_operators_audit_log(
             email="pat@agency.example", password=PASSWORD,
         )  # fmt: skip
         create_user(conn, api.clock, user_id="ana", role="operator-admin", password=PASSWORD)
+    bought = api.client.post(
+        "/v1/partners/agency-1/inventory",
+        json={"add": {"staff_seats": 80, "card_operations": 40}},
+        headers=api.as_("operator"),
+    )  # A3: Code #1 of the API's world holds 36 and 18 of it already
+    assert bought.status_code == 200, bought.text
     for lang in LANGUAGES:
         page.goto(f"{base}/sign-in?lang={lang}")
         accessible(page, f"staff-sign-in-{lang}")
@@ -62,6 +69,11 @@ def test_w3_a_partners_day_and_the_operators_audit_log(
     page.get_by_role("button", name="Issue the code").click()
     page.wait_for_url(f"{base}/partner?done=issued#codes")
     assert page.get_by_role("status").inner_text() == "The code is issued."
+    page.get_by_role("textbox", name="Staff seats").fill("36")  # 8 left: refused
+    page.get_by_role("button", name="Issue the code").click()
+    assert page.get_by_role("status").inner_text().startswith("Your inventory has too little")
+    accessible(page, "partner-inventory-refused-en")
+    page.goto(f"{base}/partner")
     listed = api.client.get("/v1/partners/agency-1/codes", headers=api.as_("partner")).json()
     number = max(c["number"] for c in listed)
     page.locator(f"#to-{number}").fill("owner@cafe.example")

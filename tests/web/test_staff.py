@@ -247,3 +247,27 @@ def test_w3_the_partner_portal_in_five_languages(api: Api, web: TestClient, lang
     page = as_user(web, "pat").get("/partner", params={"lang": lang})
     assert page.status_code == 200
     assert f'<html lang="{lang}">' in page.text
+
+
+def test_a3_the_partner_sees_its_inventory_and_is_refused_past_it(
+    api: Api, web: TestClient
+) -> None:
+    bought = api.client.post(
+        "/v1/partners/agency-1/inventory",
+        json={"add": {"staff_seats": 40, "card_operations": 20}},
+        headers=api.as_("operator"),
+    )
+    assert bought.status_code == 200, bought.text
+    b = as_user(web, "pat")
+    page = b.get("/partner").text
+    cells = '<td class="num">40</td><td class="num">36</td><td class="num">4</td>'
+    assert f"Staff seats</th>{cells}" in page  # bought, held by Code #1, left
+    refused = b.post("/partner/codes", data={"csrf_token": csrf(page), "allow.staff_seats": "5"})
+    assert refused.status_code == 409
+    assert "Your inventory has too little left" in refused.text
+    assert (
+        b.post(
+            "/partner/codes", data={"csrf_token": csrf(page), "allow.staff_seats": "4"}
+        ).status_code
+        == 303
+    )

@@ -220,6 +220,43 @@ def codes_claim(account_id: str, code: str) -> None:
     console.print(f"{escape(claimed.label)} claimed by {account_id}")
 
 
+@partners_app.command("inventory")
+@domain_errors
+def partners_inventory(
+    partner_id: str,
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="Repeatable: staff_seats=100 (negative gives units back)."),
+    ] = None,
+    note: str = "",
+) -> None:
+    """A3: what the partner bought for its codes, what they hold, what is left; --add tops
+    it up (codes past it are refused)."""
+    from allot.partner.inventory import stock, top_up
+
+    with open_database() as db, db.transaction() as conn:
+        if add:
+            quantities = {m: _signed(q, "add") for m, q in pairs(add, "add").items()}
+            rows = top_up(conn, clock(), partner_id=partner_id, quantities=quantities, note=note)
+        else:
+            rows = stock(conn, clock(), partner_id=partner_id)
+    for s in rows:
+        console.print(
+            f"{s.metric:<24} bought {s.bought:>10,}  held {s.held:>10,}  left {s.left:>10,}"
+        )
+    if not rows:
+        console.print("no inventory: its codes are issued without a cap")
+
+
+def _signed(text: str, field: str) -> int:
+    from allot.core.errors import InvalidInput
+
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isdigit() or len(digits) > 10:
+        raise InvalidInput("invalid_quantity", f"{text!r} is not a whole number", field=field)
+    return int(text)
+
+
 @partners_app.command("report")
 @domain_errors
 def partners_report(

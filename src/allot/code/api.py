@@ -29,6 +29,7 @@ from allot.grant.repository import GrantRow
 from allot.kit.clock import monotonic
 from allot.kit.ratelimit import Buckets
 from allot.kit.validate import Instant
+from allot.partner.inventory import Stock, stock, top_up
 from allot.partner.reporting import PartnerMonth, partner_month
 from allot.partner.repository import PartnerRow
 from allot.partner.service import enroll_partner, get_partner, list_partners
@@ -172,6 +173,53 @@ def get_one_partner(partner_id: str, db: Db, caller: Caller) -> PartnerRead:
     with db.read() as conn:
         caller.check(conn).require_partner(partner_id)
         return partner_read(get_partner(conn, partner_id))
+
+
+class StockRead(BaseModel):
+    metric: str
+    bought: int = Field(description="Monthly units bought for the partner's codes.")
+    held: int = Field(description="Held by its live codes (issued, claimed or paused).")
+    left: int = Field(description="What the next codes may hold.")
+
+
+class InventoryTopUp(BaseModel):
+    model_config = _STRICT
+    add: dict[str, Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]] = Field(
+        description="Monthly units per resource; negative gives back units no code holds.",
+        examples=[{"staff_seats": 100, "card_operations": 500}],
+    )
+    note: str = Field("", max_length=200)
+
+
+def stock_read(items: list[Stock]) -> list[StockRead]:
+    return [StockRead(metric=s.metric, bought=s.bought, held=s.held, left=s.left) for s in items]
+
+
+@router.get("/partners/{partner_id}/inventory", response_model=list[StockRead])
+def get_inventory(partner_id: str, db: Db, now: Now, caller: Caller) -> list[StockRead]:
+    """A3: per resource, what the partner bought, what its codes hold, what is left."""
+    with db.read() as conn:
+        caller.check(conn).require_partner(partner_id)
+        return stock_read(stock(conn, now, partner_id=partner_id))
+
+
+@router.post("/partners/{partner_id}/inventory", response_model=list[StockRead])
+def post_inventory(
+    partner_id: str,
+    body: InventoryTopUp,
+    db: Db,
+    now: Now,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> object:
+    """Top the partner's inventory up (operator); codes past it are refused."""
+
+    def work(conn: Connection, principal: Principal) -> tuple[int, list[StockRead]]:
+        principal.require_operator()
+        done = top_up(conn, now, partner_id=partner_id, quantities=body.add, note=body.note)
+        return 200, stock_read(done)
+
+    return idempotent(db, now, caller, key, {"partner": partner_id, **body.model_dump()}, work)
 
 
 @router.post("/partners/{partner_id}/codes", status_code=201, response_model=CodeRead)

@@ -26,6 +26,7 @@ from allot.core.errors import Conflict, InvalidInput, NotFound
 from allot.grant import repository as grant_repo
 from allot.grant.repository import GrantRow
 from allot.kit.clock import Clock
+from allot.partner.inventory import check_room
 from allot.partner.service import get_partner
 from allot.usage.repository import ledger as ledger_repo
 from allot.usage.seats import settle_seats
@@ -45,6 +46,7 @@ def issue_code(
     """Issue `Code #N` with a package (any bundle of monthly allowances); lifetime unless ended."""
     partner = get_partner(conn, partner_id, lock=True)
     starts, ends = check_package(conn, allowances, starts_at, ends_at)
+    check_room(conn, clock, partner_id=partner.id, allowances=allowances)  # A3
     number = grant_repo.next_number(conn, partner.id)
     grant_id = grant_repo.insert(
         conn,

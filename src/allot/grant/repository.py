@@ -250,3 +250,20 @@ def claim(conn: Connection, grant_id: int, account_id: str, at: datetime) -> boo
 
 def revoke(conn: Connection, grant_id: int, at: datetime) -> None:
     conn.execute(sa.update(grants).where(grants.c.id == grant_id).values(revoked_at=at))
+
+
+def held_by_codes(conn: Connection, partner_id: str, at: datetime) -> dict[str, int]:
+    """Per metric, the monthly units the partner's live codes hold at `at`: issued, claimed
+    or paused — not revoked, not ended (A3)."""
+    g, a = grants, grant_allowances
+    rows = conn.execute(
+        sa.select(a.c.metric, sa.func.sum(a.c.monthly_quantity))
+        .join(g, g.c.id == a.c.grant_id)
+        .where(
+            g.c.partner_id == partner_id,
+            g.c.revoked_at.is_(None),
+            sa.or_(g.c.ends_at.is_(None), g.c.ends_at > at),
+        )
+        .group_by(a.c.metric)
+    )
+    return {metric: int(total) for metric, total in rows}

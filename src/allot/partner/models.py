@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from allot.kit.schema import metadata, one_of
+from allot.kit.schema import BigId, metadata, one_of
 from allot.kit.types import ExactDecimal, UTCDateTime
 
 
@@ -49,4 +49,30 @@ partner_charges = sa.Table(
     sa.Column("discount", ExactDecimal, nullable=False),
     sa.Column("amount", ExactDecimal, nullable=False),
     sa.Column("computed_at", UTCDateTime, nullable=False),
+)
+
+# A3: what a partner bought to give out in its codes — monthly units per resource. Its
+# live codes (issued, claimed or paused; not revoked, not ended) hold part of it; a code
+# is issued only from what is left. A partner without any row issues without a cap.
+partner_inventory = sa.Table(
+    "partner_inventory",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("metric", sa.String(64), sa.ForeignKey("metrics.code"), primary_key=True),
+    sa.Column("bought", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("bought >= 0", name="bought_not_negative"),
+)
+
+# Every change of an inventory, append-only: the inventory is their sum (DESIGN rule 6).
+partner_inventory_moves = sa.Table(
+    "partner_inventory_moves",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("metric", sa.String(64), sa.ForeignKey("metrics.code"), nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),  # added (> 0) or given back (< 0)
+    sa.Column("note", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_partner_inventory_moves_partner", "partner_id", "id"),
 )

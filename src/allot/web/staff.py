@@ -46,6 +46,7 @@ from allot.core.errors import (
 )
 from allot.core.periods import month_of
 from allot.kit.i18n import LANGUAGES, N_
+from allot.partner.inventory import stock
 from allot.partner.reporting import partner_month
 from allot.partner.service import get_partner
 from allot.user import service as users
@@ -98,6 +99,10 @@ REFUSALS = {
     "email_not_configured": N_("E-mail is not set up here."),
     "too_many_emails": N_("This code was e-mailed 5 times already: assign it instead."),
     "sign_in_not_configured": N_("Sign-in links by e-mail are not set up here."),
+    "inventory_exceeded": N_(
+        "Your inventory has too little left of a resource for this code: ask the operator to"
+        " top it up, or revoke a code never used."
+    ),
 }
 
 
@@ -310,8 +315,13 @@ def _partner_page(
                 ],
             }
         )
+    inventory = [
+        (metric_name.get(st.metric, st.metric), st.bought, st.held, st.left)
+        for st in stock(conn, now, partner_id=partner.id)
+    ]
     page = render(
         request, "partner.html", lang=lang, partner=partner, codes=codes, metrics=metrics,
+        inventory=inventory,
         metric_name=metric_name, month=month.key, csrf_token=user.csrf_token, user=user,
         notice=NOTICES.get(done or ""), emails=bool(request.app.state.email), home="/partner",
         states=STATES,

@@ -70,6 +70,7 @@ from allot_client.models import (
     RefundRead,
     RequestPage,
     ReviewsRead,
+    StockRead,
     SubscriptionRead,
     UsageRead,
 )
@@ -690,6 +691,30 @@ class Client:
             "/v1/partners/{partner_id}/codes",
             partner_id=partner_id,
             json={"allowances": allowances, "starts_at": starts_at, "ends_at": ends_at},
+            idempotency_key=idempotency_key,
+        )
+
+    def inventory(self, partner_id: str) -> list[StockRead]:
+        """A3: per resource, bought, held by the partner's live codes, left (none: no cap)."""
+        return self._many(
+            StockRead, "GET", "/v1/partners/{partner_id}/inventory", partner_id=partner_id
+        )
+
+    def top_up_inventory(
+        self,
+        partner_id: str,
+        add: Mapping[str, int],
+        *,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> list[StockRead]:
+        """Add monthly units per resource to the partner's inventory (operator)."""
+        return self._many(
+            StockRead,
+            "POST",
+            "/v1/partners/{partner_id}/inventory",
+            partner_id=partner_id,
+            json={"add": add, "note": note},
             idempotency_key=idempotency_key,
         )
 

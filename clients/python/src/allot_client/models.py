@@ -162,6 +162,11 @@ class ActivationEmail(BaseModel):
     """
 
 
+AddAdditionalProperty = TypeAliasType(
+    "AddAdditionalProperty", Annotated[int, Field(ge=-1000000000, le=1000000000)]
+)
+
+
 class AddressBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -857,6 +862,20 @@ class IngestRead(BaseModel):
     """
     Review requests to send now (also by webhook).
     """
+
+
+class InventoryTopUp(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    add: Annotated[
+        dict[str, AddAdditionalProperty],
+        Field(examples=[{"card_operations": 500, "staff_seats": 100}], title="Add"),
+    ]
+    """
+    Monthly units per resource; negative gives back units no code holds.
+    """
+    note: Annotated[str | None, Field(max_length=200, title="Note")] = ""
 
 
 class InvoiceLineRead(BaseModel):
@@ -1605,6 +1624,22 @@ class SourceUseRead(BaseModel):
     label: Annotated[str, Field(title="Label")]
     used: Annotated[int, Field(title="Used")]
     available: Annotated[int | None, Field(title="Available")]
+
+
+class StockRead(BaseModel):
+    metric: Annotated[str, Field(title="Metric")]
+    bought: Annotated[int, Field(title="Bought")]
+    """
+    Monthly units bought for the partner's codes.
+    """
+    held: Annotated[int, Field(title="Held")]
+    """
+    Held by its live codes (issued, claimed or paused).
+    """
+    left: Annotated[int, Field(title="Left")]
+    """
+    What the next codes may hold.
+    """
 
 
 class SubscriptionCreate(BaseModel):
