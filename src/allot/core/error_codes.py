@@ -385,9 +385,9 @@ CODES: tuple[ErrorCode, ...] = (
     _e(
         "invalid_quantity",
         _I,
-        "The engine was given a quantity below 1 to allocate or advise on.",
-        "U2",
-        _INT,
+        "A quantity is not a whole number of units, or is 0: an inventory top-up's (A3; at "
+        "most 1,000,000,000 at a time), or one the engine was given to allocate or advise on.",
+        "A3",
     ),
     # consumption, seats and the Reviews gate
     _e(
@@ -826,6 +826,46 @@ CODES: tuple[ErrorCode, ...] = (
         "K2",
     ),
     _e("code_ended", _C, "The fixed-term code has ended; its activation link is not sent.", "K3"),
+    _e(
+        "inventory_exceeded",
+        _R,
+        "The code's package asks for more of a resource than the partner's inventory has left "
+        "(the message says how much); the operator tops it up, or an unused code is revoked.",
+        "A3",
+    ),
+    _e(
+        "inventory_held",
+        _C,
+        "An inventory cannot go below what the partner's live codes hold.",
+        "A3",
+    ),
+    _e("empty_top_up", _I, "An inventory top-up names at least one resource.", "A3"),
+    _e(
+        "weak_password",
+        _I,
+        "A user's password has 12 to 256 characters, more than a few of them different.",
+        "W3",
+        _CLI,
+    ),
+    _e("partner_required", _I, "A partner user needs --partner.", "W3", _CLI),
+    _e("partner_not_allowed", _I, "An operator user acts for no partner.", "W3", _CLI),
+    _e(
+        "password_required",
+        _I,
+        "A user needs a password; a partner's user with an e-mail address may go without one "
+        "(it signs in by e-mailed link).",
+        "W3",
+        _CLI,
+    ),
+    _e("user_exists", _C, "A user of that name exists already.", "W3", _CLI),
+    _e("user_not_found", _N, "No user of that name.", "W3", _CLI),
+    _e(
+        "page_not_found",
+        _N,
+        "No such page for this user: a partner's pages are a partner's, the admin an "
+        "operator's.",
+        "W3",
+    ),
     _e("code_revoked", _C, "The code was revoked: it can no longer be paused or resumed.", "K5"),
     _e(
         "code_in_use",
@@ -935,6 +975,26 @@ CODES: tuple[ErrorCode, ...] = (
         "A form of the billing page was sent without its session's CSRF token (or another's).",
         "W1",
     ),
+    _e(
+        "sign_in_failed",
+        "Unauthenticated",
+        "The name, password or TOTP code is wrong, or the user is locked (5 failures in a row: "
+        "15 minutes; `allot users unlock`) or disabled. Every case reads the same.",
+        "W3",
+    ),
+    _e(
+        "user_session_required",
+        "Unauthenticated",
+        "The partner portal or the admin needs a signed-in user: sign in at /sign-in.",
+        "W3",
+    ),
+    _e(
+        "sign_in_link_invalid",
+        "Forbidden",
+        "A partner's sign-in link works once, within 15 minutes: ask for a new one.",
+        "W3",
+    ),
+    _e("read_only", "Forbidden", "operator-support reads the admin and changes nothing.", "W3"),
     _e(
         "rate_limited",
         "RateLimited",
