@@ -39,6 +39,7 @@ from allot.reviews.api import router as reviews
 from allot.subscription.api import router as subscriptions
 from allot.usage.api import HOT as hot_usage
 from allot.usage.api import router as usage
+from allot.web.admin import router as admin_pages
 from allot.web.staff import router as staff_pages
 from allot.web.stripe_js import StripeJs
 from allot.web.views import router as pages
@@ -119,7 +120,8 @@ def create_app(
     http.install(app)
     _include_routers(app)
     app.include_router(pages)  # the business's pages, outside /v1 (not in the API's schema)
-    app.include_router(staff_pages)  # the partner portal and the admin
+    app.include_router(staff_pages)  # signing in, and the partner portal
+    app.include_router(admin_pages)  # the operator's admin
     return app
 
 

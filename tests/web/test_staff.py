@@ -220,7 +220,7 @@ def test_w3_operators_reach_the_admin_and_support_changes_nothing(
 ) -> None:
     issue(api)
     ana = as_user(web, "ana")
-    admin = ana.get("/admin", params={"change": "code."})
+    admin = ana.get("/admin/audit", params={"change": "code."})
     assert admin.status_code == 200, admin.text
     assert "code.issued" in admin.text
     sam = as_user(web, "sam")

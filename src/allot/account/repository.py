@@ -99,6 +99,25 @@ def list_all(conn: Connection, *, limit: int = 100, after: str | None = None) ->
     return [AccountRow(**r._mapping) for r in conn.execute(stmt)]
 
 
+def search(conn: Connection, text: str, *, limit: int) -> list[AccountRow]:
+    """Accounts whose id starts with `text` or whose name or billing e-mail holds it."""
+    raw = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = raw.lower()
+    stmt = (
+        sa.select(accounts)
+        .where(
+            sa.or_(
+                accounts.c.id.like(f"{raw}%", escape="\\"),
+                sa.func.lower(accounts.c.name).like(f"%{like}%", escape="\\"),
+                accounts.c.billing_email.like(f"%{like}%", escape="\\"),
+            )
+        )
+        .order_by(accounts.c.id)
+        .limit(limit)
+    )
+    return [AccountRow(**r._mapping) for r in conn.execute(stmt)]
+
+
 def new_revision() -> int:
     return secrets.randbits(62)
 

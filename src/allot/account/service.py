@@ -155,6 +155,14 @@ def list_accounts(
     return repo.list_all(conn, limit=limit, after=after)
 
 
+def search_accounts(conn: Connection, text: str, *, limit: int = 50) -> list[AccountRow]:
+    """The admin's search: by id prefix, or a part of the name or billing e-mail (any case)."""
+    text = text.strip()[:64]
+    if not text:
+        return list_accounts(conn, limit=limit)
+    return repo.search(conn, text, limit=limit)
+
+
 def get_account(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow:
     account = repo.get(conn, account_id, lock=lock)
     if account is None:

@@ -862,8 +862,7 @@ CODES: tuple[ErrorCode, ...] = (
     _e(
         "page_not_found",
         _N,
-        "No such page for this user: a partner's pages are a partner's, the admin an "
-        "operator's.",
+        "No such page for this user: a partner's pages are a partner's, the admin an operator's.",
         "W3",
     ),
     _e("code_revoked", _C, "The code was revoked: it can no longer be paused or resumed.", "K5"),

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
 from allot.core.money import Money
-from allot.kit.i18n import LANGUAGES, environment, format_day, language
+from allot.kit.i18n import LANGUAGES, environment, format_day, format_rate, language
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -42,6 +42,7 @@ def render(
             amount=lambda minor, currency: money(Money.from_minor(minor, currency), lang),
             money_of=lambda value, currency: money(Money.of(value, currency), lang),
             number=lambda n: format_decimal(n, locale=lang),
+            rate=lambda r: format_rate(r, lang),
             day=lambda d: day(d, lang),
             last_day=lambda end: day(end - timedelta(days=1), lang),  # of a period [start, end)
             **context,

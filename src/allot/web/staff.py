@@ -1,4 +1,4 @@
-"""The partner portal and the operator's admin (W3): signed-in users, not businesses.
+"""Signing in to the partner portal and the operator's admin (W3), and the partner portal.
 
 A user signs in at `/sign-in` with its name and password (and a TOTP code when it has one
 on), or — a partner's user — with a one-time link e-mailed to its address. The session is
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Cookie, Form, Request
@@ -23,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 
 from allot import http
 from allot.api_context import Db, Now, PathId
-from allot.audit.service import Search, search
 from allot.catalog import repository as catalog_repo
 from allot.catalog.service import names as catalog_names
 from allot.code.mail import email_activation_link
@@ -106,10 +105,10 @@ REFUSALS = {
 }
 
 
-def _refusal(request: Request, lang: str, error: DomainError) -> Response:
+def refusal(request: Request, lang: str, error: DomainError, home: str = "/sign-in") -> Response:
     page = render(
         request, "message.html", lang=lang, status=http.status_of(error),
-        message=REFUSALS.get(error.code, error.message), home="/sign-in",
+        message=REFUSALS.get(error.code, error.message), home=home,
     )  # fmt: skip
     return headers(page)
 
@@ -168,14 +167,14 @@ def post_sign_in(
     try:
         check_nonce(nonce, expected)
     except DomainError as error:
-        return _refusal(request, lang, error)
+        return refusal(request, lang, error)
     with db.transaction() as conn:
         session = users.sign_in(
             conn, now, user_id=name.strip(), password=password, code=code.strip() or None
         )
         role = None if session is None else users.get_user(conn, session.user_id).role
     if session is None:
-        return _refusal(request, lang, Unauthenticated("sign_in_failed", "sign-in refused"))
+        return refusal(request, lang, Unauthenticated("sign_in_failed", "sign-in refused"))
     return _signed_in(request, session, "/partner" if role == "partner" else "/admin")
 
 
@@ -199,7 +198,7 @@ def post_sign_in_link(
         with db.transaction() as conn:
             users.email_link(conn, now, address=email, url_of=lambda t: f"{base}/sign-in/link/{t}")
     except DomainError as error:
-        return _refusal(request, lang, error)
+        return refusal(request, lang, error)
     return headers(RedirectResponse("/sign-in?sent=true", status_code=303))
 
 
@@ -231,7 +230,7 @@ def open_link(
         with db.transaction() as conn:
             session = users.sign_in_by_link(conn, now, token=token)
     except DomainError as error:
-        return _refusal(request, page_language(None, remembered), error)
+        return refusal(request, page_language(None, remembered), error)
     return _signed_in(request, session, "/partner")
 
 
@@ -248,7 +247,7 @@ def post_sign_out(request: Request, db: Db, now: Now, secret: StaffCookie = None
 # --- a signed-in user's pages ------------------------------------------------------------
 
 
-def _as_user(
+def as_user(
     request: Request,
     db: Db,
     now: Now,
@@ -273,10 +272,10 @@ def _as_user(
     except DomainError as error:
         if isinstance(error, Unauthenticated):
             return headers(RedirectResponse("/sign-in", status_code=303))
-        return _refusal(request, lang_of(user), error)
+        return refusal(request, lang_of(user), error, "/partner" if role == "partner" else "/admin")
 
 
-def _user_lang(chosen: str | None, remembered: str | None) -> Callable[[LiveUser | None], str]:
+def user_lang(chosen: str | None, remembered: str | None) -> Callable[[LiveUser | None], str]:
     def lang_of(user: LiveUser | None) -> str:
         return page_language(chosen, remembered, None if user is None else user.locale)
 
@@ -353,7 +352,7 @@ def get_partner_page(
     def page(conn: Connection, user: LiveUser, lang: str) -> Response:
         return remember(_partner_page(request, conn, now, user, lang, done), chosen, lang)
 
-    return _as_user(request, db, now, secret, _user_lang(chosen, remembered), page, role="partner")
+    return as_user(request, db, now, secret, user_lang(chosen, remembered), page, role="partner")
 
 
 def _partner_form(
@@ -374,8 +373,8 @@ def _partner_form(
         done = act(conn, user.partner_id)
         return headers(RedirectResponse(f"/partner?done={done}#codes", status_code=303))
 
-    return _as_user(
-        request, db, now, secret, _user_lang(None, remembered), work, role="partner", write=True
+    return as_user(
+        request, db, now, secret, user_lang(None, remembered), work, role="partner", write=True
     )
 
 
@@ -452,37 +451,3 @@ def post_code_action(
         raise NotFound("page_not_found", f"no action {action!r}")
 
     return _partner_form(request, db, now, secret, csrf_token, remembered, act)
-
-
-# --- the admin ---------------------------------------------------------------------------
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def get_admin(
-    request: Request,
-    db: Db,
-    now: Now,
-    change: str = "",
-    account: str = "",
-    partner: str = "",
-    secret: StaffCookie = None,
-    chosen: LangQuery = None,
-    remembered: LangCookie = None,
-) -> Response:
-    """The operator's first page: the audit log, searched (S1)."""
-
-    def page(conn: Connection, user: LiveUser, lang: str) -> Response:
-        query = Search(
-            change=change.strip()[:64] or None,
-            account_id=account.strip()[:64] or None,
-            partner_id=partner.strip()[:64] or None,
-            limit=100,
-        )
-        events: list[Any] = search(conn, query)
-        rendered = render(
-            request, "admin.html", lang=lang, events=events, query=query, user=user,
-            csrf_token=user.csrf_token, home="/admin",
-        )  # fmt: skip
-        return headers(remember(rendered, chosen, lang))
-
-    return _as_user(request, db, now, secret, _user_lang(chosen, remembered), page, role="operator")

@@ -257,25 +257,49 @@ def get_billing(
     switches, and is remembered by this browser)."""
 
     def page(conn: Connection, session: LiveSession) -> Response:
-        data = _page_of(request, conn, now, session)
-        lang = _lang(chosen, remembered, data.account.locale)
-        form = _card_form(request)
-        response = render(
-            request,
-            "billing.html",
-            lang=lang,
-            page=data,
-            csrf_token=session.csrf_token,
-            notice=NOTICES.get(done or ""),
-            prompts=PROMPTS,
-            payers=PAYERS,
-            card_form=form,
-            stripe_js=request.app.state.stripe_js,
-            named=catalog_names(conn, lang),
-        )
-        return _with_stripe(request, remember(response, chosen, lang), form)
+        return billing_response(
+            request, conn, now, session.account_id, chosen=chosen, remembered=remembered,
+            csrf_token=session.csrf_token, done=done,
+        )  # fmt: skip
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, page)
+
+
+def billing_response(
+    request: Request,
+    conn: Connection,
+    now: Now,
+    account_id: str,
+    *,
+    chosen: str | None,
+    remembered: str | None,
+    csrf_token: str,
+    done: str | None = None,
+    preview: bool = False,
+) -> Response:
+    """The page as its business sees it; `preview`: for the operator's admin, its forms
+    inert (shown, not usable) and no card script."""
+    data = billing_page(
+        conn, now, account_id=account_id, links=request.app.state.payment_links,
+        referral_link=request.app.state.referral_link,
+    )  # fmt: skip
+    lang = _lang(chosen, remembered, data.account.locale)
+    form = None if preview else _card_form(request)
+    response = render(
+        request,
+        "billing.html",
+        lang=lang,
+        page=data,
+        csrf_token=csrf_token,
+        notice=NOTICES.get(done or ""),
+        prompts=PROMPTS,
+        payers=PAYERS,
+        card_form=form,
+        stripe_js=request.app.state.stripe_js,
+        named=catalog_names(conn, lang),
+        preview=preview,
+    )
+    return _with_stripe(request, remember(response, chosen, lang), form)
 
 
 @router.get("/billing/invoices/{invoice_id}/pdf")
