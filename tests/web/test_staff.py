@@ -271,3 +271,31 @@ def test_a3_the_partner_sees_its_inventory_and_is_refused_past_it(
         ).status_code
         == 303
     )
+
+
+def test_w3_the_partner_sees_its_month_and_downloads_its_own_invoices(
+    api: Api, web: TestClient
+) -> None:
+    from datetime import timedelta
+
+    from allot.invoice.run import run
+
+    code = issue(api)
+    claimed = api.client.post(
+        "/v1/accounts/cafe/codes/claim", json={"code": code["code"]}, headers=api.as_("cafe")
+    )
+    assert claimed.status_code == 200, claimed.text
+    b = as_user(web, "pat")
+    page = b.get("/partner").text
+    assert "This month at your wholesale terms:" in page  # the claimed code's charge
+    api.clock.advance(timedelta(days=31))
+    run(api.db, api.clock)  # March's partner invoices
+    b = as_user(web, "pat")  # a month later: the first session has ended
+    page = b.get("/partner").text
+    links = re.findall(r'href="(/partner/invoices/(\d+)/pdf\?lang=en)"', page)
+    assert links, page
+    pdf = b.get(links[0][0])
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    theirs = as_user(web, "quinn").get(links[0][0])
+    assert theirs.status_code == 404  # agency-2's user: another partner's invoice
+    assert signed_in(api, "cafe").get(links[0][0]).status_code == 303  # a business: nobody here

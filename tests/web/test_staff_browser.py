@@ -137,6 +137,7 @@ def test_w3_a_partners_day_and_the_operators_audit_log(
 ADMIN_PAGES = (
     "/admin", "/admin/audit", "/admin/accounts", "/admin/accounts/store",
     "/admin/accounts/store/billing", "/admin/partners", "/admin/catalog", "/admin/webhooks",
+    "/admin/payments", "/admin/emails",
 )  # fmt: skip
 
 

@@ -212,6 +212,12 @@ def payment_of(db: Database, *, account_id: str, payment_id: int) -> AttemptRow:
     return found
 
 
+def dunning_queue(conn: Connection, *, limit: int = 200) -> list[CollectionRow]:
+    """Invoices waiting for a card payment across accounts — collecting, waiting for a card,
+    waiting for the cardholder's confirmation — the next to be tried first."""
+    return repo.collections_in(conn, limit=limit)
+
+
 def retry_now(conn: Connection, clock: Clock, *, invoice_id: int) -> CollectionRow:
     """The operator asks for a charge in the next round, whatever the schedule says (an
     invoice the round has not seen yet is opened for collection now)."""

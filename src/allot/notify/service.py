@@ -12,7 +12,7 @@ from allot.kit.clock import Clock
 from allot.kit.validate import LINE_BREAKS
 from allot.notify import repository as repo
 from allot.notify.letters import Letter
-from allot.notify.models import EmailKind
+from allot.notify.models import EmailKind, EmailState
 from allot.notify.repository import EmailRow
 
 MAX_SUBJECT = 300
@@ -67,3 +67,10 @@ def queue_email(
     found = repo.get(conn, email_id)
     assert found is not None
     return found
+
+
+def outbox(conn: Connection, *, state: str | None = None, limit: int = 100) -> list[EmailRow]:
+    """The e-mail outbox, newest first: pending, sent or failed (the admin's view)."""
+    if state is not None and state not in set(EmailState):
+        raise InvalidInput("invalid_state", "state is pending, sent or failed", field="state")
+    return list(repo.recent(conn, state=state, limit=limit))

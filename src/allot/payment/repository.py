@@ -387,6 +387,22 @@ def open_collections(
     return [CollectionRow(**r._mapping) for r in rows]
 
 
+def collections_in(
+    conn: Connection, states: Sequence[str] = OPEN_STATES, *, limit: int = 200
+) -> list[CollectionRow]:
+    """Every account's collections in `states`, the next to be tried first: the admin's
+    dunning queue."""
+    rows = conn.execute(
+        sa.select(collections)
+        .where(collections.c.state.in_(list(states)))
+        .order_by(
+            collections.c.next_try_at.is_(None), collections.c.next_try_at, collections.c.invoice_id
+        )
+        .limit(limit)
+    )
+    return [CollectionRow(**r._mapping) for r in rows]
+
+
 # --- refunds ---------------------------------------------------------------------------------
 
 

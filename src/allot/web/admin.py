@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from allot.account.service import get_account, search_accounts
 from allot.api_context import Db, Now, PathId
 from allot.audit.service import Search, search
+from allot.billing.payments import dunning_queue, retry_now
 from allot.billing.refunds import credit_note
 from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import parse_catalog_with_extras
@@ -29,6 +30,7 @@ from allot.core.errors import DomainError, InvalidInput, NotFound
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
 from allot.kit.i18n import N_
+from allot.notify.service import outbox
 from allot.partner.inventory import stock, top_up
 from allot.partner.service import list_partners
 from allot.subscription import repository as sub_repo
@@ -49,13 +51,16 @@ NOTICES = {
     "topped_up": N_("The inventory is topped up."),
     "loaded": N_("The catalog is loaded."),
     "redelivered": N_("The delivery is sent again in the next worker round."),
+    "retrying": N_("The invoice is charged in the next worker round."),
 }
 SECTIONS = (
     ("/admin", N_("Overview")),
     ("/admin/accounts", N_("Accounts")),
     ("/admin/partners", N_("Partners")),
     ("/admin/catalog", N_("Catalog")),
+    ("/admin/payments", N_("Payments")),
     ("/admin/webhooks", N_("Webhooks")),
+    ("/admin/emails", N_("E-mails")),
     ("/admin/audit", N_("Audit log")),
 )
 
@@ -365,3 +370,42 @@ def post_redeliver(
         return "/admin/webhooks?done=redelivered"
 
     return _writer(request, db, now, secret, csrf_token, remembered, act)
+
+
+@router.get("/admin/payments", response_class=HTMLResponse)
+def get_payments(
+    request: Request, db: Db, now: Now, done: str = "", secret: StaffCookie = None,
+    chosen: LangQuery = None, remembered: LangCookie = None,
+) -> Response:  # fmt: skip
+    """The dunning queue (P2): every invoice waiting for a card payment, next try first."""
+
+    def build(conn: Connection, lang: str) -> dict[str, Any]:
+        return {"queue": dunning_queue(conn), "notice": NOTICES.get(done)}
+
+    return _reader(request, db, now, secret, chosen, remembered, "admin_payments.html", build)
+
+
+@router.post("/admin/payments/{invoice_id}/retry")
+def post_retry(
+    invoice_id: PathId, request: Request, db: Db, now: Now, csrf_token: CsrfField = None,
+    secret: StaffCookie = None, remembered: LangCookie = None,
+) -> Response:  # fmt: skip
+    def act(conn: Connection) -> str:
+        retry_now(conn, now, invoice_id=invoice_id)
+        return "/admin/payments?done=retrying"
+
+    return _writer(request, db, now, secret, csrf_token, remembered, act)
+
+
+@router.get("/admin/emails", response_class=HTMLResponse)
+def get_emails(
+    request: Request, db: Db, now: Now, state: str = "", secret: StaffCookie = None,
+    chosen: LangQuery = None, remembered: LangCookie = None,
+) -> Response:  # fmt: skip
+    """The e-mail outbox: what was sent, what waits, what failed and why."""
+
+    def build(conn: Connection, lang: str) -> dict[str, Any]:
+        wanted = state if state in ("pending", "sent", "failed") else None
+        return {"emails": outbox(conn, state=wanted), "state": wanted}
+
+    return _reader(request, db, now, secret, chosen, remembered, "admin_emails.html", build)

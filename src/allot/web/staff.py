@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,8 @@ from allot.core.errors import (
     Unauthenticated,
 )
 from allot.core.periods import month_of
+from allot.invoice import repository as invoice_repo
+from allot.invoice import service as invoice_service
 from allot.kit.i18n import LANGUAGES, N_
 from allot.partner.inventory import stock
 from allot.partner.reporting import partner_month
@@ -288,10 +291,8 @@ def _partner_page(
     assert user.partner_id is not None
     partner = get_partner(conn, user.partner_id)
     month = month_of(now.now(), UTC_ZONE)
-    report = {
-        c.number: c
-        for c in partner_month(conn, now, partner_id=partner.id, month=month, store=False).codes
-    }
+    this_month = partner_month(conn, now, partner_id=partner.id, month=month, store=False)
+    report = {c.number: c for c in this_month.codes}
     named = catalog_names(conn, lang)
     metrics = catalog_repo.list_metrics(conn)
     metric_name = {m.code: named.metric(m.code, m.name) for m in metrics}
@@ -312,6 +313,11 @@ def _partner_page(
                     (metric_name.get(r.metric, r.metric), r.used, r.available)
                     for r in (month_of_code.resources if month_of_code else ())
                 ],
+                "charge": (
+                    sum((r.amount for r in month_of_code.resources), Decimal(0))
+                    if month_of_code and month_of_code.billed
+                    else None
+                ),
             }
         )
     inventory = [
@@ -320,7 +326,8 @@ def _partner_page(
     ]
     page = render(
         request, "partner.html", lang=lang, partner=partner, codes=codes, metrics=metrics,
-        inventory=inventory,
+        inventory=inventory, total=this_month.total_rounded,
+        invoices=invoice_repo.listing(conn, partner_id=partner.id, limit=24),
         metric_name=metric_name, month=month.key, csrf_token=user.csrf_token, user=user,
         notice=NOTICES.get(done or ""), emails=bool(request.app.state.email), home="/partner",
         states=STATES,
@@ -451,3 +458,41 @@ def post_code_action(
         raise NotFound("page_not_found", f"no action {action!r}")
 
     return _partner_form(request, db, now, secret, csrf_token, remembered, act)
+
+
+@router.get("/partner/invoices/{invoice_id}/pdf")
+def get_partner_invoice_pdf(
+    invoice_id: PathId,
+    request: Request,
+    db: Db,
+    now: Now,
+    secret: StaffCookie = None,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """One of the partner's own invoices as PDF (another's is a 404), in the page's language."""
+    from allot.invoice.pdf import render_pdf  # WeasyPrint loads fonts on import
+
+    lang_of = user_lang(chosen, remembered)
+    user: LiveUser | None = None
+    try:
+        with db.read() as conn:
+            user = users.session_of(conn, now, secret=secret)
+            if user.partner_id is None:
+                raise NotFound("page_not_found", "there is no such page for you")
+            invoice = invoice_repo.get(conn, invoice_id)
+            if invoice is None or invoice.partner_id != user.partner_id:
+                raise NotFound("invoice_not_found", f"no invoice {invoice_id}", field="invoice_id")
+            document = invoice_service.document(invoice, locale=lang_of(user))
+    except DomainError as error:
+        if isinstance(error, Unauthenticated):
+            return headers(RedirectResponse("/sign-in", status_code=303))
+        return refusal(request, lang_of(user), error, "/partner")
+    name = invoice.number or f"invoice-{invoice.id}"
+    return headers(
+        Response(
+            render_pdf(document),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+        )
+    )
