@@ -92,6 +92,7 @@ PARTNER_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/v1/partners/{p}/codes/1/assign", {"account_id": "cafe"}),
     ("GET", "/v1/partners/{p}/report?month=2026-03", None),
     ("GET", "/v1/partners/{p}/invoices", None),
+    ("GET", "/v1/partners/{p}/inventory", None),
 ]
 GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/accounts", None, True),
@@ -126,6 +127,8 @@ GLOBAL_ROUTES: list[tuple[str, str, Any, bool]] = [
     ("GET", "/v1/webhooks/endpoints", None, True),
     ("DELETE", "/v1/webhooks/endpoints/1", None, True),
     ("GET", "/v1/webhooks/deliveries", None, True),
+    ("GET", "/v1/audit-events", None, True),
+    ("GET", "/v1/audit-events.csv", None, True),
     ("GET", "/v1/webhooks/deliveries/1", None, True),
     ("POST", "/v1/webhooks/deliveries/1/redeliver", None, True),
     ("POST", "/v1/billing/run", None, True),
@@ -304,16 +307,22 @@ def test_a_partner_key_on_its_own_codes(api: Api, method: str, path: str, body: 
 
 
 CHARGES = "/v1/partners/{p}/charges?month=2026-03"
+INVENTORY = "/v1/partners/{p}/inventory"
 
 
-def test_storing_a_partners_charges_is_the_operators(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("path", "body"), [(CHARGES, None), (INVENTORY, {"add": {"staff_seats": 100}})]
+)
+def test_storing_charges_and_topping_up_an_inventory_are_the_operators(
+    api: Api, path: str, body: Any
+) -> None:
     for who, partner, status in [
         ("cafe", "agency-1", 404),
         ("partner", "agency-2", 404),
         ("partner", "agency-1", 403),
         ("operator", "agency-1", 200),
     ]:
-        response = call(api, who, "POST", CHARGES.format(p=partner), None)
+        response = call(api, who, "POST", path.format(p=partner), body)
         assert response.status_code == status, (who, partner, response.text)
 
 
@@ -420,6 +429,7 @@ def test_every_route_is_in_the_matrix(api: Api) -> None:
     listed = {(m, _shape(p)) for m, p, _b, _o in ACCOUNT_ROUTES + GLOBAL_ROUTES + INVOICE_ROUTES}
     listed |= {(m, _shape(p)) for m, p, _b in PARTNER_ROUTES}
     listed.add(("POST", _shape(CHARGES)))
+    listed.add(("POST", _shape(INVENTORY)))
     listed.add(("GET", _shape(CREDIT_NOTE_PDF)))
     spec = api.client.get("/openapi.json").json()
     routes = {

@@ -6,6 +6,7 @@ sent again), the audit log — and operator-support, who reads it all and change
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -299,3 +300,42 @@ def test_p2_the_dunning_queue_and_a_charge_now_from_the_admin(
     emails = ana.get("/admin/emails", params={"state": "pending"})
     assert "owner@store.example" in emails.text  # P2: the business told at the first failure
     assert ana.get("/admin/emails", params={"state": "sent"}).text.count("owner@store.example") == 0
+
+
+def test_b4_the_operator_previews_then_changes_a_plan_for_the_business(
+    api: Api,
+    web: TestClient,  # noqa: F811
+) -> None:
+    march_invoice(api)
+    subs = api.client.get("/v1/accounts/store/subscriptions", headers=api.as_("operator")).json()
+    sub = subs[0]["id"] if isinstance(subs, list) else subs["data"][0]["id"]
+    ana = as_user(web, "ana")
+    choose = ana.get("/admin/accounts/store/plan", params={"subscription": sub})
+    assert choose.status_code == 200, choose.text
+    options = re.findall(r'name="plan" value="([^"]+)"', choose.text)
+    target = next(p for p in options if p != "full-suite-business")
+    preview = ana.get("/admin/accounts/store/plan", params={"subscription": sub, "plan": target})
+    assert "Confirm the change" in preview.text
+    theirs = api.client.post(
+        f"/v1/accounts/store/subscriptions/{sub}/plan-change/preview",
+        json={"plan": target}, headers=api.as_("operator"),
+    ).json()  # fmt: skip
+    assert theirs["immediate"] == ("Charged now" in preview.text)
+    done = ana.post(
+        "/admin/accounts/store/plan",
+        data={"csrf_token": csrf(preview.text), "subscription": str(sub), "plan": target},
+    )
+    assert (done.status_code, done.headers["location"]) == (
+        303, "/admin/accounts/store?done=plan#subscriptions",
+    )  # fmt: skip
+    with api.db.read() as conn:
+        changes = search(conn, Search(subject_kind="subscription", actor_id="ana"))
+    assert changes
+    assert changes[0].before is not None
+    assert changes[0].before["plan"] == "full-suite-business"
+    assert sam_cannot(web, "/admin/accounts/store/plan", {"subscription": str(sub), "plan": target})
+
+
+def sam_cannot(web: TestClient, path: str, data: dict[str, str]) -> bool:  # noqa: F811
+    sam = as_user(web, "sam")
+    return bool(sam.post(path, data={"csrf_token": "x", **data}).status_code == 403)

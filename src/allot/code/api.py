@@ -215,6 +215,7 @@ def post_inventory(
     """Top the partner's inventory up (operator); codes past it are refused."""
 
     def work(conn: Connection, principal: Principal) -> tuple[int, list[StockRead]]:
+        principal.require_partner(partner_id)  # another tenant's: the 404 of a missing one
         principal.require_operator()
         done = top_up(conn, now, partner_id=partner_id, quantities=body.add, note=body.note)
         return 200, stock_read(done)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
@@ -20,12 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from allot.account.service import get_account, search_accounts
 from allot.api_context import Db, Now, PathId
 from allot.audit.service import Search, search
+from allot.billing.changes import change_plan, preview_change
+from allot.billing.page import billing_page, plans_to_choose
 from allot.billing.payments import dunning_queue, retry_now
 from allot.billing.refunds import credit_note
 from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import parse_catalog_with_extras
 from allot.catalog.loader.results import CatalogError
 from allot.catalog.service import load_catalog
+from allot.catalog.service import names as catalog_names
 from allot.core.errors import DomainError, InvalidInput, NotFound
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
@@ -52,6 +55,7 @@ NOTICES = {
     "loaded": N_("The catalog is loaded."),
     "redelivered": N_("The delivery is sent again in the next worker round."),
     "retrying": N_("The invoice is charged in the next worker round."),
+    "plan": N_("The plan is changed."),
 }
 SECTIONS = (
     ("/admin", N_("Overview")),
@@ -409,3 +413,67 @@ def get_emails(
         return {"emails": outbox(conn, state=wanted), "state": wanted}
 
     return _reader(request, db, now, secret, chosen, remembered, "admin_emails.html", build)
+
+
+@router.get("/admin/accounts/{account_id}/plan", response_class=HTMLResponse)
+def get_plan(
+    account_id: str,
+    request: Request,
+    db: Db,
+    now: Now,
+    subscription: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    plan: Annotated[str | None, Query(max_length=64)] = None,
+    secret: StaffCookie = None,
+    chosen: LangQuery = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """B4 for the operator: the account's plans to choose from and, with `plan`, the exact
+    charge previewed (the business's own EDIT TARIFF PLAN, on its behalf)."""
+
+    def build(conn: Connection, lang: str) -> dict[str, Any]:
+        data = billing_page(
+            conn, now, account_id=get_account(conn, account_id[:64]).id,
+            links=request.app.state.payment_links, referral_link=request.app.state.referral_link,
+        )  # fmt: skip
+        sub = next((s for s in data.subscriptions if s.id == subscription), None)
+        if sub is None:
+            raise NotFound(
+                "subscription_not_found", f"no subscription {subscription}", field="subscription"
+            )
+        preview = None
+        if plan:
+            preview = preview_change(
+                conn, now, account_id=data.account.id, subscription_id=sub.id, plan_code=plan
+            )
+        plans, named = plans_to_choose(conn, sub), catalog_names(conn, lang)
+        names = {p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]}
+        return {
+            "page": data, "sub": sub, "preview": preview, "plans": plans, "named": named,
+            "plan_names": names, "action": f"/admin/accounts/{data.account.id}/plan",
+            "operator": True,
+        }  # fmt: skip
+
+    return _reader(request, db, now, secret, chosen, remembered, "plan.html", build)
+
+
+@router.post("/admin/accounts/{account_id}/plan")
+def post_plan(
+    account_id: str,
+    request: Request,
+    db: Db,
+    now: Now,
+    subscription: Annotated[int, Form(ge=1, le=2_147_483_647)],
+    plan: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: CsrfField = None,
+    secret: StaffCookie = None,
+    remembered: LangCookie = None,
+) -> Response:
+    """The change as previewed: an upgrade now with its prorated invoice, a downgrade at the
+    renewal."""
+
+    def act(conn: Connection) -> str:
+        account = get_account(conn, account_id[:64])
+        change_plan(conn, now, account_id=account.id, subscription_id=subscription, plan_code=plan)
+        return f"/admin/accounts/{account.id}?done=plan#subscriptions"
+
+    return _writer(request, db, now, secret, csrf_token, remembered, act)
