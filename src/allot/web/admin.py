@@ -20,16 +20,15 @@ from starlette.concurrency import run_in_threadpool
 from allot.account.service import get_account, search_accounts
 from allot.api_context import Db, Now, PathId
 from allot.audit.service import Search, search
-from allot.billing.changes import change_plan, preview_change
-from allot.billing.page import billing_page, plans_to_choose
+from allot.billing.changes import change_plan
+from allot.billing.page import billing_page
 from allot.billing.payments import dunning_queue, retry_now
 from allot.billing.refunds import credit_note
 from allot.catalog import repository as catalog_repo
 from allot.catalog.loader import parse_catalog_with_extras
 from allot.catalog.loader.results import CatalogError
 from allot.catalog.service import load_catalog
-from allot.catalog.service import names as catalog_names
-from allot.core.errors import DomainError, InvalidInput, NotFound
+from allot.core.errors import InvalidInput, NotFound
 from allot.invoice import repository as invoice_repo
 from allot.invoice import service as invoice_service
 from allot.kit.i18n import N_
@@ -39,10 +38,10 @@ from allot.partner.service import list_partners
 from allot.subscription import repository as sub_repo
 from allot.user import service as users
 from allot.user.service import LiveUser
-from allot.web.common import CsrfField, LangCookie, LangQuery, headers, remember
+from allot.web.common import CsrfField, LangCookie, LangQuery, headers, remember, units
 from allot.web.render import render
 from allot.web.staff import StaffCookie, as_user, user_lang
-from allot.web.views import billing_response
+from allot.web.views import billing_response, plan_choice
 from allot.webhook.service import list_deliveries, redeliver
 
 router = APIRouter(include_in_schema=False)
@@ -265,20 +264,9 @@ async def post_inventory(
 ) -> Response:  # fmt: skip
     """A3: add monthly units per resource (`add.<metric>`; empty for none)."""
     form = await request.form()
-    quantities: dict[str, int] = {}
-    problem: DomainError | None = None
-    for key, value in form.items():
-        text = str(value).strip()
-        if key.startswith("add.") and text:
-            digits = text.removeprefix("-")
-            if not digits.isdigit() or len(digits) > 10:
-                problem = InvalidInput("invalid_quantity", "a whole number of units", field=key)
-                break
-            quantities[key.removeprefix("add.")[:64]] = int(text)
 
     def act(conn: Connection) -> str:
-        if problem is not None:
-            raise problem
+        quantities = units(form.multi_items(), "add.", signed=True)
         top_up(
             conn,
             now,
@@ -435,23 +423,11 @@ def get_plan(
             conn, now, account_id=get_account(conn, account_id[:64]).id,
             links=request.app.state.payment_links, referral_link=request.app.state.referral_link,
         )  # fmt: skip
-        sub = next((s for s in data.subscriptions if s.id == subscription), None)
-        if sub is None:
-            raise NotFound(
-                "subscription_not_found", f"no subscription {subscription}", field="subscription"
-            )
-        preview = None
-        if plan:
-            preview = preview_change(
-                conn, now, account_id=data.account.id, subscription_id=sub.id, plan_code=plan
-            )
-        plans, named = plans_to_choose(conn, sub), catalog_names(conn, lang)
-        names = {p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]}
         return {
-            "page": data, "sub": sub, "preview": preview, "plans": plans, "named": named,
-            "plan_names": names, "action": f"/admin/accounts/{data.account.id}/plan",
+            **plan_choice(conn, now, data, subscription, plan, lang),
+            "action": f"/admin/accounts/{data.account.id}/plan",
             "operator": True,
-        }  # fmt: skip
+        }
 
     return _reader(request, db, now, secret, chosen, remembered, "plan.html", build)
 

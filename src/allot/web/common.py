@@ -8,12 +8,13 @@ it.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Cookie, Form, Query, Request
 from fastapi.responses import Response
 
-from allot.core.errors import Forbidden
+from allot.core.errors import Forbidden, InvalidInput
 from allot.kit.i18n import language
 
 LANG_COOKIE = "allot_lang"
@@ -69,3 +70,21 @@ def set_nonce(
         path=path,
     )  # fmt: skip
     return page
+
+
+def units(
+    fields: Iterable[tuple[str, object]], prefix: str, *, signed: bool = False
+) -> dict[str, int]:
+    """A form's whole numbers of units, one field per metric (`allow.staff_seats`): empty or
+    0 means none; anything else that is not a whole number names its field."""
+    found: dict[str, int] = {}
+    for key, value in fields:
+        text = str(value).strip()
+        if not key.startswith(prefix) or not text:
+            continue
+        digits = text.removeprefix("-") if signed else text
+        if not digits.isdigit() or len(digits) > 10:
+            raise InvalidInput("invalid_quantity", "a whole number of units", field=key)
+        if int(text) != 0:
+            found[key.removeprefix(prefix)[:64]] = int(text)
+    return found

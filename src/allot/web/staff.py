@@ -39,7 +39,6 @@ from allot.core.codes import display
 from allot.core.errors import (
     DomainError,
     Forbidden,
-    InvalidInput,
     NotFound,
     Refused,
     Unauthenticated,
@@ -63,6 +62,7 @@ from allot.web.common import (
     remember,
     secure,
     set_nonce,
+    units,
 )
 from allot.web.render import render
 
@@ -396,20 +396,9 @@ async def post_issue(
     """Issue a code: a quantity per resource (`allow.<metric>`), empty for none."""
     form = await request.form()
     csrf_token = str(form.get("csrf_token") or "")
-    allowances: dict[str, int] = {}
-    problem: DomainError | None = None
-    for key, value in form.items():
-        if key.startswith("allow.") and str(value).strip():
-            text = str(value).strip()
-            if not text.isdigit() or len(text) > 10:
-                problem = InvalidInput("invalid_number", "a whole number of units", field=key)
-                break
-            if int(text) > 0:
-                allowances[key.removeprefix("allow.")[:64]] = int(text)
 
     def issue(conn: Connection, partner_id: str) -> str:
-        if problem is not None:
-            raise problem
+        allowances = units(form.multi_items(), "allow.")
         issue_code(conn, now, partner_id=partner_id, allowances=allowances)
         return "issued"
 

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
@@ -548,25 +548,36 @@ def get_plan(
     def choose(conn: Connection, session: LiveSession) -> Response:
         data = _page_of(request, conn, now, session)
         lang = _lang(chosen, remembered, data.account.locale)
-        sub = next((s for s in data.subscriptions if s.id == subscription), None)
-        if sub is None:
-            raise NotFound(
-                "subscription_not_found", f"no subscription {subscription}", field="subscription"
-            )
-        preview = None
-        if plan:
-            preview = preview_change(
-                conn, now, account_id=session.account_id, subscription_id=sub.id, plan_code=plan
-            )
-        plans, named = plans_to_choose(conn, sub), catalog_names(conn, lang)
         response = render(
-            request, "plan.html", lang=lang, page=data, sub=sub, preview=preview, plans=plans,
-            csrf_token=session.csrf_token, named=named,
-            plan_names={p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]},
+            request, "plan.html", lang=lang, csrf_token=session.csrf_token,
+            **plan_choice(conn, now, data, subscription, plan, lang),
         )  # fmt: skip
         return remember(response, chosen, lang)
 
     return _answer(request, _lang(chosen, remembered), db, now, secret, choose)
+
+
+def plan_choice(
+    conn: Connection, now: Now, data: BillingPage, subscription: int, plan: str | None, lang: str
+) -> dict[str, Any]:
+    """What EDIT TARIFF PLAN shows (`plan.html`): the plans to choose from and, with `plan`,
+    the exact change previewed — for the business's page and the operator's alike."""
+    sub = next((s for s in data.subscriptions if s.id == subscription), None)
+    if sub is None:
+        raise NotFound(
+            "subscription_not_found", f"no subscription {subscription}", field="subscription"
+        )
+    preview = None
+    if plan:
+        preview = preview_change(
+            conn, now, account_id=data.account.id, subscription_id=sub.id, plan_code=plan
+        )
+    plans, named = plans_to_choose(conn, sub), catalog_names(conn, lang)
+    names = {p.code: named.plan(p.code, p.name) for p in [*plans, sub.plan]}
+    return {
+        "page": data, "sub": sub, "preview": preview, "plans": plans, "named": named,
+        "plan_names": names,
+    }  # fmt: skip
 
 
 @router.post("/billing/plan")
